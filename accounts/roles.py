@@ -1,0 +1,56 @@
+"""Roles and what each may do: the one place that answers "may this user do that?".
+
+Views, API viewsets and querysets ask `user.has_capability(...)`; none decides access by itself.
+"""
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", _("Client-service manager")
+    HEAD = "head", _("Department head")
+    ADVISOR = "advisor", _("Service advisor")
+    TRANSPORT_HEAD = "transport_head", _("Transport department head")
+    INTEGRATION = "integration", _("Integration (API only)")
+
+
+class Capability(StrEnum):
+    USE_PAGES = "use_pages"
+    USE_API = "use_api"
+    VIEW_CLIENTS = "view_clients"
+    EDIT_CLIENTS = "edit_clients"
+    VIEW_CALLS = "view_calls"
+    LOG_CALLS = "log_calls"
+    MANAGE_DUPLICATES = "manage_duplicates"
+    MANAGE_USERS = "manage_users"
+
+
+_STAFF = {
+    Capability.USE_PAGES,
+    Capability.USE_API,
+    Capability.VIEW_CLIENTS,
+}
+_DESK = _STAFF | {Capability.EDIT_CLIENTS, Capability.VIEW_CALLS, Capability.LOG_CALLS}
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.MANAGER: frozenset(_DESK),
+    Role.HEAD: frozenset(_DESK | {Capability.MANAGE_DUPLICATES, Capability.MANAGE_USERS}),
+    Role.ADVISOR: frozenset(_STAFF | {Capability.VIEW_CALLS}),
+    Role.TRANSPORT_HEAD: frozenset(_STAFF),
+    # The dealership system pushes clients and vehicles and reads the call log; it never sees a page.
+    Role.INTEGRATION: frozenset(
+        {Capability.USE_API, Capability.VIEW_CLIENTS, Capability.EDIT_CLIENTS, Capability.VIEW_CALLS}
+    ),
+}
+ALL_CAPABILITIES = frozenset(Capability)
+
+
+def capabilities_for(*, role: str, is_superuser: bool = False, is_active: bool = True) -> frozenset[Capability]:
+    if not is_active:
+        return frozenset()
+    if is_superuser:
+        return ALL_CAPABILITIES
+    return ROLE_CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,110 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts.permissions import CapabilityRequiredMixin
+from accounts.roles import Capability
+from clientdesk.errors import Conflict
+from clientdesk.views import KeysetPage, apply_validation_error
+from clients import selectors as client_selectors
+from clients.normalize import normalize_phone, phone_fragment
+from clients.views import card_context
+
+from . import services
+from .filters import CallFilter
+from .forms import CallForm
+from .models import Call
+
+
+class CallListView(CapabilityRequiredMixin, TemplateView):
+    """The call log: every logged call, newest first, with the same filters as the API."""
+
+    required_capability = Capability.VIEW_CALLS
+    template_name = "calls/call_list.html"
+
+    def get_context_data(self, **kwargs):
+        queryset = Call.objects.visible_to(self.request.user).select_related("client", "manager", "vehicle")
+        filterset = CallFilter(self.request.GET or None, queryset=queryset)
+        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        page = KeysetPage(rows, after=self.request.GET.get("after"))
+        query = self.request.GET.copy()
+        query.pop("after", None)
+        return super().get_context_data(filter=filterset, page=page, query=query.urlencode(), **kwargs)
+
+
+class NewCallView(CapabilityRequiredMixin, TemplateView):
+    """"A call is ringing": type the number, see who it is, or take the caller on as a new client."""
+
+    required_capability = Capability.LOG_CALLS
+    template_name = "calls/new_call.html"
+
+    def get_template_names(self):
+        return ["calls/_caller_lookup.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        raw = self.request.GET.get("number", "").strip()
+        context = {"number": raw, "exact": [], "partial": [], "number_error": None, "e164": None}
+        if raw:
+            try:
+                context["e164"] = normalize_phone(raw)
+                context["exact"] = client_selectors.clients_by_phone(context["e164"], user=self.request.user)
+            except ValidationError as exc:
+                context["number_error"] = exc.messages[0]
+            if not context["exact"] and phone_fragment(raw):
+                context["partial"] = client_selectors.client_search(raw, user=self.request.user, limit=8)
+        return super().get_context_data(**context, **kwargs)
+
+
+class ClientCallCreateView(CapabilityRequiredMixin, View):
+    """The inline "log a call" form on the client card (HTMX swaps the panel; without JS it redirects)."""
+
+    required_capability = Capability.LOG_CALLS
+
+    def post(self, request, pk):
+        try:
+            client = client_selectors.client_for_card(pk, user=request.user)
+        except client_selectors.Client.DoesNotExist:
+            return redirect("clients:search")
+        form = CallForm(request.POST, client=client)
+        saved = False
+        if form.is_valid():
+            try:
+                services.call_log(by=request.user, **form.service_kwargs())
+                saved = True
+            except (ValidationError, Conflict) as exc:
+                apply_validation_error(form, exc)
+        if not request.htmx:
+            if saved:
+                messages.success(request, _("Call logged."))
+                return redirect(client)
+            return render(request, "clients/client_detail.html", card_context(request, client, call_form=form), status=400)
+        context = card_context(request, client, call_form=None if saved else form)
+        context["just_logged"] = saved
+        return render(request, "calls/_call_panel.html", context, status=200 if saved else 400)
+
+
+class UnknownCallerView(CapabilityRequiredMixin, View):
+    """Log a call from a number that belongs to no client (a wrong number, an enquiry that gave no name)."""
+
+    required_capability = Capability.LOG_CALLS
+    template_name = "calls/call_form.html"
+
+    def get(self, request):
+        form = CallForm(initial={"phone_number": request.GET.get("number", "")})
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request):
+        form = CallForm(request.POST)
+        if form.is_valid():
+            try:
+                services.call_log(by=request.user, **form.service_kwargs())
+            except (ValidationError, Conflict) as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Call logged."))
+                return redirect(reverse("calls:list"))
+        return render(request, self.template_name, {"form": form}, status=400)

@@ -1,0 +1,76 @@
+"""The API's shared pieces: the base viewset that applies permissions, cursor pagination, error answers."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.permissions import HasCapability
+from accounts.roles import Capability
+
+from .errors import Conflict
+
+
+def exception_handler(exc, context):
+    """Service refusals become answers: a Conflict is 409, a model ValidationError is 400 with field errors."""
+    if isinstance(exc, Conflict):
+        return Response(exc.as_dict(), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IntegrityError):
+        return Response({"detail": _("This conflicts with an existing record.")}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(as_serializer_error(exc))
+    return drf_exception_handler(exc, context)
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    """Every API viewset: rows through `visible_to(user)`, access through `read_capability`/`write_capability`."""
+
+    permission_classes = [HasCapability]
+    read_capability: Capability | None = None
+    write_capability: Capability | None = None
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+
+class ServiceModelViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseViewSet
+):
+    """List, retrieve, create, update (no delete: nothing is hard-deleted). Writes go through services:
+    `input_serializer_class` validates, `perform_service_create/update` calls the service, the output serializer
+    answers."""
+
+    input_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in {"create", "update", "partial_update"} and self.input_serializer_class:
+            return self.input_serializer_class
+        return super().get_serializer_class()
+
+    def output(self, instance, *, status_code=status.HTTP_200_OK):
+        serializer = self.serializer_class(instance, context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_create(serializer.validated_data)
+        return self.output(instance, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        instance = self.perform_service_update(instance, serializer.validated_data)
+        return self.output(instance)
+
+    def perform_service_create(self, data):  # pragma: no cover - each viewset defines it
+        raise NotImplementedError
+
+    def perform_service_update(self, instance, data):  # pragma: no cover
+        raise NotImplementedError

@@ -1,0 +1,23 @@
+"""Errors services raise that the web and API layers turn into a clear answer (a form error, a 409)."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Conflict(Exception):
+    """The request collides with what is already there (a DMS id or VIN in use, a merged client...): HTTP 409."""
+
+    default_message = _("This conflicts with an existing record.")
+
+    def __init__(self, message=None, *, field: str | None = None, existing=None):
+        self.message = message or self.default_message
+        self.field = field
+        self.existing = existing
+        super().__init__(str(self.message))
+
+    def as_dict(self) -> dict:
+        body: dict = {"detail": str(self.message)}
+        if self.field:
+            body[self.field] = [str(self.message)]
+        if self.existing is not None:
+            body["existing_id"] = self.existing.pk
+        return body

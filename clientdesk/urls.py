@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from calls.api import CallViewSet
+from clients.api import ClientViewSet, VehicleViewSet
+
+from . import views
+
+router = DefaultRouter()
+router.register("clients", ClientViewSet, basename="client")
+router.register("vehicles", VehicleViewSet, basename="vehicle")
+router.register("calls", CallViewSet, basename="call")
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("healthz", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("clients/", include("clients.urls")),
+    path("calls/", include("calls.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

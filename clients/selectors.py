@@ -1,0 +1,231 @@
+"""Reads shaped for the pages and the API: search, the client card, likely duplicates."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .models import Client, ClientPhone, Vehicle
+from .normalize import phone_fragment, plate_fragment, vin_fragment
+
+# Why a client matched, strongest first: results are ordered by it.
+MATCH_LABELS = {
+    "dms_id": _("DMS id"),
+    "phone": _("phone"),
+    "plate": _("plate"),
+    "vin": _("VIN"),
+    "name": _("name"),
+    "email": _("email"),
+}
+
+
+@dataclass
+class SearchHit:
+    client: Client
+    matched_on: list[str] = field(default_factory=list)
+
+    @property
+    def matched_labels(self) -> list[str]:
+        return [str(MATCH_LABELS[m]) for m in self.matched_on]
+
+
+def _phone_conditions(digits: str) -> Q:
+    condition = Q(number__contains=digits)
+    # A leading 8 is the Russian trunk prefix people dial instead of +7.
+    if digits.startswith("8") and len(digits) > 1:
+        condition |= Q(number__startswith="+7" + digits[1:])
+    return condition
+
+
+def search_client_ids(query: str, *, limit: int | None = None) -> dict[int, list[str]]:
+    """Ids of active clients matching the query, each with what it matched on, strongest match first.
+
+    Every kind of match is its own small query with a LIMIT, served by its own index (trigram indexes over the
+    normalised columns on PostgreSQL, LIKE on SQLite), instead of one OR across joins no index can serve.
+    """
+    limit = limit or settings.CLIENTDESK["SEARCH_LIMIT"]
+    text = " ".join(query.split())
+    if len(text) < 2:
+        return {}
+    sources: list[tuple[str, QuerySet]] = []
+    active_client = Q(client__merged_into__isnull=True)
+    active_owner = Q(owner__merged_into__isnull=True)
+
+    sources.append(("dms_id", Client.objects.active().filter(dms_id=text).values_list("id", flat=True)))
+    if digits := phone_fragment(text):
+        phones = ClientPhone.objects.filter(_phone_conditions(digits), active_client)
+        sources.append(("phone", phones.values_list("client_id", flat=True)))
+    if plate := plate_fragment(text):
+        sources.append(("plate", Vehicle.objects.filter(active_owner, plate__contains=plate).values_list("owner_id", flat=True)))
+    if vin := vin_fragment(text):
+        sources.append(("vin", Vehicle.objects.filter(active_owner, vin__contains=vin).values_list("owner_id", flat=True)))
+    if any(ch.isalpha() for ch in text):
+        by_name = Client.objects.active()
+        for word in text.split():
+            by_name = by_name.filter(name__icontains=word)
+        sources.append(("name", by_name.values_list("id", flat=True)))
+        if "@" in text:
+            email = Client.objects.active().annotate(email_lower=Lower("email")).filter(email_lower=text.lower())
+            sources.append(("email", email.values_list("id", flat=True)))
+
+    hits: dict[int, list[str]] = {}
+    for label, ids in sources:
+        for client_id in ids[:limit]:
+            hits.setdefault(client_id, [])
+            if label not in hits[client_id]:
+                hits[client_id].append(label)
+        if len(hits) >= limit:
+            break
+    return dict(list(hits.items())[:limit])
+
+
+def clients_for_display(queryset: QuerySet) -> QuerySet:
+    """Clients with what a result row or list row shows: phones and vehicles, in three queries whatever the count."""
+    return queryset.select_related("assigned_manager").prefetch_related(
+        Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")),
+        Prefetch("vehicles", queryset=Vehicle.objects.order_by("id")),
+    )
+
+
+def client_search(query: str, *, user, limit: int | None = None) -> list[SearchHit]:
+    hits = search_client_ids(query, limit=limit)
+    if not hits:
+        return []
+    clients = clients_for_display(Client.objects.visible_to(user).filter(id__in=hits)).in_bulk()
+    rank = {client_id: position for position, client_id in enumerate(hits)}
+    ordered = sorted((cid for cid in hits if cid in clients), key=lambda cid: (rank[cid], clients[cid].name))
+    return [SearchHit(client=clients[cid], matched_on=hits[cid]) for cid in ordered]
+
+
+def clients_by_phone(number_e164: str, *, user) -> list[Client]:
+    """Active clients with exactly this number: who is calling."""
+    ids = ClientPhone.objects.filter(number=number_e164, client__merged_into__isnull=True).values("client_id")
+    return list(clients_for_display(Client.objects.visible_to(user).filter(id__in=ids)).order_by("name")[:10])
+
+
+@dataclass
+class DuplicateHint:
+    client: Client
+    reasons: list[str]
+
+
+def client_duplicates(client: Client) -> list[DuplicateHint]:
+    """Other active clients that are likely the same person: a shared phone number or the same email."""
+    numbers = [p.number for p in client.phones.all()]
+    condition = Q(phones__number__in=numbers) if numbers else Q(pk__in=[])
+    if client.email:
+        condition |= Q(email__iexact=client.email)
+    if not numbers and not client.email:
+        return []
+    others = (
+        Client.objects.active()
+        .filter(condition)
+        .exclude(pk=client.pk)
+        .distinct()
+        .prefetch_related(Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")))[:20]
+    )
+    hints = []
+    for other in others:
+        reasons = [str(_("same phone %(phone)s") % {"phone": p.display}) for p in other.phones.all() if p.number in numbers]
+        if client.email and other.email.lower() == client.email.lower():
+            reasons.append(str(_("same email")))
+        hints.append(DuplicateHint(client=other, reasons=reasons))
+    return hints
+
+
+def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple[list[dict], str | None]:
+    """Phone numbers shared by more than one active client, for the head's data-quality list; keyset by number."""
+    shared = (
+        ClientPhone.objects.filter(client__merged_into__isnull=True)
+        .values("number")
+        .annotate(clients=Count("client", distinct=True))
+        .filter(clients__gt=1)
+        .order_by("number")
+    )
+    if after:
+        shared = shared.filter(number__gt=after)
+    groups = list(shared[: size + 1])
+    has_next = len(groups) > size
+    groups = groups[:size]
+    numbers = [g["number"] for g in groups]
+    members: dict[str, list[Client]] = {n: [] for n in numbers}
+    rows = (
+        ClientPhone.objects.filter(number__in=numbers, client__merged_into__isnull=True)
+        .select_related("client")
+        .order_by("number", "client_id")
+    )
+    for phone in rows:
+        members[phone.number].append(phone.client)
+    result = [{"number": n, "display": ClientPhone(number=n).display, "clients": members[n]} for n in numbers]
+    return result, (numbers[-1] if has_next else None)
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    at: object
+    obj: object
+
+
+def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEntry]:
+    """What happened with the client, newest first: calls today; bookings and claims join as they are built."""
+    from calls.models import Call
+
+    calls = (
+        Call.objects.visible_to(user)
+        .filter(client=client)
+        .select_related("manager", "vehicle")
+        .order_by("-started_at", "-id")[:limit]
+    )
+    entries = [TimelineEntry(kind="call", at=call.started_at, obj=call) for call in calls]
+    return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def client_for_card(pk: int, *, user) -> Client:
+    """The client with phones, vehicles and manager loaded; raises Client.DoesNotExist."""
+    return clients_for_display(Client.objects.visible_to(user).select_related("merged_into")).get(pk=pk)
+
+
+@dataclass
+class Change:
+    at: object
+    user: object
+    action: str
+    subject: str
+    fields: list[tuple[str, object, object]]
+    reason: str = ""
+
+
+def client_changes(client: Client, *, limit: int = 300) -> list[Change]:
+    """The recorded history of the client, its phones and its vehicles, newest first, with what each change did."""
+    actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+    sources = (
+        (Client.history.filter(id=client.pk), lambda r: str(_("client"))),
+        (ClientPhone.history.filter(client_id=client.pk), lambda r: f"{_('phone')} {r.number}"),
+        (Vehicle.history.filter(owner_id=client.pk), lambda r: f"{_('vehicle')} {r.make} {r.model}"),
+    )
+    changes: list[Change] = []
+    for records, describe in sources:
+        previous: dict[int, object] = {}
+        for record in records.select_related("history_user").order_by("history_date", "history_id")[:limit]:
+            fields = []
+            before = previous.get(record.id)
+            if before is not None and record.history_type == "~":
+                for change in record.diff_against(before).changes:
+                    label = record._meta.get_field(change.field).verbose_name
+                    fields.append((str(label), change.old, change.new))
+            previous[record.id] = record
+            changes.append(
+                Change(
+                    at=record.history_date,
+                    user=record.history_user,
+                    action=str(actions.get(record.history_type, record.history_type)),
+                    subject=describe(record),
+                    fields=fields,
+                    reason=record.history_change_reason or "",
+                )
+            )
+    changes.sort(key=lambda c: c.at, reverse=True)
+    return changes[:limit]
