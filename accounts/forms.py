@@ -1,12 +1,16 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from clientdesk.forms import StyledForm, StyledFormMixin
 
 from .models import User
 from .roles import Role
 
 
-class UserCreateForm(forms.ModelForm):
+class UserCreateForm(StyledFormMixin, forms.ModelForm):
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, required=False, strip=False)
 
@@ -30,11 +34,19 @@ class UserCreateForm(forms.ModelForm):
         return data
 
 
-class UserUpdateForm(forms.ModelForm):
+class UserUpdateForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["last_name", "first_name", "email", "role", "is_active"]
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(StyledForm):
     name = forms.CharField(label=_("Key name"), max_length=100, help_text=_("Where the key is used: 'DMS production'."))
+
+
+class LoginForm(StyledFormMixin, AuthenticationForm):
+    pass
+
+
+class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+    pass

@@ -10,7 +10,7 @@ from django.views.generic import ListView
 from clientdesk.views import ServiceFormView, apply_validation_error
 
 from . import services
-from .forms import ApiKeyForm, UserCreateForm, UserUpdateForm
+from .forms import ApiKeyForm, LoginForm, PasswordChangeForm, UserCreateForm, UserUpdateForm
 from .models import ApiKey, User
 from .permissions import CapabilityRequiredMixin
 from .roles import Capability
@@ -18,11 +18,13 @@ from .roles import Capability
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 
 class PasswordChangeView(CapabilityRequiredMixin, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):

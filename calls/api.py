@@ -37,7 +37,17 @@ class CallInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Call
-        fields = ["direction", "client", "vehicle", "phone_number", "started_at", "duration", "purpose", "outcome", "notes"]
+        fields = [
+            "direction",
+            "client",
+            "vehicle",
+            "phone_number",
+            "started_at",
+            "duration",
+            "purpose",
+            "outcome",
+            "notes",
+        ]
 
 
 class CallViewSet(ServiceModelViewSet):

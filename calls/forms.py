@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clientdesk.forms import StyledForm
 from clients.models import Client, Vehicle
 
 from .models import Call
 
 
-class CallForm(forms.Form):
+class CallForm(StyledForm):
     """The short form a manager fills during or right after a call."""
 
     direction = forms.ChoiceField(
@@ -47,5 +48,5 @@ class CallForm(forms.Form):
         }
 
 
-class PhoneLookupForm(forms.Form):
+class PhoneLookupForm(StyledForm):
     number = forms.CharField(label=_("Caller's number"), max_length=32)

@@ -67,7 +67,17 @@ def call_log(
 @transaction.atomic
 def call_update(*, call: Call, by: User, **fields) -> Call:
     """Correct a logged call (notes, outcome, purpose, the client it was with...)."""
-    allowed = {"direction", "purpose", "outcome", "client", "vehicle", "phone_number", "started_at", "duration", "notes"}
+    allowed = {
+        "direction",
+        "purpose",
+        "outcome",
+        "client",
+        "vehicle",
+        "phone_number",
+        "started_at",
+        "duration",
+        "notes",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"call_update cannot set {sorted(unknown)}")

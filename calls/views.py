@@ -37,7 +37,7 @@ class CallListView(CapabilityRequiredMixin, TemplateView):
 
 
 class NewCallView(CapabilityRequiredMixin, TemplateView):
-    """"A call is ringing": type the number, see who it is, or take the caller on as a new client."""
+    """ "A call is ringing": type the number, see who it is, or take the caller on as a new client."""
 
     required_capability = Capability.LOG_CALLS
     template_name = "calls/new_call.html"
@@ -81,7 +81,9 @@ class ClientCallCreateView(CapabilityRequiredMixin, View):
             if saved:
                 messages.success(request, _("Call logged."))
                 return redirect(client)
-            return render(request, "clients/client_detail.html", card_context(request, client, call_form=form), status=400)
+            return render(
+                request, "clients/client_detail.html", card_context(request, client, call_form=form), status=400
+            )
         context = card_context(request, client, call_form=None if saved else form)
         context["just_logged"] = saved
         return render(request, "calls/_call_panel.html", context, status=200 if saved else 400)

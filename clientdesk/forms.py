@@ -1,7 +1,37 @@
 from django import forms
 
 
-class ServiceModelForm(forms.ModelForm):
+class StyledFormMixin:
+    """Bootstrap classes on every widget, and `is-invalid` on fields that failed validation."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                widget.attrs["aria-invalid"] = "true"
+
+
+class StyledForm(StyledFormMixin, forms.Form):
+    pass
+
+
+class ServiceModelForm(StyledFormMixin, forms.ModelForm):
     """A ModelForm that checks fields only: uniqueness and constraints are the service's to judge, with the
     values it fills in (consent dates, normalised numbers) and a Conflict that names the other record."""
 

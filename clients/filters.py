@@ -50,7 +50,9 @@ class VehicleFilter(filters.FilterSet):
     model = filters.CharFilter(field_name="model", lookup_expr="iexact", label=_("model"))
     year = filters.NumberFilter(label=_("year"))
     dms_id = filters.CharFilter(label=_("DMS id"))
-    delivered = filters.BooleanFilter(field_name="delivered_at", lookup_expr="isnull", exclude=True, label=_("delivered"))
+    delivered = filters.BooleanFilter(
+        field_name="delivered_at", lookup_expr="isnull", exclude=True, label=_("delivered")
+    )
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
 
     class Meta:

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clientdesk.forms import ServiceModelForm
+from clientdesk.forms import ServiceModelForm, StyledForm
 
 from .filters import staff_managers
 from .models import Client, ClientPhone, Vehicle
@@ -33,8 +33,7 @@ class ClientForm(ServiceModelForm):
         self.fields["name"].widget.attrs["autofocus"] = True
 
 
-
-class PhoneForm(forms.Form):
+class PhoneForm(StyledForm):
     number = forms.CharField(label=_("Phone"), max_length=32)
     kind = forms.ChoiceField(label=_("Kind"), choices=ClientPhone.Kind.choices, initial=ClientPhone.Kind.MOBILE)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
@@ -73,7 +72,10 @@ PhoneFormSet = forms.formset_factory(PhoneForm, formset=BasePhoneFormSet, extra=
 
 def phone_formset(data=None, *, client: Client | None = None, initial_number: str = ""):
     initial = (
-        [{"number": p.display, "kind": p.kind, "is_primary": p.is_primary, "comment": p.comment} for p in client.phones.all()]
+        [
+            {"number": p.display, "kind": p.kind, "is_primary": p.is_primary, "comment": p.comment}
+            for p in client.phones.all()
+        ]
         if client
         else ([{"number": initial_number, "is_primary": True}] if initial_number else [])
     )
@@ -93,7 +95,7 @@ class VehicleForm(ServiceModelForm):
         return normalize_plate(self.cleaned_data["plate"])
 
 
-class MergeForm(forms.Form):
+class MergeForm(StyledForm):
     target = forms.ModelChoiceField(
         label=_("Keep this client"),
         queryset=Client.objects.active(),

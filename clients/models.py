@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -41,6 +40,7 @@ class Client(TimeStampedModel):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=255, help_text=_("Full name, or the company's name."))
+    search_name = models.CharField(_("name for search"), max_length=255, editable=False)
     email = models.EmailField(_("email"), blank=True)
     preferred_contact_time = models.CharField(
         _("preferred contact time"), max_length=100, blank=True, help_text=_("For example: weekdays after 18:00.")
@@ -97,7 +97,7 @@ class Client(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["updated_at"], name="client_updated_idx"),
-            TrigramIndex(Upper("name"), name="client_name_trgm"),
+            TrigramIndex("search_name", name="client_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +105,19 @@ class Client(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:detail", args=[self.pk])
+
+    @staticmethod
+    def search_key(text: str) -> str:
+        """The form names are searched in: case-folded in Python (SQLite folds only ASCII), ё read as е."""
+        return " ".join(text.split()).casefold().replace("ё", "е")
+
+    def save(self, *args, **kwargs):
+        # search_name is derived from name on every save, so no write path can let the two drift apart.
+        self.search_name = self.search_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.consent_marketing and not self.consent_personal_data:

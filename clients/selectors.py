@@ -58,13 +58,17 @@ def search_client_ids(query: str, *, limit: int | None = None) -> dict[int, list
         phones = ClientPhone.objects.filter(_phone_conditions(digits), active_client)
         sources.append(("phone", phones.values_list("client_id", flat=True)))
     if plate := plate_fragment(text):
-        sources.append(("plate", Vehicle.objects.filter(active_owner, plate__contains=plate).values_list("owner_id", flat=True)))
+        sources.append(
+            ("plate", Vehicle.objects.filter(active_owner, plate__contains=plate).values_list("owner_id", flat=True))
+        )
     if vin := vin_fragment(text):
-        sources.append(("vin", Vehicle.objects.filter(active_owner, vin__contains=vin).values_list("owner_id", flat=True)))
+        sources.append(
+            ("vin", Vehicle.objects.filter(active_owner, vin__contains=vin).values_list("owner_id", flat=True))
+        )
     if any(ch.isalpha() for ch in text):
         by_name = Client.objects.active()
-        for word in text.split():
-            by_name = by_name.filter(name__icontains=word)
+        for word in Client.search_key(text).split():
+            by_name = by_name.filter(search_name__contains=word)
         sources.append(("name", by_name.values_list("id", flat=True)))
         if "@" in text:
             email = Client.objects.active().annotate(email_lower=Lower("email")).filter(email_lower=text.lower())
@@ -128,7 +132,9 @@ def client_duplicates(client: Client) -> list[DuplicateHint]:
     )
     hints = []
     for other in others:
-        reasons = [str(_("same phone %(phone)s") % {"phone": p.display}) for p in other.phones.all() if p.number in numbers]
+        reasons = [
+            str(_("same phone %(phone)s") % {"phone": p.display}) for p in other.phones.all() if p.number in numbers
+        ]
         if client.email and other.email.lower() == client.email.lower():
             reasons.append(str(_("same email")))
         hints.append(DuplicateHint(client=other, reasons=reasons))

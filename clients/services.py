@@ -106,7 +106,9 @@ def _clean_phones(phones: Iterable[PhoneInput]) -> list[PhoneInput]:
         try:
             number = normalize_phone(phone.number)
         except ValidationError as exc:
-            errors.append(ValidationError(_("%(number)s: %(error)s") % {"number": phone.number, "error": exc.messages[0]}))
+            errors.append(
+                ValidationError(_("%(number)s: %(error)s") % {"number": phone.number, "error": exc.messages[0]})
+            )
             continue
         if number in seen:
             errors.append(ValidationError(_("%(number)s is listed twice.") % {"number": phone.number}))
@@ -138,7 +140,7 @@ def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None
             row.is_primary = False
             row._history_user = by
             row.save(update_fields=["is_primary"])
-    for phone in sorted(phones, key=lambda p: p.is_primary):
+    for phone in phones:
         row = existing.get(phone.number) or ClientPhone(client=client, number=phone.number)
         row.kind, row.is_primary, row.comment = phone.kind, phone.is_primary, phone.comment
         _save(row, by=by)
@@ -295,7 +297,10 @@ def _ensure_vin_free(vin: str, *, exclude_pk=None) -> None:
     clash = Vehicle.objects.select_related("owner").filter(vin=vin).exclude(pk=exclude_pk).first()
     if clash is not None:
         raise Conflict(
-            _("VIN %(vin)s is already on file: %(vehicle)s of %(owner)s. If that is the same person, merge the clients.")
+            _(
+                "VIN %(vin)s is already on file: %(vehicle)s of %(owner)s. "
+                "If that is the same person, merge the clients."
+            )
             % {"vin": vin, "vehicle": clash, "owner": clash.owner},
             field="vin",
             existing=clash,

@@ -209,7 +209,9 @@ class MergeView(CapabilityRequiredMixin, View):
             except (ValidationError, Conflict) as exc:
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, _("%(source)s merged into %(target)s.") % {"source": source, "target": target})
+                messages.success(
+                    request, _("%(source)s merged into %(target)s.") % {"source": source, "target": target}
+                )
                 return redirect(target)
         return render(request, self.template_name, {"source": source, "form": form, "target": None}, status=400)
 

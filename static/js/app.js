@@ -1,0 +1,44 @@
+// Keyboard helpers for the desk: "/" focuses the search box; arrows move through results; Enter opens one.
+(function () {
+  "use strict";
+  function results() { return Array.from(document.querySelectorAll("[data-result]")); }
+
+  document.addEventListener("keydown", function (event) {
+    const active = document.activeElement;
+    const typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
+    if (event.key === "/" && !typing) {
+      const box = document.querySelector("[data-search-box]");
+      if (box) { event.preventDefault(); box.focus(); box.select(); }
+      return;
+    }
+    const list = results();
+    if (!list.length) return;
+    const index = list.indexOf(active);
+    const inBox = active && active.hasAttribute("data-search-box");
+    if (event.key === "ArrowDown" && (inBox || index >= 0)) {
+      event.preventDefault();
+      list[Math.min(index + 1, list.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && index >= 0) {
+      event.preventDefault();
+      if (index === 0) document.querySelector("[data-search-box]").focus(); else list[index - 1].focus();
+    } else if (event.key === "Enter" && inBox) {
+      event.preventDefault();
+      window.location = list[0].getAttribute("href");
+    }
+  });
+
+  // Add a phone row to the client form from the formset's empty template.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-add-form]");
+    if (!button) return;
+    const prefix = button.getAttribute("data-add-form");
+    const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    const template = document.getElementById(prefix + "-empty");
+    const html = template.innerHTML.replace(/__prefix__/g, total.value);
+    document.getElementById(prefix + "-rows").insertAdjacentHTML("beforeend", html);
+    total.value = String(Number(total.value) + 1);
+    const rows = document.getElementById(prefix + "-rows");
+    const input = rows.lastElementChild && rows.lastElementChild.querySelector("input");
+    if (input) input.focus();
+  });
+})();

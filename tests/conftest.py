@@ -1,0 +1,106 @@
+import pytest
+from django.db import connection
+from django.test import Client as DjangoTestClient
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from accounts.services import api_key_create
+from tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests need PostgreSQL; `redis` tests need REDIS_URL. On the embedded default they are skipped,
+    loudly (-ra prints the reason), never silently passed."""
+    import os
+
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI does)"))
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=Role.MANAGER, first_name="Мария", last_name="Смирнова")
+
+
+@pytest.fixture
+def head(db):
+    return UserFactory(username="head", role=Role.HEAD, first_name="Ольга", last_name="Иванова")
+
+
+@pytest.fixture
+def advisor(db):
+    return UserFactory(username="advisor", role=Role.ADVISOR)
+
+
+@pytest.fixture
+def transport_head(db):
+    return UserFactory(username="transport", role=Role.TRANSPORT_HEAD)
+
+
+@pytest.fixture
+def integration(db):
+    user = UserFactory(username="dms", role=Role.INTEGRATION)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@pytest.fixture
+def users(manager, head, advisor, transport_head, integration):
+    return {
+        "manager": manager,
+        "head": head,
+        "advisor": advisor,
+        "transport_head": transport_head,
+        "integration": integration,
+    }
+
+
+@pytest.fixture
+def web():
+    """A browser-like client; log in with `web.force_login(user)`."""
+    return DjangoTestClient()
+
+
+def _logged_in(user):
+    client = DjangoTestClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_manager(manager):
+    return _logged_in(manager)
+
+
+@pytest.fixture
+def as_head(head):
+    return _logged_in(head)
+
+
+@pytest.fixture
+def api_as_manager(manager):
+    client = APIClient()
+    client.force_authenticate(manager)
+    return client
+
+
+@pytest.fixture
+def dms_api(integration, head):
+    """The DMS as it really calls: with an API key in the Authorization header."""
+    _key, raw = api_key_create(user=integration, name="DMS", by=head)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
