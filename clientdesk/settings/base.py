@@ -164,6 +164,7 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with `Authorization: Api-Key <key>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["accounts.permissions.HasCapability"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,0 +1,166 @@
+"""Who may open what: every page and endpoint, anonymous and each role; and a refused write changes nothing."""
+
+import pytest
+from django.test import Client as DjangoTestClient
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from rest_framework.test import APIClient
+
+from accounts.services import api_key_create
+from clients.models import Client
+from tests.factories import CallFactory, ClientFactory, VehicleFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["manager", "head", "advisor", "transport_head", "integration"]
+STAFF = {"manager", "head", "advisor", "transport_head"}
+DESK = {"manager", "head"}
+
+
+@pytest.fixture
+def objects(users):
+    client = ClientFactory()
+    other = ClientFactory()
+    vehicle = VehicleFactory(owner=client)
+    CallFactory(client=client, manager=users["manager"])
+    return {"client": client, "other": other, "vehicle": vehicle, "user": users["manager"]}
+
+
+def page_matrix(o):
+    """(url, roles that get 200)"""
+    return [
+        (reverse("clients:search") + "?q=912", STAFF),
+        (reverse("clients:list"), STAFF),
+        (reverse("clients:detail", args=[o["client"].pk]), STAFF),
+        (reverse("clients:history", args=[o["client"].pk]), STAFF),
+        (reverse("clients:create"), DESK),
+        (reverse("clients:edit", args=[o["client"].pk]), DESK),
+        (reverse("clients:vehicle-create", args=[o["client"].pk]), DESK),
+        (reverse("clients:vehicle-edit", args=[o["vehicle"].pk]), DESK),
+        (reverse("clients:duplicates"), {"head"}),
+        (reverse("clients:merge", args=[o["other"].pk]) + f"?into={o['client'].pk}", {"head"}),
+        (reverse("calls:list"), {"manager", "head", "advisor"}),
+        (reverse("calls:new") + "?number=89123456789", DESK),
+        (reverse("calls:unknown"), DESK),
+        (reverse("accounts:password-change"), STAFF),
+        (reverse("accounts:user-list"), {"head"}),
+        (reverse("accounts:user-create"), {"head"}),
+        (reverse("accounts:user-detail", args=[o["user"].pk]), {"head"}),
+    ]
+
+
+def api_matrix(o):
+    return [
+        ("/api/v1/clients/", STAFF | {"integration"}),
+        (f"/api/v1/clients/{o['client'].pk}/", STAFF | {"integration"}),
+        ("/api/v1/vehicles/", STAFF | {"integration"}),
+        ("/api/v1/calls/", {"manager", "head", "advisor", "integration"}),
+        ("/api/schema/", STAFF | {"integration"}),
+    ]
+
+
+def logged_in(user):
+    web = DjangoTestClient()
+    web.force_login(user)
+    return web
+
+
+def test_anonymous_is_sent_to_sign_in_from_every_page(objects):
+    web = DjangoTestClient()
+    for url, _allowed in page_matrix(objects):
+        response = web.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("accounts:login")), url
+
+
+def test_anonymous_api_is_401_or_403(objects):
+    api = APIClient()
+    for url, _allowed in api_matrix(objects):
+        assert api.get(url).status_code in (401, 403), url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_by_role(users, objects, role):
+    web = logged_in(users[role])
+    for url, allowed in page_matrix(objects):
+        expected = 200 if role in allowed else 403
+        assert web.get(url).status_code == expected, (role, url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_by_role(users, objects, role):
+    api = APIClient()
+    api.force_authenticate(users[role])
+    for url, allowed in api_matrix(objects):
+        expected = 200 if role in allowed else 403
+        assert api.get(url).status_code == expected, (role, url)
+
+
+@pytest.mark.parametrize("role", ["advisor", "transport_head"])
+def test_read_only_roles_cannot_write_through_api_and_nothing_changes(users, objects, role):
+    api = APIClient()
+    api.force_authenticate(users[role])
+    before = Client.objects.count()
+    assert api.post("/api/v1/clients/", {"name": "X"}, format="json").status_code == 403
+    assert api.patch(f"/api/v1/clients/{objects['client'].pk}/", {"name": "X"}, format="json").status_code == 403
+    assert (
+        api.post("/api/v1/calls/", {"direction": "in", "phone_number": "89123456789"}, format="json").status_code == 403
+    )
+    assert Client.objects.count() == before
+    objects["client"].refresh_from_db()
+    assert objects["client"].name != "X"
+
+
+def test_integration_cannot_log_calls(users, objects):
+    api = APIClient()
+    api.force_authenticate(users["integration"])
+    response = api.post("/api/v1/calls/", {"direction": "in", "phone_number": "89123456789"}, format="json")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["manager", "advisor", "transport_head", "integration"])
+def test_refused_page_writes_change_nothing(users, objects, role):
+    web = logged_in(users[role])
+    source, target = objects["other"], objects["client"]
+    response = web.post(reverse("clients:merge", args=[source.pk]), {"target": target.pk})
+    assert response.status_code == 403
+    source.refresh_from_db()
+    assert source.merged_into_id is None
+    response = web.post(reverse("accounts:user-create"), {"username": "intruder", "role": "head"})
+    assert response.status_code == 403
+    if role not in DESK:
+        response = web.post(reverse("clients:create"), {"name": "X", "kind": "person", "source": "call"})
+        assert response.status_code == 403
+        assert not Client.objects.filter(name="X").exists()
+
+
+def test_integration_user_with_api_key_gets_the_api_but_no_pages(users, head, objects):
+    _key, raw = api_key_create(user=users["integration"], name="DMS", by=head)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert api.get("/api/v1/clients/").status_code == 200
+    # The same credentials give no page: pages use sessions, and an integration user has no usable password.
+    web = DjangoTestClient(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert web.get(reverse("clients:search")).status_code == 302
+    assert not users["integration"].has_usable_password()
+    assert not web.login(username="dms", password="")
+
+
+def _all_routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _all_routes(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
+    """A new page must be added to the matrix above, unless it is sign-in/out, health, admin, the API or a
+    POST-only action tested on its own."""
+    elsewhere = ("admin/", "api/", "i18n/", "accounts/login/", "accounts/logout/", "healthz", "")
+    post_only = ("accounts/users/<int:pk>/keys/", "accounts/keys/<int:pk>/revoke/", "calls/client/<int:pk>/")
+    covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
+    for route in _all_routes():
+        if route in elsewhere or route.startswith(elsewhere[:3]) or route in post_only:
+            continue
+        assert route in covered, f"{route} is not in the role matrix"
