@@ -233,7 +233,7 @@ def test_client_list_page_query_count_is_pinned(as_manager, django_assert_num_qu
 @pytest.mark.parametrize("rows", [5, 50])
 def test_card_query_count_is_pinned(as_manager, manager, django_assert_num_queries, rows):
     client = _populate(1)[0]
-    for i in range(rows):
+    for _ in range(rows):
         VehicleFactory(owner=client)
         CallFactory(client=client, manager=manager)
     for _ in range(3):
