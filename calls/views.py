@@ -30,7 +30,7 @@ class CallListView(CapabilityRequiredMixin, TemplateView):
         queryset = Call.objects.visible_to(self.request.user).select_related("client", "manager", "vehicle")
         filterset = CallFilter(self.request.GET or None, queryset=queryset)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-        page = KeysetPage(rows, after=self.request.GET.get("after"))
+        page = KeysetPage(rows, after=self.request.GET.get("after"), time_field="started_at")
         query = self.request.GET.copy()
         query.pop("after", None)
         return super().get_context_data(filter=filterset, page=page, query=query.urlencode(), **kwargs)

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -119,7 +121,7 @@ class ClientCreateView(ClientFormMixin, View):
         messages.success(request, _("Client %(client)s created.") % {"client": client})
         url = client.get_absolute_url()
         if phone := request.GET.get("phone"):
-            url += f"?phone={phone}&direction=in#log-call"
+            url += "?" + urlencode({"phone": phone, "direction": "in"}) + "#log-call"
         return redirect(url)
 
 

@@ -196,3 +196,37 @@ def test_api_call_list_query_count_is_pinned(api_as_manager, django_assert_num_q
     with django_assert_num_queries(1):
         response = api_as_manager.get("/api/v1/calls/", {"page_size": 100})
     assert len(response.json()["results"]) == rows
+
+
+def test_call_log_pages_by_time_then_id_without_losing_rows(as_manager):
+    moment = timezone.now() - timedelta(hours=1)
+    # 70 calls, many sharing one timestamp: the cursor must still visit each exactly once
+    calls = [CallFactory(started_at=moment - timedelta(minutes=i // 10)) for i in range(70)]
+    seen, after = [], None
+    while True:
+        response = as_manager.get(reverse("calls:list"), {"after": after} if after else {})
+        page = response.context["page"]
+        seen += [c.pk for c in page]
+        if not page.has_next:
+            break
+        after = page.next_after
+    assert sorted(seen) == sorted(c.pk for c in calls)
+    assert len(seen) == len(set(seen))
+    assert as_manager.get(reverse("calls:list"), {"after": "garbage_x"}).status_code == 200
+
+
+def test_new_client_from_a_call_lands_on_the_card_ready_to_log(as_manager):
+    data = {
+        "kind": "person",
+        "name": "Новый Звонящий",
+        "source": "call",
+        "phones-TOTAL_FORMS": "1",
+        "phones-INITIAL_FORMS": "0",
+        "phones-0-number": "+79123456789",
+        "phones-0-kind": "mobile",
+    }
+    response = as_manager.post(reverse("clients:create") + "?phone=%2B79123456789", data)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?phone=%2B79123456789&direction=in#log-call")
+    card = as_manager.get(response["Location"].split("#")[0]).content.decode()
+    assert 'value="+79123456789"' in card
