@@ -1,0 +1,20 @@
+"""gunicorn settings for the web container; every value can be overridden from the environment."""
+
+import os
+
+# Listen on all interfaces inside the container; docker-compose.yml decides what the host exposes.
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# WEB_CONCURRENCY is also gunicorn's own variable; two workers suit the smallest host.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 1000
+max_requests_jitter = 100
+# The heartbeat file on tmpfs: the container's overlay filesystem can stall and get healthy workers killed.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - a private tmpfs in the container, gunicorn's advice for Docker
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
