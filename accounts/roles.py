@@ -26,6 +26,12 @@ class Capability(StrEnum):
     LOG_CALLS = "log_calls"
     MANAGE_DUPLICATES = "manage_duplicates"
     MANAGE_USERS = "manage_users"
+    VIEW_BOOKINGS = "view_bookings"
+    EDIT_BOOKINGS = "edit_bookings"
+    SERVICE_BOOKINGS = "service_bookings"
+    OVERRIDE_CAPACITY = "override_capacity"
+    MANAGE_WORKSHOP = "manage_workshop"
+    MANAGE_RECALLS = "manage_recalls"
 
 
 _STAFF = {
@@ -33,16 +39,42 @@ _STAFF = {
     Capability.USE_API,
     Capability.VIEW_CLIENTS,
 }
-_DESK = _STAFF | {Capability.EDIT_CLIENTS, Capability.VIEW_CALLS, Capability.LOG_CALLS}
+_DESK = _STAFF | {
+    Capability.EDIT_CLIENTS,
+    Capability.VIEW_CALLS,
+    Capability.LOG_CALLS,
+    Capability.VIEW_BOOKINGS,
+    Capability.EDIT_BOOKINGS,
+    Capability.SERVICE_BOOKINGS,
+}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.MANAGER: frozenset(_DESK),
-    Role.HEAD: frozenset(_DESK | {Capability.MANAGE_DUPLICATES, Capability.MANAGE_USERS}),
-    Role.ADVISOR: frozenset(_STAFF | {Capability.VIEW_CALLS}),
+    Role.HEAD: frozenset(
+        _DESK
+        | {
+            Capability.MANAGE_DUPLICATES,
+            Capability.MANAGE_USERS,
+            Capability.OVERRIDE_CAPACITY,
+            Capability.MANAGE_WORKSHOP,
+            Capability.MANAGE_RECALLS,
+        }
+    ),
+    # The advisor receives the cars: sees bookings and arrivals, takes cars into service and completes them.
+    Role.ADVISOR: frozenset(_STAFF | {Capability.VIEW_CALLS, Capability.VIEW_BOOKINGS, Capability.SERVICE_BOOKINGS}),
     Role.TRANSPORT_HEAD: frozenset(_STAFF),
-    # The dealership system pushes clients and vehicles and reads the call log; it never sees a page.
+    # The dealership system pushes clients, vehicles, bookings and recall VIN lists, and reads the call log; it never
+    # sees a page.
     Role.INTEGRATION: frozenset(
-        {Capability.USE_API, Capability.VIEW_CLIENTS, Capability.EDIT_CLIENTS, Capability.VIEW_CALLS}
+        {
+            Capability.USE_API,
+            Capability.VIEW_CLIENTS,
+            Capability.EDIT_CLIENTS,
+            Capability.VIEW_CALLS,
+            Capability.VIEW_BOOKINGS,
+            Capability.EDIT_BOOKINGS,
+            Capability.MANAGE_RECALLS,
+        }
     ),
 }
 ALL_CAPABILITIES = frozenset(Capability)
