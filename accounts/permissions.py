@@ -30,14 +30,15 @@ class CapabilityRequiredMixin(AccessMixin):
 
 
 class HasCapability(permissions.BasePermission):
-    """The API's permission: USE_API plus the viewset's `read_capability` or `write_capability`."""
+    """The API's permission: USE_API plus the capability the action needs: `action_capabilities[action]` if the
+    viewset names one, else `read_capability` for safe methods and `write_capability` for the rest."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.has_capability(Capability.USE_API)):
             return False
-        if request.method in permissions.SAFE_METHODS:
-            needed = getattr(view, "read_capability", None)
-        else:
-            needed = getattr(view, "write_capability", None)
+        needed = getattr(view, "action_capabilities", {}).get(getattr(view, "action", None))
+        if needed is None:
+            safe = request.method in permissions.SAFE_METHODS
+            needed = getattr(view, "read_capability" if safe else "write_capability", None)
         return needed is None or user.has_capability(needed)

@@ -247,8 +247,9 @@ class RecallCampaignQuerySet(VisibleQuerySet):
 
     def current(self, on=None):
         """Campaigns running on the given date (today by default)."""
-        from clientdesk.calendar import local_date
         from django.utils import timezone
+
+        from clientdesk.calendar import local_date
 
         day = on or local_date(timezone.now())
         return self.filter(Q(starts_on__lte=day) | Q(starts_on__isnull=True)).filter(

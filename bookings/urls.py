@@ -1,9 +1,8 @@
-from django.urls import path
-
-from .views import recalls, setup
+from .views import booking, recalls, setup
 
 app_name = "bookings"
 urlpatterns = [
+    *booking.urlpatterns,
     *recalls.urlpatterns,
     *setup.urlpatterns,
 ]

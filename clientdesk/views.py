@@ -6,7 +6,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView
 
@@ -14,7 +15,7 @@ from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 
 from .errors import Conflict
-from .models import Heartbeat
+from .models import Heartbeat, Notification
 
 
 def apply_validation_error(form, exc: ValidationError | Conflict) -> None:
@@ -54,9 +55,11 @@ class ServiceFormView(FormView):
 
 
 class HomeView(CapabilityRequiredMixin, View):
-    """The desk: everyone who uses pages starts at the client search."""
+    """Where each role starts: advisors at their arrivals, everyone else at the client search."""
 
     def get(self, request):
+        if request.user.role == "advisor":
+            return redirect("bookings:my-arrivals")
         if request.user.has_capability(Capability.VIEW_CLIENTS):
             return redirect("clients:search")
         return redirect("accounts:password-change")
@@ -71,19 +74,23 @@ def health(request):
 
 
 class KeysetPage:
-    """One page of a list in descending (time, id) or id order, addressed by the last row seen: no COUNT, no OFFSET,
+    """One page of a list in (time, id) or id order, newest first unless `ascending`, addressed by the last row seen: no COUNT, no OFFSET,
     the same cost on page 1 and page 10,000.
 
     `time_field` names the timestamp to order by (served by an index on (time_field DESC, id DESC)); without it the
     list is ordered by id.
     """
 
-    def __init__(self, queryset, *, after: str | None, size: int = 50, time_field: str | None = None):
+    def __init__(
+        self, queryset, *, after: str | None, size: int = 50, time_field: str | None = None, ascending: bool = False
+    ):
         self.time_field = time_field
+        self.ascending = ascending
         position = self._parse(after)
         if position is not None:
             queryset = self._after(queryset, position)
-        ordering = [f"-{time_field}", "-pk"] if time_field else ["-pk"]
+        sign = "" if ascending else "-"
+        ordering = [f"{sign}{time_field}", f"{sign}pk"] if time_field else [f"{sign}pk"]
         rows = list(queryset.order_by(*ordering)[: size + 1])
         self.object_list = rows[:size]
         self.has_next = len(rows) > size
@@ -107,12 +114,13 @@ class KeysetPage:
             return None  # a mangled cursor shows the first page rather than an error
 
     def _after(self, queryset, position):
+        beyond, bound = ("gt", "gte") if self.ascending else ("lt", "lte")
         if not self.time_field:
-            return queryset.filter(pk__lt=position)
+            return queryset.filter(**{f"pk__{beyond}": position})
         moment, pk = position
-        # The redundant `<=` bound lets the database walk the (time, id) index from the cursor onwards.
-        return queryset.filter(**{f"{self.time_field}__lte": moment}).filter(
-            Q(**{f"{self.time_field}__lt": moment}) | Q(**{self.time_field: moment, "pk__lt": pk})
+        # The redundant bound lets the database walk the (time, id) index from the cursor onwards.
+        return queryset.filter(**{f"{self.time_field}__{bound}": moment}).filter(
+            Q(**{f"{self.time_field}__{beyond}": moment}) | Q(**{self.time_field: moment, f"pk__{beyond}": pk})
         )
 
     def __iter__(self):
@@ -120,3 +128,15 @@ class KeysetPage:
 
     def __len__(self) -> int:
         return len(self.object_list)
+
+
+class NotificationsView(CapabilityRequiredMixin, View):
+    """The bell in the header: polled by HTMX every few seconds, so news appears without a reload."""
+
+    def get(self, request):
+        unread = list(Notification.objects.filter(user=request.user).unread()[:10])
+        return render(request, "_notifications.html", {"unread": unread})
+
+    def post(self, request):
+        Notification.objects.filter(user=request.user).unread().update(read_at=timezone.now())
+        return render(request, "_notifications.html", {"unread": []})

@@ -176,7 +176,8 @@ class TimelineEntry:
 
 
 def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEntry]:
-    """What happened with the client, newest first: calls today; bookings and claims join as they are built."""
+    """What happened with the client, newest first: calls and bookings (claims will join them)."""
+    from bookings.models import Booking
     from calls.models import Call
 
     calls = (
@@ -186,6 +187,13 @@ def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEn
         .order_by("-started_at", "-id")[:limit]
     )
     entries = [TimelineEntry(kind="call", at=call.started_at, obj=call) for call in calls]
+    bookings = (
+        Booking.objects.visible_to(user)
+        .filter(client=client)
+        .select_related("vehicle", "advisor", "area")
+        .order_by("-starts_at", "-id")[:limit]
+    )
+    entries += [TimelineEntry(kind="booking", at=booking.starts_at, obj=booking) for booking in bookings]
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
 
 

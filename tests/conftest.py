@@ -104,3 +104,24 @@ def dms_api(integration, head):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks in-process, for tests of what a task does; the real worker is exercised in test_celery_and_run."""
+    from clientdesk.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Messages raised outside a request read in English in assertions; pages choose their language per request
+    (Accept-Language or the switch), as in production."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

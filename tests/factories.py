@@ -89,3 +89,38 @@ def client_with_phone(number: str, **kwargs) -> Client:
 
 def random_name(n: int = 8) -> str:
     return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
+
+
+# --- workshop -------------------------------------------------------------------------------------------------------
+
+
+class ServiceAreaFactory(DjangoModelFactory):
+    class Meta:
+        model = "bookings.ServiceArea"
+        django_get_or_create = ("code",)
+
+    name = factory.Sequence(lambda n: f"Цех {n}")
+    code = factory.Sequence(lambda n: f"area-{n}")
+    daily_capacity_minutes = 8 * 60 * 4
+
+
+class ServiceTypeFactory(DjangoModelFactory):
+    class Meta:
+        model = "bookings.ServiceType"
+
+    name = factory.Sequence(lambda n: f"ТО-{n}")
+    code = factory.Sequence(lambda n: f"type-{n}")
+    area = factory.SubFactory(ServiceAreaFactory)
+    standard_minutes = 90
+
+
+class AdvisorProfileFactory(DjangoModelFactory):
+    class Meta:
+        model = "bookings.AdvisorProfile"
+
+    user = factory.SubFactory(UserFactory, role=Role.ADVISOR, last_name="Мастеров")
+    slot_minutes = 30
+
+
+def advisor(**kwargs) -> User:
+    return AdvisorProfileFactory(**kwargs).user

@@ -42,3 +42,43 @@
     if (input) input.focus();
   });
 })();
+
+// The slot picker: a click on a slot button chooses it (the form posts `slot` = "advisor@start");
+// a day-jump button moves the date field and reloads the slots.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const slot = event.target.closest(".slot, .pick-slot");
+    if (slot) {
+      const form = slot.closest("form");
+      form.querySelector("input[name=slot]").value = slot.getAttribute("data-slot");
+      form.querySelectorAll(".slot, .pick-slot").forEach(function (b) {
+        b.classList.remove("active");
+        b.setAttribute("aria-checked", "false");
+      });
+      slot.classList.add("active");
+      slot.setAttribute("aria-checked", "true");
+      if (slot.classList.contains("pick-slot")) {
+        const day = form.querySelector("input[name=day]");
+        if (day) day.value = slot.getAttribute("data-day");
+      }
+      return;
+    }
+    const jump = event.target.closest(".day-jump");
+    if (jump) {
+      const day = jump.closest("form").querySelector("input[name=day]");
+      day.value = jump.getAttribute("data-day");
+      day.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+})();
+
+// After the slots reload, keep the chosen slot marked if it is still offered, otherwise forget it.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.target.id !== "slots") return;
+  const form = event.target.closest("form");
+  const input = form && form.querySelector("input[name=slot]");
+  if (!input || !input.value) return;
+  const still = event.target.querySelector('[data-slot="' + input.value + '"]');
+  if (still) { still.classList.add("active"); still.setAttribute("aria-checked", "true"); } else { input.value = ""; }
+});

@@ -1,19 +1,25 @@
 """Who may open what: every page and endpoint, anonymous and each role; and a refused write changes nothing."""
 
+from datetime import time, timedelta
+
 import pytest
 from django.test import Client as DjangoTestClient
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
+from bookings.models import Booking
+from clientdesk.calendar import at
 from clients.models import Client
-from tests.factories import CallFactory, ClientFactory, VehicleFactory
+from tests.bookings.conftest import working_day
+from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceTypeFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["manager", "head", "advisor", "transport_head", "integration"]
 STAFF = {"manager", "head", "advisor", "transport_head"}
 DESK = {"manager", "head"}
+WORKSHOP = {"manager", "head", "advisor"}
 
 
 @pytest.fixture
@@ -22,7 +28,26 @@ def objects(users):
     other = ClientFactory()
     vehicle = VehicleFactory(owner=client)
     CallFactory(client=client, manager=users["manager"])
-    return {"client": client, "other": other, "vehicle": vehicle, "user": users["manager"]}
+    advisor = AdvisorProfileFactory(user=users["advisor"]).user
+    service = ServiceTypeFactory()
+    starts = at(working_day(), time(10))
+    booking = Booking.objects.create(
+        client=client,
+        vehicle=vehicle,
+        area=service.area,
+        advisor=advisor,
+        starts_at=starts,
+        advisor_until=starts + timedelta(minutes=30),
+        planned_minutes=90,
+    )
+    return {
+        "client": client,
+        "other": other,
+        "vehicle": vehicle,
+        "user": users["manager"],
+        "booking": booking,
+        "service": service,
+    }
 
 
 def page_matrix(o):
@@ -45,6 +70,16 @@ def page_matrix(o):
         (reverse("accounts:user-list"), {"head"}),
         (reverse("accounts:user-create"), {"head"}),
         (reverse("accounts:user-detail", args=[o["user"].pk]), {"head"}),
+        (reverse("notifications"), STAFF),
+        (reverse("bookings:list"), WORKSHOP),
+        (reverse("bookings:create") + f"?client={o['client'].pk}", DESK),
+        (reverse("bookings:slots") + f"?service_types={o['service'].pk}", WORKSHOP),
+        (reverse("bookings:detail", args=[o["booking"].pk]), WORKSHOP),
+        (reverse("bookings:reschedule", args=[o["booking"].pk]), DESK),
+        (reverse("bookings:day"), WORKSHOP),
+        (reverse("bookings:week"), WORKSHOP),
+        (reverse("bookings:board"), WORKSHOP),
+        (reverse("bookings:my-arrivals"), WORKSHOP),
     ]
 
 
@@ -55,6 +90,9 @@ def api_matrix(o):
         ("/api/v1/vehicles/", STAFF | {"integration"}),
         ("/api/v1/calls/", {"manager", "head", "advisor", "integration"}),
         ("/api/schema/", STAFF | {"integration"}),
+        ("/api/v1/bookings/", WORKSHOP | {"integration"}),
+        (f"/api/v1/bookings/{o['booking'].pk}/", WORKSHOP | {"integration"}),
+        (f"/api/v1/free-slots/?date_from={working_day()}&service_types={o['service'].pk}", WORKSHOP | {"integration"}),
     ]
 
 
@@ -158,7 +196,12 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
     """A new page must be added to the matrix above, unless it is sign-in/out, health, admin, the API or a
     POST-only action tested on its own."""
     elsewhere = ("admin/", "api/", "i18n/", "accounts/login/", "accounts/logout/", "healthz", "")
-    post_only = ("accounts/users/<int:pk>/keys/", "accounts/keys/<int:pk>/revoke/", "calls/client/<int:pk>/")
+    post_only = (
+        "accounts/users/<int:pk>/keys/",
+        "accounts/keys/<int:pk>/revoke/",
+        "calls/client/<int:pk>/",
+        "workshop/bookings/<int:pk>/<slug:action>/",
+    )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
     for route in _all_routes():
         if route in elsewhere or route.startswith(elsewhere[:3]) or route in post_only:

@@ -1,0 +1,94 @@
+from datetime import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from clientdesk.calendar import local_zone
+from clientdesk.forms import StyledForm
+
+from .models import Booking, ServiceType
+from .slots import parse_slot_key
+
+
+class SlotChoiceMixin(forms.Form):
+    """A slot from the picker (`advisor@start`), or — for the head going over capacity — an advisor and a time."""
+
+    slot = forms.CharField(required=False, widget=forms.HiddenInput)
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    manual_time = forms.TimeField(
+        label=_("Time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("Instead of a slot"),
+    )
+    manual_advisor = forms.ModelChoiceField(label=_("Advisor"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manual_advisor"].queryset = User.objects.filter(
+            role=Role.ADVISOR, is_active=True, advisor_profile__is_active=True
+        )
+
+    def clean(self):
+        data = super().clean()
+        parsed = parse_slot_key(data.get("slot", ""))
+        if parsed:
+            advisor_id, starts_at = parsed
+            data["advisor"] = User.objects.filter(pk=advisor_id).first()
+            data["starts_at"] = starts_at
+        elif data.get("manual_time") and data.get("manual_advisor") and data.get("day"):
+            data["advisor"] = data["manual_advisor"]
+            data["starts_at"] = datetime.combine(data["day"], data["manual_time"], tzinfo=local_zone())
+        else:
+            raise forms.ValidationError(_("Pick a free slot (or give an advisor and a time)."), code="no_slot")
+        if data.get("advisor") is None:
+            raise forms.ValidationError(_("That advisor no longer exists; pick another slot."), code="no_advisor")
+        return data
+
+
+class BookingForm(SlotChoiceMixin, StyledForm):
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=None, required=False)
+    service_types = forms.ModelMultipleChoiceField(
+        label=_("Services"),
+        queryset=ServiceType.objects.filter(is_active=True).select_related("area"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    planned_minutes = forms.IntegerField(
+        label=_("Planned work, minutes"),
+        required=False,
+        min_value=5,
+        max_value=60 * 24 * 5,
+        help_text=_("Empty: the services' standard time."),
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    source = forms.ChoiceField(label=_("Source"), choices=Booking.Source.choices, initial=Booking.Source.CALL)
+    capacity_override_reason = forms.CharField(
+        label=_("Reason for going over capacity"), required=False, max_length=200, help_text=_("Department head only.")
+    )
+
+    field_order = ["vehicle", "service_types", "planned_minutes", "day", "slot", "comment", "source"]
+
+    def __init__(self, *args, client, can_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["vehicle"].queryset = client.vehicles.all()
+        self.fields["service_types"].widget.attrs["class"] = "form-check-input"
+        if not can_override:
+            for name in ("capacity_override_reason", "manual_time", "manual_advisor"):
+                del self.fields[name]
+
+
+class RescheduleForm(SlotChoiceMixin, StyledForm):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args, can_pick_time: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_pick_time:
+            del self.fields["manual_time"]
+            del self.fields["manual_advisor"]
+
+
+class CancelForm(StyledForm):
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=200)

@@ -1,0 +1,183 @@
+"""Reads for the booking pages and API: the day and week calendars, today's board, the booking card, data checks."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Prefetch, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
+from clients.models import Client
+from clients.selectors import client_duplicates
+
+from .models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
+from .slots import active_advisors
+
+# A client this many minutes past the booked time, not yet arrived, is shown as late on the board.
+LATE_AFTER = timedelta(minutes=15)
+
+
+def bookings_for_display(queryset):
+    return queryset.select_related("client", "vehicle", "advisor", "area").prefetch_related(
+        Prefetch("service_types", queryset=ServiceType.objects.order_by("name"))
+    )
+
+
+@dataclass
+class AreaLoad:
+    area: ServiceArea
+    used: int
+    capacity: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.used / self.capacity) if self.capacity else 0
+
+    @property
+    def level(self) -> str:
+        return "danger" if self.percent > 100 else "warning" if self.percent >= 85 else "success"
+
+
+@dataclass
+class AdvisorDay:
+    profile: AdvisorProfile
+    bookings: list[Booking] = field(default_factory=list)
+
+    @property
+    def booked_minutes(self) -> int:
+        return len(self.bookings) * self.profile.slot_minutes
+
+
+@dataclass
+class DayPlan:
+    day: date
+    hours: DayHours | None
+    areas: list[AreaLoad]
+    advisors: list[AdvisorDay]
+    unassigned: list[Booking]
+
+
+def day_plan(day: date, *, user) -> DayPlan:
+    """The load of one day per area and per advisor, with the day's bookings in time order."""
+    hours = BusinessCalendar(day).hours(day)
+    start, end = day_bounds(day)
+    bookings = list(
+        bookings_for_display(Booking.objects.visible_to(user).occupying())
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by("starts_at", "id")
+    )
+    used: dict[int, int] = defaultdict(int)
+    for booking in bookings:
+        used[booking.area_id] += booking.planned_minutes
+    areas = [AreaLoad(a, used[a.pk], a.daily_capacity_minutes) for a in ServiceArea.objects.filter(is_active=True)]
+    by_advisor = {p.user_id: AdvisorDay(p) for p in active_advisors()}
+    unassigned = []
+    for booking in bookings:
+        (by_advisor[booking.advisor_id].bookings if booking.advisor_id in by_advisor else unassigned).append(booking)
+    return DayPlan(day, hours, areas, list(by_advisor.values()), unassigned)
+
+
+@dataclass
+class WeekDay:
+    day: date
+    hours: DayHours | None
+    areas: list[AreaLoad]
+    bookings: int
+
+
+def week_plan(monday: date, *, user) -> list[WeekDay]:
+    """Seven days of load per area: one aggregate query for the whole week."""
+    sunday = monday + timedelta(days=6)
+    calendar = BusinessCalendar(monday, sunday)
+    start, _end = day_bounds(monday)
+    _start, end = day_bounds(sunday)
+    rows = (
+        Booking.objects.visible_to(user)
+        .occupying()
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .annotate(day=TruncDate("starts_at", tzinfo=local_zone()))
+        .values("day", "area_id")
+        .annotate(minutes=Sum("planned_minutes"), count=Count("id"))
+    )
+    used: dict[tuple[date, int], int] = {}
+    counts: dict[date, int] = defaultdict(int)
+    for row in rows:
+        used[(row["day"], row["area_id"])] = row["minutes"]
+        counts[row["day"]] += row["count"]
+    areas = list(ServiceArea.objects.filter(is_active=True))
+    week = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        loads = [AreaLoad(a, used.get((day, a.pk), 0), a.daily_capacity_minutes) for a in areas]
+        week.append(WeekDay(day, calendar.hours(day), loads, counts[day]))
+    return week
+
+
+@dataclass
+class BoardRow:
+    booking: Booking
+    state: str
+    open_recalls: list = field(default_factory=list)
+
+    STATE_LABELS = {
+        "expected": _("Expected"),
+        "late": _("Late"),
+        "arrived": _("Arrived"),
+        "in_service": _("In service"),
+        "completed": _("Completed"),
+        "no_show": _("No-show"),
+        "cancelled": _("Cancelled"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        return str(self.STATE_LABELS[self.state])
+
+
+def board_state(booking: Booking, now: datetime) -> str:
+    if booking.status in (Booking.Status.SCHEDULED, Booking.Status.CONFIRMED):
+        return "late" if now > booking.starts_at + LATE_AFTER else "expected"
+    return booking.status
+
+
+def day_board(day: date, *, user, advisor=None) -> list[BoardRow]:
+    """Everyone booked for the day with where they are: expected, late, arrived, in service, done, no-show."""
+    from .recalls import open_recalls_for_vins
+
+    start, end = day_bounds(day)
+    bookings = bookings_for_display(Booking.objects.visible_to(user)).filter(starts_at__gte=start, starts_at__lt=end)
+    if advisor is not None:
+        bookings = bookings.filter(advisor=advisor)
+    bookings = list(bookings.order_by("starts_at", "id"))
+    recalls = open_recalls_for_vins([b.vehicle.vin for b in bookings if b.vehicle_id and b.vehicle.vin])
+    now = timezone.now()
+    return [BoardRow(b, board_state(b, now), recalls.get(b.vehicle.vin, []) if b.vehicle_id else []) for b in bookings]
+
+
+def booking_for_card(pk: int, *, user) -> Booking:
+    return (
+        bookings_for_display(Booking.objects.visible_to(user))
+        .prefetch_related(
+            Prefetch("transitions", queryset=BookingTransition.objects.select_related("by").order_by("at", "id"))
+        )
+        .get(pk=pk)
+    )
+
+
+def client_data_warnings(client: Client) -> list[str]:
+    """What the manager should fix while the client is on the line (DOMAIN.md: check the client's data)."""
+    warnings = []
+    if not client.consent_personal_data:
+        warnings.append(str(_("No consent to personal-data processing on file.")))
+    if not any(phone.is_primary for phone in client.phones.all()):
+        warnings.append(str(_("No primary phone.")))
+    if not client.dms_id:
+        warnings.append(str(_("Not linked to the dealership system (no DMS id).")))
+    duplicates = client_duplicates(client)
+    if duplicates:
+        names = ", ".join(h.client.name for h in duplicates[:3])
+        warnings.append(str(_("Possibly the same person as: %(names)s.") % {"names": names}))
+    return warnings

@@ -1,0 +1,364 @@
+"""Booking pages: book a visit with the slot picker, the booking card and its actions, the day and week calendars,
+today's board, the advisor's arrivals."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts.permissions import CapabilityRequiredMixin
+from accounts.roles import Capability
+from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.errors import Conflict
+from clientdesk.views import KeysetPage, apply_validation_error
+from clients.models import Client
+
+from .. import selectors, services
+from ..filters import BookingFilter
+from ..forms import BookingForm, CancelForm, RescheduleForm
+from ..models import Booking, ServiceType
+from ..recalls import open_recalls_for_vins
+from ..slots import free_slots
+
+
+def _parse_day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _next_working_day() -> date:
+    today = local_date(timezone.now())
+    return BusinessCalendar(today).next_working_day(today)
+
+
+class BookingListView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.VIEW_BOOKINGS
+    template_name = "bookings/booking_list.html"
+
+    def get_context_data(self, **kwargs):
+        queryset = selectors.bookings_for_display(Booking.objects.visible_to(self.request.user))
+        params = self.request.GET.copy()
+        if not any(params.get(k) for k in ("day", "starts_after", "starts_before", "client")):
+            params["starts_after"] = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+        filterset = BookingFilter(params, queryset=queryset)
+        rows = filterset.qs if filterset.is_valid() else queryset.none()
+        page = KeysetPage(rows, after=self.request.GET.get("after"), time_field="starts_at", ascending=True)
+        query = self.request.GET.copy()
+        query.pop("after", None)
+        vins = [b.vehicle.vin for b in page if b.vehicle_id and b.vehicle.vin]
+        return super().get_context_data(
+            filter=filterset, page=page, query=query.urlencode(), recalls=open_recalls_for_vins(vins), **kwargs
+        )
+
+
+class BookingCreateView(CapabilityRequiredMixin, View):
+    """Book a visit for a client while they are on the line: services, a free slot, the data check, any recall."""
+
+    required_capability = Capability.EDIT_BOOKINGS
+    template_name = "bookings/booking_form.html"
+
+    def get_client(self, request) -> Client:
+        client = Client.objects.visible_to(request.user).filter(pk=request.GET.get("client") or 0).first()
+        if client is None:
+            raise Http404(_("Open the booking from a client's card."))
+        if client.is_merged:
+            return client.merged_into
+        return client
+
+    def context(self, request, client, form):
+        vins = [v.vin for v in client.vehicles.all() if v.vin]
+        return {
+            "client": client,
+            "form": form,
+            "warnings": selectors.client_data_warnings(client),
+            "recalls": open_recalls_for_vins(vins),
+            "alternatives": getattr(form, "alternatives", []),
+        }
+
+    def get(self, request):
+        client = self.get_client(request)
+        vehicles = list(client.vehicles.all())
+        form = BookingForm(
+            client=client,
+            can_override=request.user.has_capability(Capability.OVERRIDE_CAPACITY),
+            initial={"day": _next_working_day(), "vehicle": vehicles[0] if len(vehicles) == 1 else None},
+        )
+        return render(request, self.template_name, self.context(request, client, form))
+
+    def post(self, request):
+        client = self.get_client(request)
+        form = BookingForm(
+            request.POST, client=client, can_override=request.user.has_capability(Capability.OVERRIDE_CAPACITY)
+        )
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking = services.booking_create(
+                    by=request.user,
+                    client=client,
+                    vehicle=data.get("vehicle"),
+                    service_types=data["service_types"],
+                    planned_minutes=data.get("planned_minutes"),
+                    starts_at=data["starts_at"],
+                    advisor=data["advisor"],
+                    comment=data.get("comment", ""),
+                    source=data["source"],
+                    capacity_override_reason=data.get("capacity_override_reason", ""),
+                )
+            except (ValidationError, Conflict) as exc:
+                form.alternatives = getattr(exc, "alternatives", [])
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Booked: %(booking)s.") % {"booking": booking})
+                return redirect(booking)
+        return render(request, self.template_name, self.context(request, client, form), status=400)
+
+
+class SlotPickerView(CapabilityRequiredMixin, View):
+    """The slot picker's free slots for a day and the chosen services (an HTMX fragment)."""
+
+    required_capability = Capability.VIEW_BOOKINGS
+
+    def get(self, request):
+        day = _parse_day(request.GET.get("day"), _next_working_day())
+        type_ids = [int(v) for v in request.GET.getlist("service_types") if v.isdigit()]
+        types = list(ServiceType.objects.filter(pk__in=type_ids).select_related("area"))
+        area, minutes = services.plan_for(types)
+        try:
+            minutes = int(request.GET.get("planned_minutes") or minutes)
+        except ValueError:
+            pass
+        exclude = None
+        if booking_id := request.GET.get("booking"):
+            exclude = Booking.objects.visible_to(request.user).filter(pk=booking_id).select_related("area").first()
+            if exclude is not None and area is None:
+                area, minutes = exclude.area, exclude.planned_minutes
+        calendar = BusinessCalendar(day)
+        context = {"day": day, "hours": calendar.hours(day), "area": area, "minutes": minutes, "slots": []}
+        if area is not None and minutes:
+            context["slots"] = free_slots(
+                day=day, area=area, planned_minutes=minutes, calendar=calendar, exclude_booking=exclude
+            )
+            context["next_day"] = calendar.next_working_day(day)
+            if day > local_date(timezone.now()):
+                context["previous_day"] = calendar.previous_working_day(day)
+        return render(request, "bookings/_slots.html", context)
+
+
+class BookingDetailView(CapabilityRequiredMixin, View):
+    required_capability = Capability.VIEW_BOOKINGS
+
+    def get(self, request, pk):
+        try:
+            booking = selectors.booking_for_card(pk, user=request.user)
+        except Booking.DoesNotExist as exc:
+            raise Http404 from exc
+        return render(request, "bookings/booking_detail.html", booking_card_context(request, booking))
+
+
+def booking_card_context(request, booking, *, cancel_form=None) -> dict:
+    from calls.models import Call
+
+    recalls = open_recalls_for_vins([booking.vehicle.vin]) if booking.vehicle_id and booking.vehicle.vin else {}
+    calls = (
+        Call.objects.visible_to(request.user)
+        .filter(client=booking.client)
+        .select_related("manager")
+        .order_by("-started_at")[:10]
+    )
+    return {
+        "booking": booking,
+        "recalls": recalls.get(booking.vehicle.vin, []) if booking.vehicle_id else [],
+        "calls": calls,
+        "actions": available_actions(request.user, booking),
+        "cancel_form": cancel_form or CancelForm(),
+    }
+
+
+# action name in the URL → (target status, capability needed, button label)
+ACTIONS = {
+    "confirm": (Booking.Status.CONFIRMED, Capability.EDIT_BOOKINGS),
+    "arrived": (Booking.Status.ARRIVED, Capability.EDIT_BOOKINGS),
+    "no-show": (Booking.Status.NO_SHOW, Capability.EDIT_BOOKINGS),
+    "start": (Booking.Status.IN_SERVICE, Capability.SERVICE_BOOKINGS),
+    "complete": (Booking.Status.COMPLETED, Capability.SERVICE_BOOKINGS),
+    "cancel": (Booking.Status.CANCELLED, Capability.EDIT_BOOKINGS),
+}
+
+
+def available_actions(user, booking: Booking) -> list[str]:
+    allowed = services.ALLOWED_TRANSITIONS.get(booking.status, frozenset())
+    return [
+        name for name, (target, capability) in ACTIONS.items() if target in allowed and user.has_capability(capability)
+    ]
+
+
+class BookingActionView(CapabilityRequiredMixin, View):
+    """The buttons on the card and the board: confirm, arrived, no-show, start, complete, cancel (with a reason)."""
+
+    required_capability = Capability.VIEW_BOOKINGS
+
+    def post(self, request, pk, action):
+        if action not in ACTIONS:
+            raise Http404
+        target, capability = ACTIONS[action]
+        if not request.user.has_capability(capability):
+            raise PermissionDenied
+        booking = get_object_or_404(Booking.objects.visible_to(request.user), pk=pk)
+        note = ""
+        cancel_form = None
+        if action == "cancel":
+            cancel_form = CancelForm(request.POST)
+            if not cancel_form.is_valid():
+                booking = selectors.booking_for_card(pk, user=request.user)
+                context = booking_card_context(request, booking, cancel_form=cancel_form)
+                return render(request, "bookings/booking_detail.html", context, status=400)
+            note = cancel_form.cleaned_data["reason"]
+        try:
+            services.booking_transition(booking=booking, by=request.user, to=target, note=note)
+        except (ValidationError, Conflict) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(getattr(exc, "message", exc))])))
+        else:
+            messages.success(request, _("%(booking)s: %(status)s.") % {"booking": booking, "status": target.label})
+        if request.htmx and request.POST.get("from") == "board":
+            return render(request, "bookings/_board_rows.html", board_context(request))
+        return redirect(request.POST.get("next") or booking.get_absolute_url())
+
+
+class BookingRescheduleView(CapabilityRequiredMixin, View):
+    required_capability = Capability.EDIT_BOOKINGS
+    template_name = "bookings/reschedule.html"
+
+    def get_booking(self, request, pk) -> Booking:
+        return get_object_or_404(
+            Booking.objects.visible_to(request.user).select_related("client", "vehicle", "area", "advisor"), pk=pk
+        )
+
+    def get(self, request, pk):
+        booking = self.get_booking(request, pk)
+        can_pick = request.user.has_capability(Capability.OVERRIDE_CAPACITY)
+        form = RescheduleForm(initial={"day": local_date(booking.starts_at)}, can_pick_time=can_pick)
+        return render(request, self.template_name, {"booking": booking, "form": form})
+
+    def post(self, request, pk):
+        booking = self.get_booking(request, pk)
+        can_pick = request.user.has_capability(Capability.OVERRIDE_CAPACITY)
+        form = RescheduleForm(request.POST, can_pick_time=can_pick)
+        alternatives = []
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.booking_reschedule(
+                    booking=booking,
+                    by=request.user,
+                    starts_at=data["starts_at"],
+                    advisor=data["advisor"],
+                    reason=data.get("reason", ""),
+                )
+            except (ValidationError, Conflict) as exc:
+                alternatives = getattr(exc, "alternatives", [])
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Moved to %(time)s.") % {"time": timezone.localtime(data["starts_at"])})
+                return redirect(booking)
+        context = {"booking": booking, "form": form, "alternatives": alternatives}
+        return render(request, self.template_name, context, status=400)
+
+
+class DayView(CapabilityRequiredMixin, TemplateView):
+    """The day's load per area and per advisor."""
+
+    required_capability = Capability.VIEW_BOOKINGS
+    template_name = "bookings/day.html"
+
+    def get_context_data(self, **kwargs):
+        day = _parse_day(self.request.GET.get("day"), local_date(timezone.now()))
+        return super().get_context_data(
+            plan=selectors.day_plan(day, user=self.request.user),
+            previous_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            **kwargs,
+        )
+
+
+class WeekView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.VIEW_BOOKINGS
+    template_name = "bookings/week.html"
+
+    def get_context_data(self, **kwargs):
+        day = _parse_day(self.request.GET.get("day"), local_date(timezone.now()))
+        monday = day - timedelta(days=day.weekday())
+        week = selectors.week_plan(monday, user=self.request.user)
+        return super().get_context_data(
+            week=week,
+            areas=[load.area for load in week[0].areas] if week else [],
+            monday=monday,
+            previous_week=monday - timedelta(days=7),
+            next_week=monday + timedelta(days=7),
+            **kwargs,
+        )
+
+
+class BoardView(CapabilityRequiredMixin, TemplateView):
+    """Today's arrivals for the front desk: expected, late, arrived, in service; one click marks an arrival."""
+
+    required_capability = Capability.VIEW_BOOKINGS
+    template_name = "bookings/board.html"
+
+    def get_template_names(self):
+        return ["bookings/_board_rows.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**board_context(self.request), **kwargs)
+
+
+def board_context(request) -> dict:
+    day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
+    rows = selectors.day_board(day, user=request.user)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.state_label] = counts.get(row.state_label, 0) + 1
+    return {
+        "day": day,
+        "rows": rows,
+        "counts": counts,
+        "can_edit": request.user.has_capability(Capability.EDIT_BOOKINGS),
+    }
+
+
+class MyArrivalsView(CapabilityRequiredMixin, TemplateView):
+    """The service advisor's page: today's clients booked to them, refreshed without a reload."""
+
+    required_capability = Capability.VIEW_BOOKINGS
+    template_name = "bookings/my_arrivals.html"
+
+    def get_template_names(self):
+        return ["bookings/_my_arrival_rows.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        today = local_date(timezone.now())
+        rows = selectors.day_board(today, user=self.request.user, advisor=self.request.user)
+        return super().get_context_data(day=today, rows=rows, **kwargs)
+
+
+urlpatterns = [
+    path("bookings/", BookingListView.as_view(), name="list"),
+    path("bookings/new/", BookingCreateView.as_view(), name="create"),
+    path("bookings/slots/", SlotPickerView.as_view(), name="slots"),
+    path("bookings/<int:pk>/", BookingDetailView.as_view(), name="detail"),
+    path("bookings/<int:pk>/reschedule/", BookingRescheduleView.as_view(), name="reschedule"),
+    path("bookings/<int:pk>/<slug:action>/", BookingActionView.as_view(), name="action"),
+    path("day/", DayView.as_view(), name="day"),
+    path("week/", WeekView.as_view(), name="week"),
+    path("board/", BoardView.as_view(), name="board"),
+    path("my-arrivals/", MyArrivalsView.as_view(), name="my-arrivals"),
+]

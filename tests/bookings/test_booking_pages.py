@@ -1,0 +1,293 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import Booking
+from bookings.recalls import recall_campaign_create, recall_vins_import
+from bookings.services import booking_create
+from bookings.slots import Slot
+from clientdesk.calendar import local_date
+from clientdesk.models import Notification
+from tests.bookings.conftest import moment
+from tests.factories import ClientFactory, UserFactory, VehicleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def slot_key(advisor, when) -> str:
+    return Slot(advisor.pk, str(advisor), when, when).key
+
+
+def test_booking_form_shows_data_warnings_and_the_recall(as_manager, head, petrov, to2, day):
+    client = ClientFactory(consent_personal_data=False, consent_personal_data_at=None)
+    VehicleFactory(owner=client, vin="XTA21099012345678")
+    campaign = recall_campaign_create(by=head, name="Замена подушки безопасности", manufacturer_code="RC-77")
+    recall_vins_import(campaign=campaign, vins=["XTA21099012345678"], by=head)
+    page = as_manager.get(reverse("bookings:create"), {"client": client.pk}, headers={"Accept-Language": "en"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "No consent to personal-data processing" in html
+    assert "No primary phone" in html
+    assert "no DMS id" in html
+    assert "RC-77" in html and "recall-alert" in html
+
+
+def test_slot_picker_offers_free_slots_for_the_services(as_manager, car_owner, petrov, to2, day, manager):
+    booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2])
+    html = as_manager.get(reverse("bookings:slots"), {"day": day.isoformat(), "service_types": to2.pk}).content.decode()
+    assert slot_key(petrov, moment(day, 9, 30)) in html
+    assert slot_key(petrov, moment(day, 9)) not in html
+
+
+def test_booking_a_visit_from_the_form(as_manager, manager, car_owner, petrov, to2, day):
+    vehicle = car_owner.vehicles.get()
+    response = as_manager.post(
+        reverse("bookings:create") + f"?client={car_owner.pk}",
+        {
+            "vehicle": vehicle.pk,
+            "service_types": [to2.pk],
+            "day": day.isoformat(),
+            "slot": slot_key(petrov, moment(day, 11)),
+            "comment": "стучит подвеска",
+            "source": "call",
+        },
+    )
+    booking = Booking.objects.get()
+    assert response.status_code == 302 and response["Location"] == booking.get_absolute_url()
+    assert (booking.starts_at, booking.advisor, booking.vehicle, booking.created_by) == (
+        moment(day, 11),
+        petrov,
+        vehicle,
+        manager,
+    )
+
+
+def test_a_taken_slot_comes_back_with_the_nearest_free_ones(as_manager, manager, car_owner, petrov, to2, day):
+    booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 11), service_types=[to2])
+    response = as_manager.post(
+        reverse("bookings:create") + f"?client={car_owner.pk}",
+        {
+            "service_types": [to2.pk],
+            "day": day.isoformat(),
+            "slot": slot_key(petrov, moment(day, 11)),
+            "source": "call",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "already has a client at this time" in html
+    assert 'id="alternatives"' in html and "pick-slot" in html
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"day": "", "slot": ""}, "This field is required"),
+        ({"slot": "nonsense"}, "Pick a free slot"),
+        ({"service_types": ["999999"]}, "Select a valid choice"),
+        ({"slot": "999999@2030-01-01T10:00:00+03:00"}, "no longer exists"),
+    ],
+)
+def test_bad_booking_form_input_is_a_field_error(as_manager, car_owner, petrov, to2, day, data, message):
+    payload = {"service_types": [to2.pk], "day": day.isoformat(), "slot": slot_key(petrov, moment(day, 11))}
+    payload.update(data)
+    response = as_manager.post(
+        reverse("bookings:create") + f"?client={car_owner.pk}", payload, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_booking_form_without_a_client_is_404(as_manager):
+    assert as_manager.get(reverse("bookings:create")).status_code == 404
+
+
+def test_manager_cannot_override_capacity_from_the_form(as_manager, car_owner, petrov, to2, day):
+    html = as_manager.get(reverse("bookings:create"), {"client": car_owner.pk}).content.decode()
+    assert "capacity_override_reason" not in html
+
+
+def test_head_overrides_capacity_with_an_advisor_and_a_time(as_head, manager, car_owner, petrov, sidorov, to2, day):
+    for hour in (9, 11):
+        booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, hour), service_types=[to2])
+    response = as_head.post(
+        reverse("bookings:create") + f"?client={car_owner.pk}",
+        {
+            "service_types": [to2.pk],
+            "day": day.isoformat(),
+            "manual_advisor": sidorov.pk,
+            "manual_time": "13:00",
+            "capacity_override_reason": "VIP",
+            "source": "call",
+        },
+    )
+    assert response.status_code == 302
+    assert Booking.objects.get(advisor=sidorov).capacity_override_reason == "VIP"
+
+
+def test_card_actions_and_the_arrival_notification(as_manager, manager, car_owner, petrov, to2, day):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    card = as_manager.get(booking.get_absolute_url()).content.decode()
+    assert 'data-action="confirm"' in card and 'data-action="arrived"' in card
+    assert 'data-action="start"' not in card  # only once the car has arrived
+    as_manager.post(reverse("bookings:action", args=[booking.pk, "arrived"]))
+    booking.refresh_from_db()
+    assert booking.status == "arrived"
+    assert Notification.objects.filter(user=petrov).count() == 1
+
+
+def test_an_illegal_action_is_refused_with_a_message(as_manager, manager, car_owner, petrov, to2, day):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    response = as_manager.post(reverse("bookings:action", args=[booking.pk, "complete"]), follow=True)
+    assert response.status_code == 200
+    booking.refresh_from_db()
+    assert booking.status == "scheduled"
+    assert as_manager.post(reverse("bookings:action", args=[booking.pk, "explode"])).status_code == 404
+
+
+def test_cancel_needs_a_reason_on_the_card(as_manager, manager, car_owner, petrov, to2, day):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    assert as_manager.post(reverse("bookings:action", args=[booking.pk, "cancel"]), {"reason": ""}).status_code == 400
+    as_manager.post(reverse("bookings:action", args=[booking.pk, "cancel"]), {"reason": "заболел"})
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancel_reason) == ("cancelled", "заболел")
+
+
+def test_advisor_takes_into_service_but_cannot_cancel(web, manager, car_owner, petrov, to2, day):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    web.force_login(petrov)
+    assert web.post(reverse("bookings:action", args=[booking.pk, "cancel"]), {"reason": "x"}).status_code == 403
+    booking.refresh_from_db()
+    assert booking.status == "scheduled"
+
+
+def test_reschedule_page(as_manager, manager, car_owner, petrov, to2, day):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    response = as_manager.post(
+        reverse("bookings:reschedule", args=[booking.pk]),
+        {"day": day.isoformat(), "slot": slot_key(petrov, moment(day, 15)), "reason": "просил позже"},
+    )
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.starts_at == moment(day, 15)
+    assert "просил позже" in as_manager.get(booking.get_absolute_url()).content.decode()
+
+
+def test_board_marks_an_arrival_without_leaving_the_page(as_manager, manager, car_owner, petrov, to2):
+    now = timezone.now()
+    # bypass the service's "not in the past" rule to put a booking on today's board, whatever the clock says
+    booking = Booking.objects.create(
+        client=car_owner,
+        vehicle=car_owner.vehicles.get(),
+        area=to2.area,
+        advisor=petrov,
+        starts_at=now - timedelta(minutes=40),
+        advisor_until=now - timedelta(minutes=10),
+        planned_minutes=60,
+    )
+    page = as_manager.get(reverse("bookings:board")).content.decode()
+    assert "state-late" in page and car_owner.name in page
+    response = as_manager.post(
+        reverse("bookings:action", args=[booking.pk, "arrived"]) + f"?day={local_date(now)}",
+        {"from": "board"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "state-arrived" in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_advisor_sees_only_their_arrivals(web, car_owner, petrov, sidorov, to2):
+    now = timezone.now()
+    for adv in (petrov, sidorov):
+        Booking.objects.create(
+            client=car_owner,
+            area=to2.area,
+            advisor=adv,
+            starts_at=now + timedelta(minutes=5),
+            advisor_until=now + timedelta(minutes=35),
+            planned_minutes=60,
+            comment=adv.username,
+        )
+    web.force_login(petrov)
+    assert web.get(reverse("home"))["Location"] == reverse("bookings:my-arrivals")
+    response = web.get(reverse("bookings:my-arrivals"), headers={"HX-Request": "true"})
+    rows = response.context["rows"]
+    assert [r.booking.advisor for r in rows] == [petrov]
+
+
+def test_day_and_week_show_load(as_manager, manager, car_owner, petrov, to2, day):
+    booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2])
+    day_page = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()})
+    loads = {load.area.code: (load.used, load.capacity) for load in day_page.context["plan"].areas}
+    assert loads["mech"] == (180, 480)
+    week = as_manager.get(reverse("bookings:week"), {"day": day.isoformat()}).context["week"]
+    assert sum(d.bookings for d in week) == 1
+    assert as_manager.get(reverse("bookings:day"), {"day": "garbage"}).status_code == 200
+
+
+def _fill(count, car_owner, area, day):
+    advisors = [UserFactory(role="advisor", username=f"adv{n}") for n in range(count)]
+    from bookings.models import AdvisorProfile
+
+    for adv in advisors:
+        AdvisorProfile.objects.create(user=adv)
+    for n in range(count):
+        starts = moment(day, 8) + timedelta(minutes=30 * (n % 20))
+        Booking.objects.create(
+            client=car_owner,
+            vehicle=car_owner.vehicles.get(),
+            area=area,
+            advisor=advisors[n],
+            starts_at=starts,
+            advisor_until=starts + timedelta(minutes=30),
+            planned_minutes=30,
+        )
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_booking_list_query_count_is_pinned(as_manager, django_assert_num_queries, car_owner, to2, day, rows):
+    _fill(rows, car_owner, to2.area, day)
+    # session, user, bookings (+client, vehicle, advisor, area), their services, open recalls, filter form choices x2
+    with django_assert_num_queries(7):
+        response = as_manager.get(reverse("bookings:list"), {"day": day.isoformat()})
+    assert len(response.context["page"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_board_query_count_is_pinned(as_manager, django_assert_num_queries, car_owner, to2, day, rows):
+    _fill(rows, car_owner, to2.area, day)
+    with django_assert_num_queries(5):
+        response = as_manager.get(reverse("bookings:board"), {"day": day.isoformat()})
+    assert len(response.context["rows"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_day_plan_query_count_is_pinned(as_manager, django_assert_num_queries, car_owner, to2, day, rows):
+    _fill(rows, car_owner, to2.area, day)
+    with django_assert_num_queries(8):
+        response = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()})
+    assert sum(len(a.bookings) for a in response.context["plan"].advisors) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_week_plan_query_count_is_pinned(as_manager, django_assert_num_queries, car_owner, to2, day, rows):
+    _fill(rows, car_owner, to2.area, day)
+    with django_assert_num_queries(6):
+        response = as_manager.get(reverse("bookings:week"), {"day": day.isoformat()})
+    assert sum(d.bookings for d in response.context["week"]) == rows

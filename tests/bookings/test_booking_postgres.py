@@ -1,0 +1,65 @@
+"""The advisor's last slot under contention, on PostgreSQL with real threads."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connections, transaction
+
+from bookings.models import Booking
+from bookings.services import SlotUnavailable, booking_create
+from tests.bookings.conftest import moment
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_twenty_managers_racing_for_the_last_slot_get_one_booking_and_nineteen_refusals(car_owner, petrov, to2, day):
+    managers = [UserFactory(username=f"racer{n}") for n in range(20)]
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(manager):
+        try:
+            barrier.wait()
+            booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 10), service_types=[to2])
+            result = "booked"
+        except SlotUnavailable as exc:
+            result = "refused" if exc.alternatives else "refused-without-alternatives"
+        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below, with its name
+            result = repr(exc)
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(m,)) for m in managers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["booked"] + ["refused"] * 19
+    assert Booking.objects.filter(advisor=petrov).count() == 1
+
+
+def test_the_exclusion_constraint_itself_refuses_an_overlap(car_owner, petrov, area, day):
+    first = moment(day, 10)
+    fields = dict(client=car_owner, area=area, advisor=petrov, planned_minutes=60)
+    Booking.objects.create(starts_at=first, advisor_until=first + timedelta(minutes=30), **fields)
+    with pytest.raises(IntegrityError, match="booking_advisor_no_overlap"), transaction.atomic():
+        Booking.objects.create(
+            starts_at=first + timedelta(minutes=15), advisor_until=first + timedelta(minutes=45), **fields
+        )
+    # a cancelled booking does not hold the slot
+    Booking.objects.create(
+        starts_at=first + timedelta(hours=2),
+        advisor_until=first + timedelta(hours=2, minutes=30),
+        status="cancelled",
+        cancel_reason="x",
+        **fields,
+    )
+    Booking.objects.create(
+        starts_at=first + timedelta(hours=2), advisor_until=first + timedelta(hours=2, minutes=30), **fields
+    )
