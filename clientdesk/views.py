@@ -74,8 +74,8 @@ def health(request):
 
 
 class KeysetPage:
-    """One page of a list in (time, id) or id order, newest first unless `ascending`, addressed by the last row seen: no COUNT, no OFFSET,
-    the same cost on page 1 and page 10,000.
+    """One page of a list in (time, id) or id order, newest first unless `ascending`, addressed by the last row
+    seen: no COUNT, no OFFSET, the same cost on page 1 and page 10,000.
 
     `time_field` names the timestamp to order by (served by an index on (time_field DESC, id DESC)); without it the
     list is ordered by id.
