@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import Role
 from clientdesk.calendar import day_bounds
+from clientdesk.forms import StyledForm
 
 from .models import Booking, ServiceArea
 
@@ -24,6 +25,7 @@ class BookingFilter(filters.FilterSet):
 
     class Meta:
         model = Booking
+        form = StyledForm
         fields = [
             "day",
             "starts_after",

@@ -1,6 +1,7 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from clientdesk.forms import StyledForm
 from clients.filters import staff_managers
 from clients.normalize import phone_fragment
 
@@ -19,6 +20,7 @@ class CallFilter(filters.FilterSet):
 
     class Meta:
         model = Call
+        form = StyledForm
         fields = ["client", "manager", "direction", "purpose", "outcome", "started_after", "started_before", "phone"]
 
     def filter_phone(self, queryset, name, value):

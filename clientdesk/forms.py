@@ -1,4 +1,8 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+# Django's own blank-choice label is not in its Russian catalogue yet; ours is, and reads better in a narrow select.
+EMPTY_LABEL = _("— not chosen —")
 
 
 class StyledFormMixin:
@@ -7,6 +11,13 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label is not None:
+                    field.empty_label = EMPTY_LABEL
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0][0] in ("", None):
+                    field.choices = [("", EMPTY_LABEL), *choices[1:]]
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

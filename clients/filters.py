@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from clientdesk.forms import StyledForm
 
 from .models import Client, Vehicle
 from .normalize import normalize_plate, normalize_vin, phone_fragment
@@ -30,6 +31,7 @@ class ClientFilter(filters.FilterSet):
 
     class Meta:
         model = Client
+        form = StyledForm
         fields = ["q", "kind", "source", "assigned_manager", "consent_marketing", "dms_id", "phone", "updated_since"]
 
     def filter_q(self, queryset, name, value):
@@ -57,6 +59,7 @@ class VehicleFilter(filters.FilterSet):
 
     class Meta:
         model = Vehicle
+        form = StyledForm
         fields = ["owner", "vin", "plate", "make", "model", "year", "dms_id", "delivered", "updated_since"]
 
     def filter_vin(self, queryset, name, value):

@@ -159,6 +159,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "clientdesk.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }
+FILTERS_EMPTY_CHOICE_LABEL = _("— any —")
 SPECTACULAR_SETTINGS = {
     "TITLE": "ClientDesk API",
     "DESCRIPTION": "Clients, vehicles and the call log of the client-service department. "
