@@ -41,11 +41,13 @@ browser:
 run: venv assets
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_workshop
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
 	HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-prefix -f Procfile.dev start
 
 seed: venv
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_workshop
 
 # --- Quality -------------------------------------------------------------------------------------------------------
 test: dev-deps assets browser

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Capability
+from accounts.roles import Capability, Role
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
@@ -71,7 +71,9 @@ def _record(booking: Booking, *, by: User | None, to: str, previous: str = "", n
 
 
 def _advisor_slot(advisor: User) -> AdvisorProfile:
-    profile = AdvisorProfile.objects.filter(user=advisor, is_active=True, user__is_active=True).first()
+    profile = AdvisorProfile.objects.filter(
+        user=advisor, is_active=True, user__is_active=True, user__role=Role.ADVISOR
+    ).first()
     if profile is None:
         raise ValidationError({"advisor": _("%(user)s does not receive clients.") % {"user": advisor}})
     return profile

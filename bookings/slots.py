@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
 from clientdesk.calendar import BusinessCalendar, day_bounds, local_date
 
 from .models import AdvisorProfile, Booking, ServiceArea
@@ -51,7 +52,9 @@ def area_minutes_used(area: ServiceArea, day: date, *, exclude_booking: Booking 
 
 
 def active_advisors(advisor: User | None = None) -> list[AdvisorProfile]:
-    profiles = AdvisorProfile.objects.filter(is_active=True, user__is_active=True).select_related("user")
+    profiles = AdvisorProfile.objects.filter(
+        is_active=True, user__is_active=True, user__role=Role.ADVISOR
+    ).select_related("user")
     if advisor is not None:
         profiles = profiles.filter(user=advisor)
     return list(profiles.order_by("user__last_name", "user__first_name", "user_id"))

@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientKindEnum": "clients.models.Client.Kind",
         "PhoneKindEnum": "clients.models.ClientPhone.Kind",
+        "ClientSourceEnum": "clients.models.Client.Source",
+        "BookingSourceEnum": "bookings.models.Booking.Source",
     },
 }
 

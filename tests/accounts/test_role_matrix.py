@@ -1,6 +1,6 @@
 """Who may open what: every page and endpoint, anonymous and each role; and a refused write changes nothing."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.test import Client as DjangoTestClient
@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from bookings.models import Booking
 from clientdesk.calendar import at
+from clientdesk.models import CalendarDay
 from clients.models import Client
 from tests.bookings.conftest import working_day
 from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceTypeFactory, VehicleFactory
@@ -47,6 +48,7 @@ def objects(users):
         "user": users["manager"],
         "booking": booking,
         "service": service,
+        "calendar_day": CalendarDay.objects.create(date=date(2099, 1, 1), kind=CalendarDay.Kind.HOLIDAY),
     }
 
 
@@ -80,6 +82,16 @@ def page_matrix(o):
         (reverse("bookings:week"), WORKSHOP),
         (reverse("bookings:board"), WORKSHOP),
         (reverse("bookings:my-arrivals"), WORKSHOP),
+        (reverse("bookings:setup"), {"head"}),
+        (reverse("bookings:setup-week"), {"head"}),
+        (reverse("bookings:setup-day-create"), {"head"}),
+        (reverse("bookings:setup-day-edit", args=[o["calendar_day"].pk]), {"head"}),
+        (reverse("bookings:setup-day-remove", args=[o["calendar_day"].pk]), {"head"}),
+        (reverse("bookings:setup-area-create"), {"head"}),
+        (reverse("bookings:setup-area-edit", args=[o["service"].area.pk]), {"head"}),
+        (reverse("bookings:setup-type-create"), {"head"}),
+        (reverse("bookings:setup-type-edit", args=[o["service"].pk]), {"head"}),
+        (reverse("bookings:setup-advisor", args=[o["booking"].advisor.pk]), {"head"}),
     ]
 
 

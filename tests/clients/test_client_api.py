@@ -187,3 +187,10 @@ def test_schema_and_docs(api_as_manager):
     docs = api_as_manager.get(reverse("api-docs"))
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").stat().st_size > 10_000
