@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -10,7 +11,6 @@ from . import services
 from .filters import ClientFilter, VehicleFilter, staff_managers
 from .models import Client, ClientPhone, Vehicle
 from .normalize import normalize_phone, normalize_plate, normalize_vin
-from .selectors import clients_for_display
 
 
 class PhoneSerializer(serializers.Serializer):
@@ -95,7 +95,12 @@ class ClientViewSet(ServiceModelViewSet):
     write_capability = Capability.EDIT_CLIENTS
 
     def get_queryset(self):
-        queryset = clients_for_display(super().get_queryset())
+        # The API shows phones only (vehicles have their own endpoint), so load nothing else.
+        queryset = (
+            super()
+            .get_queryset()
+            .prefetch_related(Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")))
+        )
         return queryset.active() if self.action == "list" else queryset
 
     def perform_service_create(self, data):
@@ -116,7 +121,7 @@ class ClientViewSet(ServiceModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("dms_id", None)
         client, created = services.client_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
-        client = clients_for_display(Client.objects.all()).get(pk=client.pk)
+        client = self.get_queryset().get(pk=client.pk)
         return self.output(client, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

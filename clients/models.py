@@ -41,7 +41,7 @@ class Client(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=255, help_text=_("Full name, or the company's name."))
     search_name = models.CharField(_("name for search"), max_length=255, editable=False)
-    email = models.EmailField(_("email"), blank=True)
+    email = models.EmailField(_("email"), blank=True, help_text=_("Stored in lower case."))
     preferred_contact_time = models.CharField(
         _("preferred contact time"), max_length=100, blank=True, help_text=_("For example: weekdays after 18:00.")
     )
@@ -97,6 +97,7 @@ class Client(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["updated_at"], name="client_updated_idx"),
+            models.Index(fields=["email"], condition=~Q(email=""), name="client_email_idx"),
             TrigramIndex("search_name", name="client_name_trgm"),
         ]
 

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .models import Client, ClientPhone, Vehicle
@@ -71,12 +70,13 @@ def search_client_ids(query: str, *, limit: int | None = None) -> dict[int, list
             by_name = by_name.filter(search_name__contains=word)
         sources.append(("name", by_name.values_list("id", flat=True)))
         if "@" in text:
-            email = Client.objects.active().annotate(email_lower=Lower("email")).filter(email_lower=text.lower())
+            email = Client.objects.active().filter(email=text.lower())
             sources.append(("email", email.values_list("id", flat=True)))
 
     hits: dict[int, list[str]] = {}
     for label, ids in sources:
-        for client_id in ids[:limit]:
+        # No ORDER BY: a model's default ordering would make the database sort every match before the LIMIT.
+        for client_id in ids.order_by()[:limit]:
             hits.setdefault(client_id, [])
             if label not in hits[client_id]:
                 hits[client_id].append(label)
@@ -116,18 +116,23 @@ class DuplicateHint:
 
 
 def client_duplicates(client: Client) -> list[DuplicateHint]:
-    """Other active clients that are likely the same person: a shared phone number or the same email."""
+    """Other active clients that are likely the same person: a shared phone number or the same email.
+
+    One small query per kind of evidence, each served by its index, then the candidates with their phones."""
     numbers = [p.number for p in client.phones.all()]
-    condition = Q(phones__number__in=numbers) if numbers else Q(pk__in=[])
+    candidate_ids: set[int] = set()
+    if numbers:
+        sharing = ClientPhone.objects.filter(number__in=numbers).exclude(client_id=client.pk).order_by()
+        candidate_ids.update(sharing.values_list("client_id", flat=True)[:50])
     if client.email:
-        condition |= Q(email__iexact=client.email)
-    if not numbers and not client.email:
+        same_email = Client.objects.filter(email=client.email).exclude(pk=client.pk).order_by()
+        candidate_ids.update(same_email.values_list("id", flat=True)[:50])
+    if not candidate_ids:
         return []
     others = (
         Client.objects.active()
-        .filter(condition)
-        .exclude(pk=client.pk)
-        .distinct()
+        .filter(pk__in=candidate_ids)
+        .order_by("name", "id")
         .prefetch_related(Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")))[:20]
     )
     hints = []
@@ -135,7 +140,7 @@ def client_duplicates(client: Client) -> list[DuplicateHint]:
         reasons = [
             str(_("same phone %(phone)s") % {"phone": p.display}) for p in other.phones.all() if p.number in numbers
         ]
-        if client.email and other.email.lower() == client.email.lower():
+        if client.email and other.email == client.email:
             reasons.append(str(_("same email")))
         hints.append(DuplicateHint(client=other, reasons=reasons))
     return hints

@@ -149,9 +149,17 @@ def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None
 # --- clients -----------------------------------------------------------------------------------------------------
 
 
+def _normalise_client_fields(fields: dict) -> dict:
+    # Emails are compared and searched exactly, through an index; the case of an address carries no meaning.
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip().lower()
+    return fields
+
+
 @transaction.atomic
 def client_create(*, by: User | None, name: str, phones: Iterable[PhoneInput] = (), **fields) -> Client:
     _check_fields(fields, CLIENT_FIELDS, "client_create")
+    _normalise_client_fields(fields)
     cleaned_phones = _clean_phones(phones)
     client = Client(name=name.strip(), **fields)
     _ensure_dms_id_free(Client, client.dms_id)
@@ -165,6 +173,7 @@ def client_create(*, by: User | None, name: str, phones: Iterable[PhoneInput] = 
 def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInput] | None = None, **fields) -> Client:
     """Change the given fields (and, if `phones` is given, the whole phone list)."""
     _check_fields(fields, CLIENT_FIELDS, "client_update")
+    _normalise_client_fields(fields)
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.is_merged:
         raise Conflict(_("This client was merged into %(target)s; edit that card.") % {"target": client.merged_into})

@@ -212,3 +212,13 @@ def test_call_to_a_merged_client_goes_to_the_client_kept(head):
     assert call.client_id == b.pk
     assert call.phone_e164 == "+79123456789"
     assert Call.objects.count() == 1
+
+
+def test_emails_are_stored_in_lower_case_and_found_exactly(manager):
+    from clients.selectors import client_duplicates, search_client_ids
+
+    first = client_create(by=manager, name="A", email=" Ivanov@Example.COM ")
+    second = client_create(by=manager, name="B", email="ivanov@example.com")
+    assert first.email == "ivanov@example.com"
+    assert [h.client for h in client_duplicates(first)] == [second]
+    assert set(search_client_ids("IVANOV@example.com")) == {first.pk, second.pk}

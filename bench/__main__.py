@@ -1,0 +1,174 @@
+"""`python -m bench [--iterations N | --quick] [--case TEXT]`: time every case and print the table.
+
+Runs against the database DATABASE_URL names (PostgreSQL only: the floors talk psycopg). `make bench` loads the
+data set first.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import warnings
+
+# Timings mean nothing with DEBUG on: every query would be logged and templates checked for changes.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientdesk.settings.dev")
+os.environ["DEBUG"] = "false"
+
+# WhiteNoise warns once that collectstatic has not run; the bench serves no static files.
+warnings.filterwarnings("ignore", message="No directory at")
+
+import django  # noqa: E402 - settings must see the environment above first
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from bench.cases import CASE_BUILDERS, Bench, Case  # noqa: E402
+
+settings.DEBUG = False
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # django.test.Client's host
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=200, help="Timed runs of each case (default 200).")
+    parser.add_argument("--warmup", type=int, default=20, help="Untimed runs first, to fill caches (default 20).")
+    parser.add_argument("--quick", action="store_true", help="30 iterations and 5 warm-up runs: a smoke check.")
+    parser.add_argument("--case", default="", help="Only the cases whose name contains this text.")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.iterations, args.warmup = 30, 5
+    return args
+
+
+def raw_connection() -> psycopg.Connection:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=True,
+        prepare_threshold=None,  # plan every query, as Django's client-side-bound queries are
+    )
+
+
+def dataset(raw: psycopg.Connection) -> str:
+    tables = {
+        "clients": "clients_client",
+        "phones": "clients_clientphone",
+        "vehicles": "clients_vehicle",
+        "calls": "calls_call",
+        "users": "accounts_user",
+    }
+    counts = []
+    for label, table in tables.items():
+        (count,) = raw.execute(f"SELECT count(*) FROM {table}").fetchone()
+        counts.append(f"{label} {count:,}")
+    version = raw.execute("SHOW server_version").fetchone()[0]
+    return f"database {settings.DATABASES['default']['NAME']} (PostgreSQL {version}): " + ", ".join(counts)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def count_queries(run) -> int:
+    """Queries Django sends during `run` (a wrapper, because each request clears connection.queries)."""
+    executed = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal executed
+        executed += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        run()
+    return executed
+
+
+def measure(case: Case, bench: Bench, *, iterations: int, warmup: int) -> dict:
+    inputs = case.inputs
+    if not inputs:
+        raise SystemExit(f"{case.name}: no inputs (is the data set loaded?)")
+    for i in range(warmup):
+        case.app(inputs[i % len(inputs)])
+        case.floor(inputs[i % len(inputs)])
+    app_queries = count_queries(lambda: case.app(inputs[0]))
+    bench.floor_queries = 0
+    case.floor(inputs[0])
+    floor_queries = bench.floor_queries
+
+    app_times, floor_times = [], []
+    clock = time.perf_counter
+    for i in range(iterations):
+        given = inputs[i % len(inputs)]
+        # Alternate which goes first, so neither always finds the other's rows already in the caches.
+        for run, times in ((case.app, app_times), (case.floor, floor_times))[:: 1 if i % 2 else -1]:
+            started = clock()
+            run(given)
+            times.append(clock() - started)
+    app_p50, floor_p50 = statistics.median(app_times), statistics.median(floor_times)
+    return {
+        "name": case.name,
+        "app_p50": app_p50,
+        "app_p95": percentile(app_times, 0.95),
+        "floor_p50": floor_p50,
+        "floor_p95": percentile(floor_times, 0.95),
+        "ratio": app_p50 / floor_p50 if floor_p50 else float("inf"),
+        "queries": f"{app_queries}/{floor_queries}",
+    }
+
+
+def table(rows: list[dict]) -> str:
+    header = ("case", "app p50", "app p95", "floor p50", "floor p95", "p50/floor", "queries app/floor")
+    lines = [
+        (
+            r["name"],
+            f"{r['app_p50'] * 1000:.2f} ms",
+            f"{r['app_p95'] * 1000:.2f} ms",
+            f"{r['floor_p50'] * 1000:.2f} ms",
+            f"{r['floor_p95'] * 1000:.2f} ms",
+            f"{r['ratio']:.1f}x",
+            r["queries"],
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+
+    def render(row) -> str:
+        first, *rest = row
+        return "  ".join([f"{first:<{widths[0]}}", *(f"{v:>{w}}" for v, w in zip(rest, widths[1:], strict=True))])
+
+    rule = "-" * len(render(header))
+    return "\n".join([render(header), rule, *(render(row) for row in lines)])
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if connection.vendor != "postgresql":
+        print("The bench runs on PostgreSQL: set DATABASE_URL (make bench does).", file=sys.stderr)
+        return 2
+    with raw_connection() as raw:
+        print(dataset(raw))
+        bench = Bench(raw=raw, rng=random.Random(args.seed), sample=max(args.iterations, 50))
+        cases = [build(bench) for build in CASE_BUILDERS]
+        cases = [c for c in cases if args.case.lower() in c.name.lower()]
+        print(f"{args.iterations} iterations per case after {args.warmup} warm-up runs; times per call.")
+        for case in cases:
+            print(f"  {case.name}: {case.note}")
+        print(flush=True)
+        rows = [measure(case, bench, iterations=args.iterations, warmup=args.warmup) for case in cases]
+        print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
