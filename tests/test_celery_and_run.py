@@ -1,0 +1,138 @@
+"""Real processes: the embedded default that `make run` starts (SQLite, kombu's filesystem broker, runserver, a
+Celery worker and beat under honcho), and a worker on Redis when REDIS_URL is set (CI)."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def embedded_env(var_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        CLIENTDESK_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="clientdesk.settings.dev",
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run(args, env, timeout=180):
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=True)
+
+
+def wait_for(url: str, timeout: float = 60) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_embedded_default_runs_web_worker_and_beat(tmp_path):
+    # given: a fresh embedded setup, as `make run` makes it
+    env = embedded_env(tmp_path)
+    run([sys.executable, "manage.py", "migrate", "--noinput"], env)
+    run([sys.executable, "manage.py", "seed_demo"], env)
+    run([sys.executable, "manage.py", "seed_workshop"], env)
+    port = free_port()
+    env.update(HOST="127.0.0.1", PORT=str(port))
+    log = open(tmp_path / "honcho.log", "w")  # noqa: SIM115 - closed in finally
+    stack = subprocess.Popen(
+        [str(VENV_BIN / "honcho"), "--no-prefix", "-f", "Procfile.dev", "start"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        # then: the web server answers, with its static files served from the npm packages
+        base = f"http://127.0.0.1:{port}"
+        assert b'"database": "ok"' in wait_for(f"{base}/healthz")
+        assert b"csrfmiddlewaretoken" in wait_for(f"{base}/accounts/login/")
+        assert b"Bootstrap" in wait_for(f"{base}/static/vendor/bootstrap/css/bootstrap.min.css")
+        assert b"htmx" in wait_for(f"{base}/static/vendor/htmx/htmx.min.js")
+
+        # and a task sent to the filesystem broker is taken and run by the worker, which writes to the database
+        result = run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup();"
+                "from clientdesk.tasks import heartbeat, ping;"
+                "print(ping.delay().get(timeout=90)); heartbeat.delay().get(timeout=90)",
+            ],
+            env,
+            timeout=120,
+        )
+        assert result.stdout.strip() == "pong"
+        with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM clientdesk_heartbeat WHERE name = 'beat'").fetchone() == (1,)
+
+        # and beat is up with the schedule from settings
+        deadline = time.monotonic() + 30
+        while b"beat: Starting" not in (tmp_path / "honcho.log").read_bytes():
+            assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text()
+            time.sleep(0.5)
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        try:
+            stack.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.mark.redis
+def test_worker_on_redis_runs_a_task(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DJANGO_SETTINGS_MODULE="clientdesk.settings.dev", CLIENTDESK_VAR_DIR=str(tmp_path))
+    queue = f"smoke-{os.getpid()}"
+    worker = subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "clientdesk", "worker", "--pool=solo", "-Q", queue, "--without-gossip"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        result = run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup();"
+                "from clientdesk.tasks import ping;"
+                f"print(ping.apply_async(queue={queue!r}).get(timeout=60))",
+            ],
+            env,
+            timeout=90,
+        )
+        assert result.stdout.strip() == "pong"
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
