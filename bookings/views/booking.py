@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -231,7 +232,10 @@ class BookingActionView(CapabilityRequiredMixin, View):
             messages.success(request, _("%(booking)s: %(status)s.") % {"booking": booking, "status": target.label})
         if request.htmx and request.POST.get("from") == "board":
             return render(request, "bookings/_board_rows.html", board_context(request))
-        return redirect(request.POST.get("next") or booking.get_absolute_url())
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = booking.get_absolute_url()
+        return redirect(target)
 
 
 class BookingRescheduleView(CapabilityRequiredMixin, View):

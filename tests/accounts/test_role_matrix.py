@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
 from bookings.models import Booking
+from bookings.recalls import recall_campaign_create
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
 from clients.models import Client
@@ -49,6 +50,7 @@ def objects(users):
         "booking": booking,
         "service": service,
         "calendar_day": CalendarDay.objects.create(date=date(2099, 1, 1), kind=CalendarDay.Kind.HOLIDAY),
+        "campaign": recall_campaign_create(by=users["head"], name="Airbag", manufacturer_code="RC-1"),
     }
 
 
@@ -92,6 +94,11 @@ def page_matrix(o):
         (reverse("bookings:setup-type-create"), {"head"}),
         (reverse("bookings:setup-type-edit", args=[o["service"].pk]), {"head"}),
         (reverse("bookings:setup-advisor", args=[o["booking"].advisor.pk]), {"head"}),
+        (reverse("bookings:recall-list"), WORKSHOP),
+        (reverse("bookings:recall-create"), {"head"}),
+        (reverse("bookings:recall-detail", args=[o["campaign"].pk]), WORKSHOP),
+        (reverse("bookings:recall-edit", args=[o["campaign"].pk]), {"head"}),
+        (reverse("bookings:recall-upload", args=[o["campaign"].pk]), {"head"}),
     ]
 
 
@@ -104,6 +111,9 @@ def api_matrix(o):
         ("/api/schema/", STAFF | {"integration"}),
         ("/api/v1/bookings/", WORKSHOP | {"integration"}),
         (f"/api/v1/bookings/{o['booking'].pk}/", WORKSHOP | {"integration"}),
+        ("/api/v1/recall-campaigns/", WORKSHOP | {"integration"}),
+        (f"/api/v1/recall-campaigns/{o['campaign'].pk}/", WORKSHOP | {"integration"}),
+        (f"/api/v1/recall-campaigns/{o['campaign'].pk}/vins/", WORKSHOP | {"integration"}),
         (f"/api/v1/free-slots/?date_from={working_day()}&service_types={o['service'].pk}", WORKSHOP | {"integration"}),
     ]
 
@@ -213,6 +223,8 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
         "accounts/keys/<int:pk>/revoke/",
         "calls/client/<int:pk>/",
         "workshop/bookings/<int:pk>/<slug:action>/",
+        "workshop/recalls/<int:pk>/upload/confirm/",
+        "workshop/recalls/vins/<int:pk>/done/",
     )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
     for route in _all_routes():
