@@ -102,3 +102,49 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AbsenceQuerySet(models.QuerySet):
+    def on(self, day):
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
+class Absence(models.Model):
+    """A member of staff away (holiday, sick leave); meanwhile their call tasks go to the substitute."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="absences"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to (inclusive)"))
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("substitute"), on_delete=models.PROTECT, related_name="substitutions"
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")),
+                name="absence_dates_ordered",
+                violation_error_message=_("An absence ends on or after its first day."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(substitute=models.F("user")),
+                name="absence_substitute_is_someone_else",
+                violation_error_message=_("Someone else must stand in."),
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "starts_on", "ends_on"], name="absence_user_dates_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_on:%d.%m}–{self.ends_on:%d.%m.%Y}"

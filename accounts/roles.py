@@ -32,6 +32,7 @@ class Capability(StrEnum):
     OVERRIDE_CAPACITY = "override_capacity"
     MANAGE_WORKSHOP = "manage_workshop"
     MANAGE_RECALLS = "manage_recalls"
+    MANAGE_CALLS = "manage_calls"
 
 
 _STAFF = {
@@ -58,6 +59,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.OVERRIDE_CAPACITY,
             Capability.MANAGE_WORKSHOP,
             Capability.MANAGE_RECALLS,
+            Capability.MANAGE_CALLS,
         }
     ),
     # The advisor receives the cars: sees bookings and arrivals, takes cars into service and completes them.

@@ -170,6 +170,8 @@ def booking_for_card(pk: int, *, user) -> Booking:
 def client_data_warnings(client: Client) -> list[str]:
     """What the manager should fix while the client is on the line (DOMAIN.md: check the client's data)."""
     warnings = []
+    if client.data_issue:
+        warnings.append(str(_("Data to check: %(issue)s") % {"issue": client.data_issue}))
     if not client.consent_personal_data:
         warnings.append(str(_("No consent to personal-data processing on file.")))
     if not any(phone.is_primary for phone in client.phones.all()):

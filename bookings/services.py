@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Capability, Role
 from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.celery import send_after_commit
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
 from clients.models import Client, Vehicle
@@ -218,6 +219,7 @@ def booking_create(
     _save(booking, by=by)
     booking.service_types.set(types)
     _record(booking, by=by, to=booking.status, new=booking.starts_at, note=booking.capacity_override_reason)
+    _follow_up_calls(booking, by=by)
     return booking
 
 
@@ -242,6 +244,7 @@ def booking_reschedule(
     _check_slot_and_capacity(booking, by=by)
     _save(booking, by=by, reason=reason or "rescheduled")
     _record(booking, by=by, previous=old_status, to=booking.status, note=reason, old=old_starts, new=starts_at)
+    _follow_up_calls(booking, by=by)
     return booking
 
 
@@ -270,6 +273,7 @@ def booking_transition(*, booking: Booking, by: User | None, to: str, note: str 
     booking.status = to
     _save(booking, by=by, reason=f"{previous} → {to}")
     _record(booking, by=by, previous=previous, to=to, note=note)
+    _follow_up_calls(booking, by=by)
     if to == S.ARRIVED:
         _tell_advisor_of_arrival(booking)
     return booking
@@ -285,6 +289,22 @@ def booking_cancel(*, booking: Booking, by: User | None, reason: str) -> Booking
 
 def booking_mark_arrived(*, booking: Booking, by: User | None) -> Booking:
     return booking_transition(booking=booking, by=by, to=S.ARRIVED)
+
+
+def _follow_up_calls(booking: Booking, *, by: User | None) -> None:
+    """The booking's confirmation call follows it (moved, cancelled, confirmed); a booking due for its call
+    already (booked late for tomorrow) gets it planned right after commit rather than at the next beat."""
+    from calls.services import call_tasks_follow_booking
+    from calls.tasks import plan_calls
+
+    call_tasks_follow_booking(booking=booking, by=by)
+    if booking.status == S.SCHEDULED and local_date(booking.starts_at) <= _next_working_day_after_today():
+        send_after_commit(plan_calls)
+
+
+def _next_working_day_after_today():
+    today = local_date(timezone.now())
+    return BusinessCalendar(today).next_working_day(today)
 
 
 def _tell_advisor_of_arrival(booking: Booking) -> None:
@@ -303,4 +323,4 @@ def _tell_advisor_of_arrival(booking: Booking) -> None:
         body=body,
         url=booking.get_absolute_url(),
     )
-    send_arrival_email.delay_on_commit(booking.pk)
+    send_after_commit(send_arrival_email, booking.pk)

@@ -1,9 +1,9 @@
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -73,6 +73,15 @@ class Call(models.Model):
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.OTHER)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RESOLVED)
     notes = models.TextField(_("notes"), blank=True)
+    task = models.ForeignKey(
+        "calls.CallTask",
+        verbose_name=_("call task"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        help_text=_("The outbound task this call worked."),
+    )
     created_at = models.DateTimeField(_("logged"), default=timezone.now, editable=False)
 
     history = HistoricalRecords()
@@ -116,3 +125,345 @@ class Call(models.Model):
     @property
     def phone_display(self) -> str:
         return format_phone(self.phone_e164) if self.phone_e164 else self.phone_number
+
+
+class CallRules(models.Model):
+    """The department's rules for outbound calls, one row the head edits (defaults match DOMAIN.md)."""
+
+    calling_from = models.TimeField(_("calls from"), default=time(9))
+    calling_until = models.TimeField(_("calls until"), default=time(21))
+    confirmation_hour = models.TimeField(
+        _("confirmation calls from"), default=time(10), help_text=_("On the working day before the visit.")
+    )
+    follow_up_day = models.PositiveSmallIntegerField(
+        _("follow-up on day"), default=7, help_text=_("Days after the car was handed over.")
+    )
+    retry_minutes = models.PositiveSmallIntegerField(_("retry after, minutes"), default=120)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts before 'unreachable'"), default=3)
+    planner_catch_up_days = models.PositiveSmallIntegerField(
+        _("catch up missed planning for, days"), default=14, help_text=_("How far back a planner looks after downtime.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("call rules")
+        verbose_name_plural = _("call rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(calling_from__lt=F("calling_until")),
+                name="call_rules_window_ordered",
+                violation_error_message=_("The calling window must open before it closes."),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1, max_attempts__lte=20), name="call_rules_attempts_sane"
+            ),
+            models.CheckConstraint(condition=Q(retry_minutes__gte=5), name="call_rules_retry_sane"),
+            models.CheckConstraint(
+                condition=Q(follow_up_day__gte=1, follow_up_day__lte=60), name="call_rules_day_sane"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Call rules"))
+
+    @classmethod
+    def current(cls) -> "CallRules":
+        rules = cls.objects.order_by("pk").first()
+        return rules if rules is not None else cls.objects.create()
+
+
+class Campaign(models.Model):
+    """An outbound campaign the head runs: a script, a segment of consenting clients, days to spread the calls over."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    name = models.CharField(_("name"), max_length=200)
+    script = models.TextField(_("script"), help_text=_("What the manager says."))
+    segment = models.JSONField(_("segment"), default=dict, blank=True)
+    starts_on = models.DateField(_("call from"))
+    ends_on = models.DateField(_("call until"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=F("ends_on")),
+                name="campaign_dates_ordered",
+                violation_error_message=_("The campaign must start before it ends."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignMember(models.Model):
+    """A client a campaign will call, and the day the call is planned for."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="members")
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="campaign_memberships"
+    )
+    planned_for = models.DateField(_("planned for"))
+
+    class Meta:
+        verbose_name = _("campaign member")
+        verbose_name_plural = _("campaign members")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "client"], name="campaign_member_once"),
+        ]
+        indexes = [models.Index(fields=["campaign", "planned_for"], name="campaign_member_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.client}"
+
+
+class Survey(models.Model):
+    """The short satisfaction survey (CSI) of the 7-day follow-up call; the head defines its questions."""
+
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("in use"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="survey_one_active",
+                violation_error_message=_("Only one survey can be in use."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyQuestion(models.Model):
+    class Kind(models.TextChoices):
+        SCALE_5 = "scale5", _("Score 1–5")
+        SCALE_10 = "scale10", _("Score 0–10")
+        YES_NO = "yes_no", _("Yes / no")
+        TEXT = "text", _("Free text")
+
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.CharField(_("question"), max_length=300)
+    kind = models.CharField(_("answer"), max_length=10, choices=Kind.choices, default=Kind.SCALE_5)
+    counts_for_csi = models.BooleanField(_("counts for CSI"), default=True)
+
+    class Meta:
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+        ordering = ["survey", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def max_score(self) -> int | None:
+        return {self.Kind.SCALE_5: 5, self.Kind.SCALE_10: 10, self.Kind.YES_NO: 1}.get(self.kind)
+
+
+class SurveyResponse(models.Model):
+    """A buyer's answers to the follow-up survey: one per delivery."""
+
+    delivery = models.OneToOneField(
+        "clients.Delivery", verbose_name=_("delivery"), on_delete=models.PROTECT, related_name="survey_response"
+    )
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="responses")
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    csi = models.DecimalField(_("CSI, %"), max_digits=5, decimal_places=1, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        indexes = [models.Index(fields=["answered_at"], name="survey_response_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery} · {self.csi}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(
+        SurveyResponse, verbose_name=_("response"), on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(SurveyQuestion, verbose_name=_("question"), on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="survey_answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.score if self.score is not None else self.text}"
+
+
+class TaskOutcome(models.TextChoices):
+    """How a call task went; each outcome has its consequence (see calls.services.call_task_work)."""
+
+    CONFIRMED = "confirmed", _("Confirmed the visit")
+    RESCHEDULED = "rescheduled", _("Moved the visit")
+    CANCELLED = "cancelled", _("Cancelled the visit")
+    ANSWERED = "answered", _("Talked")
+    DECLINED = "declined", _("Not interested")
+    CALL_BACK = "call_back", _("Asked to call back")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+class CallTaskQuerySet(VisibleQuerySet):
+    view_capability = Capability.VIEW_CALLS
+
+    def pending(self):
+        return self.filter(status__in=CallTask.PENDING)
+
+
+class CallTask(models.Model):
+    """An outbound call that must be made: what it is for, when it is due, who makes it, how it went.
+
+    A unique constraint on (kind, what it is for) makes every planner idempotent: a second beat, a retry or a replay
+    inserts nothing twice.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Visit confirmation")
+        FOLLOW_UP = "follow_up", _("7-day follow-up")
+        CAMPAIGN = "campaign", _("Campaign")
+        CALLBACK = "callback", _("Call back")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    PENDING = (Status.OPEN, Status.IN_PROGRESS)
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="call_tasks"
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        verbose_name=_("booking"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_tasks",
+    )
+    delivery = models.ForeignKey(
+        "clients.Delivery",
+        verbose_name=_("delivery"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_tasks",
+    )
+    campaign_member = models.OneToOneField(
+        CampaignMember,
+        verbose_name=_("campaign member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="task",
+    )
+    due_at = models.DateTimeField(_("due"))
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_tasks",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CallTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call task")
+        verbose_name_plural = _("call tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "booking"], condition=Q(booking__isnull=False), name="call_task_once_per_booking"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "delivery"], condition=Q(delivery__isnull=False), name="call_task_once_per_delivery"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="confirmation", booking__isnull=False, delivery__isnull=True, campaign_member__isnull=True)
+                    | Q(kind="follow_up", delivery__isnull=False, booking__isnull=True, campaign_member__isnull=True)
+                    | Q(kind="campaign", campaign_member__isnull=False, booking__isnull=True, delivery__isnull=True)
+                    | Q(kind="callback", campaign_member__isnull=True, delivery__isnull=True)
+                ),
+                name="call_task_target_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "in_progress"], closed_at__isnull=True)
+                | Q(status__in=["done", "unreachable", "cancelled"], closed_at__isnull=False),
+                name="call_task_closed_when_finished",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assignee", "next_attempt_at"],
+                condition=Q(status__in=["open", "in_progress"]),
+                name="call_task_queue_idx",
+            ),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status__in=["open", "in_progress"]), name="call_task_due_idx"
+            ),
+            models.Index(fields=["client", "-created_at"], name="call_task_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.client}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING

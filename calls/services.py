@@ -1,17 +1,20 @@
 """Writes to the call log."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import Capability
+from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clients.models import Client, Vehicle
 from clients.normalize import normalize_phone
 
-from .models import Call
+from .models import Call, CallRules, CallTask, TaskOutcome
 
 
 def _e164_or_blank(number: str) -> str:
@@ -36,6 +39,7 @@ def call_log(
     duration: int = 0,
     notes: str = "",
     manager: User | None = None,
+    task: CallTask | None = None,
 ) -> Call:
     """Record a call. Without a number, the client's primary phone is taken; a merged client's call goes to the
     client kept."""
@@ -57,6 +61,7 @@ def call_log(
         duration=duration,
         notes=notes,
         manager=manager or by,
+        task=task,
     )
     call.full_clean()
     call._history_user = by
@@ -93,3 +98,261 @@ def call_update(*, call: Call, by: User, **fields) -> Call:
     call._history_user = by
     call.save()
     return call
+
+
+# --- outbound call tasks --------------------------------------------------------------------------------------------
+
+
+_OUTCOMES_BY_KIND = {
+    CallTask.Kind.CONFIRMATION: {
+        TaskOutcome.CONFIRMED,
+        TaskOutcome.RESCHEDULED,
+        TaskOutcome.CANCELLED,
+        TaskOutcome.CALL_BACK,
+        TaskOutcome.NO_ANSWER,
+        TaskOutcome.BUSY,
+        TaskOutcome.WRONG_NUMBER,
+    },
+}
+_GENERAL_OUTCOMES = {
+    TaskOutcome.ANSWERED,
+    TaskOutcome.DECLINED,
+    TaskOutcome.CALL_BACK,
+    TaskOutcome.NO_ANSWER,
+    TaskOutcome.BUSY,
+    TaskOutcome.WRONG_NUMBER,
+}
+_CALL_PURPOSE = {
+    CallTask.Kind.CONFIRMATION: Call.Purpose.CONFIRMATION,
+    CallTask.Kind.FOLLOW_UP: Call.Purpose.FOLLOW_UP,
+    CallTask.Kind.CAMPAIGN: Call.Purpose.CAMPAIGN,
+    CallTask.Kind.CALLBACK: Call.Purpose.OTHER,
+}
+_CALL_OUTCOME = {
+    TaskOutcome.RESCHEDULED: Call.Outcome.BOOKED,
+    TaskOutcome.CALL_BACK: Call.Outcome.CALLBACK,
+    TaskOutcome.NO_ANSWER: Call.Outcome.NO_ANSWER,
+    TaskOutcome.BUSY: Call.Outcome.BUSY,
+    TaskOutcome.WRONG_NUMBER: Call.Outcome.WRONG_NUMBER,
+}
+# A task taken but not worked for this long goes back to the queue (the manager closed the tab, the phone died).
+CLAIM_TIMEOUT = timedelta(minutes=20)
+
+
+def outcomes_for(kind: str) -> list[TaskOutcome]:
+    allowed = _OUTCOMES_BY_KIND.get(kind, _GENERAL_OUTCOMES)
+    return [o for o in TaskOutcome if o in allowed]
+
+
+def _close(task: CallTask, *, status: str, outcome: str, now) -> None:
+    task.status = status
+    task.outcome = outcome
+    task.closed_at = now
+    task.claimed_by = None
+    task.claimed_at = None
+
+
+def _save_task(task: CallTask, *, by: User | None, reason: str = "") -> None:
+    task.full_clean(validate_constraints=False)
+    task._history_user = by
+    if reason:
+        task._change_reason = reason
+    task.save()
+
+
+@transaction.atomic
+def call_task_work(
+    *,
+    task: CallTask,
+    by: User,
+    outcome: str,
+    notes: str = "",
+    duration: int = 0,
+    cancel_reason: str = "",
+    new_starts_at: datetime | None = None,
+    new_advisor: User | None = None,
+    call_back_at: datetime | None = None,
+    survey_answers: dict | None = None,
+) -> CallTask:
+    """Log the call that worked a task and do what its outcome means: confirm, move or cancel the booking, record
+    the survey, retry later, give up after the last attempt, or flag a wrong number on the client's card."""
+    from bookings.services import booking_cancel, booking_confirm, booking_reschedule
+
+    from .planning import next_calling_time
+    from .surveys import survey_record
+
+    task = CallTask.objects.select_for_update().select_related("client", "booking", "delivery").get(pk=task.pk)
+    if not task.is_pending:
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+    if outcome not in outcomes_for(task.kind):
+        raise ValidationError(
+            {"outcome": _("This outcome does not fit a %(kind)s call.") % {"kind": task.get_kind_display()}}
+        )
+    now = timezone.now()
+    rules = CallRules.current()
+    errors = {}
+    if outcome == TaskOutcome.CANCELLED and not cancel_reason.strip():
+        errors["cancel_reason"] = _("Say why the client cancels.")
+    if outcome == TaskOutcome.RESCHEDULED and new_starts_at is None:
+        errors["new_starts_at"] = _("Pick the new time.")
+    if outcome == TaskOutcome.CALL_BACK and (call_back_at is None or call_back_at <= now):
+        errors["call_back_at"] = _("When should we call back? Give a time in the future.")
+    if errors:
+        raise ValidationError(errors)
+
+    vehicle = task.booking.vehicle if task.booking_id else (task.delivery.vehicle if task.delivery_id else None)
+    call_log(
+        by=by,
+        client=task.client,
+        vehicle=vehicle,
+        direction=Call.Direction.OUTBOUND,
+        purpose=_CALL_PURPOSE[task.kind],
+        outcome=_CALL_OUTCOME.get(outcome, Call.Outcome.RESOLVED),
+        notes=notes,
+        duration=duration,
+        task=task,
+    )
+    task.attempts += 1
+    label = str(TaskOutcome(outcome).label)
+    if outcome in (TaskOutcome.NO_ANSWER, TaskOutcome.BUSY):
+        if task.attempts >= rules.max_attempts:
+            _close(task, status=CallTask.Status.UNREACHABLE, outcome=label, now=now)
+        else:
+            calendar = BusinessCalendar(local_date(now))
+            task.status, task.outcome = CallTask.Status.OPEN, label
+            task.next_attempt_at = next_calling_time(now + timedelta(minutes=rules.retry_minutes), rules, calendar)
+            task.claimed_by = task.claimed_at = None
+    elif outcome == TaskOutcome.CALL_BACK:
+        calendar = BusinessCalendar(local_date(call_back_at))
+        task.status, task.outcome = CallTask.Status.OPEN, label
+        task.next_attempt_at = next_calling_time(call_back_at, rules, calendar)
+        task.claimed_by = task.claimed_at = None
+    elif outcome == TaskOutcome.WRONG_NUMBER:
+        _close(task, status=CallTask.Status.UNREACHABLE, outcome=label, now=now)
+        _flag_wrong_number(task.client, by=by, now=now)
+    else:
+        _close(task, status=CallTask.Status.DONE, outcome=label, now=now)
+    _save_task(task, by=by, reason=label)
+
+    # The task is closed first, so the booking's own follow-up of its tasks finds nothing pending to change.
+    if task.booking_id and task.booking.is_open:
+        if outcome == TaskOutcome.CONFIRMED:
+            booking_confirm(booking=task.booking, by=by, note=_("on the confirmation call"))
+        elif outcome == TaskOutcome.RESCHEDULED:
+            moved = booking_reschedule(
+                booking=task.booking, by=by, starts_at=new_starts_at, advisor=new_advisor, reason=notes
+            )
+            booking_confirm(booking=moved, by=by, note=_("moved and confirmed on the call"))
+        elif outcome == TaskOutcome.CANCELLED:
+            booking_cancel(booking=task.booking, by=by, reason=cancel_reason)
+    if task.kind == CallTask.Kind.FOLLOW_UP and outcome == TaskOutcome.ANSWERED and survey_answers:
+        survey_record(delivery=task.delivery, by=by, answers=survey_answers)
+    return task
+
+
+def _flag_wrong_number(client: Client, *, by: User, now) -> None:
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    primary = client.phones.filter(is_primary=True).first()
+    client.data_issue = _("Wrong number reported by %(user)s on %(day)s: %(phone)s") % {
+        "user": by,
+        "day": f"{timezone.localtime(now):%d.%m.%Y}",
+        "phone": primary.display if primary else "—",
+    }
+    client._history_user = by
+    client.save(update_fields=["data_issue"])
+
+
+@transaction.atomic
+def call_task_claim(*, task: CallTask, by: User) -> CallTask:
+    """Take a task to call now; a colleague's fresh claim is respected, a stale one is taken over."""
+    task = CallTask.objects.select_for_update().get(pk=task.pk)
+    if not task.is_pending:
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+    now = timezone.now()
+    if task.claimed_by_id not in (None, by.pk) and task.claimed_at and now - task.claimed_at < CLAIM_TIMEOUT:
+        raise Conflict(_("%(user)s is calling this client right now.") % {"user": task.claimed_by})
+    task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
+    _save_task(task, by=by)
+    return task
+
+
+@transaction.atomic
+def call_task_claim_next(*, by: User, now=None) -> CallTask | None:
+    """The user's next due task, taken so no colleague calls the same client: rows a colleague is taking at this
+    very moment are skipped, not waited for."""
+    from .selectors import routable_to
+
+    now = now or timezone.now()
+    task = (
+        CallTask.objects.filter(routable_to(by, local_date(now)), status=CallTask.Status.OPEN, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if task is None:
+        return None
+    task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
+    _save_task(task, by=by)
+    return task
+
+
+def release_stale_claims(*, now=None, batch_size: int = 500) -> int:
+    """Return tasks taken but never worked to the queue, in bounded batches that skip rows being worked."""
+    now = now or timezone.now()
+    released = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                CallTask.objects.filter(status=CallTask.Status.IN_PROGRESS, claimed_at__lt=now - CLAIM_TIMEOUT)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return released
+            released += CallTask.objects.filter(pk__in=ids).update(
+                status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
+            )
+        if len(ids) < batch_size:
+            return released
+
+
+@transaction.atomic
+def call_tasks_reassign(*, task_ids: list[int], to: User, by: User) -> int:
+    """The head moves pending tasks to another manager in one go."""
+    if not (to.is_active and to.has_capability(Capability.LOG_CALLS)):
+        raise ValidationError({"to": _("%(user)s does not make calls.") % {"user": to}})
+    tasks = list(CallTask.objects.select_for_update().filter(pk__in=task_ids, status__in=CallTask.PENDING))
+    for task in tasks:
+        task.assignee = to
+        task.claimed_by = task.claimed_at = None
+        if task.status == CallTask.Status.IN_PROGRESS:
+            task.status = CallTask.Status.OPEN
+        _save_task(task, by=by, reason=f"reassigned to {to}")
+    return len(tasks)
+
+
+def call_tasks_follow_booking(*, booking, by: User | None) -> None:
+    """Keep a booking's confirmation task in step with it: a moved booking moves (or reopens) its call, a
+    cancelled or missed one cancels it, one confirmed another way closes it."""
+    from .planning import confirmation_due
+
+    task = CallTask.objects.select_for_update().filter(kind=CallTask.Kind.CONFIRMATION, booking=booking).first()
+    if task is None:
+        return
+    now = timezone.now()
+    status = booking.status
+    if status == booking.Status.SCHEDULED:
+        visit_day = local_date(booking.starts_at)
+        due = confirmation_due(visit_day, CallRules.current(), BusinessCalendar(visit_day))
+        if task.due_at == due and task.is_pending:
+            return
+        task.due_at = task.next_attempt_at = due
+        if not task.is_pending:
+            task.status, task.closed_at, task.outcome, task.attempts = CallTask.Status.OPEN, None, "", 0
+        _save_task(task, by=by, reason="booking moved")
+    elif task.is_pending and status == booking.Status.CONFIRMED:
+        _close(task, status=CallTask.Status.DONE, outcome=str(_("Confirmed another way")), now=now)
+        _save_task(task, by=by, reason="booking confirmed")
+    elif task.is_pending and status in (booking.Status.CANCELLED, booking.Status.NO_SHOW):
+        _close(task, status=CallTask.Status.CANCELLED, outcome=str(_("Booking cancelled")), now=now)
+        _save_task(task, by=by, reason="booking cancelled")

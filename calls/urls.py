@@ -8,4 +8,8 @@ urlpatterns = [
     path("new/", views.NewCallView.as_view(), name="new"),
     path("unknown/", views.UnknownCallerView.as_view(), name="unknown"),
     path("client/<int:pk>/", views.ClientCallCreateView.as_view(), name="log-for-client"),
+    path("queue/", views.QueueView.as_view(), name="queue"),
+    path("queue/next/", views.TakeNextTaskView.as_view(), name="queue-next"),
+    path("tasks/<int:pk>/", views.TaskWorkView.as_view(), name="task"),
+    path("tasks/<int:pk>/take/", views.TakeTaskView.as_view(), name="task-take"),
 ]

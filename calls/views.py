@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -17,7 +17,10 @@ from clients.views import card_context
 from . import services
 from .filters import CallFilter
 from .forms import CallForm
-from .models import Call
+from .forms_tasks import TaskOutcomeForm
+from .models import Call, CallTask
+from .selectors import manager_queue, queue_rows
+from .surveys import active_survey
 
 
 class CallListView(CapabilityRequiredMixin, TemplateView):
@@ -110,3 +113,92 @@ class UnknownCallerView(CapabilityRequiredMixin, View):
                 messages.success(request, _("Call logged."))
                 return redirect(reverse("calls:list"))
         return render(request, self.template_name, {"form": form}, status=400)
+
+
+class QueueView(CapabilityRequiredMixin, TemplateView):
+    """The manager's outbound queue: what is due now first, overdue marked, counts by kind."""
+
+    required_capability = Capability.LOG_CALLS
+    template_name = "calls/queue.html"
+
+    def get_context_data(self, **kwargs):
+        kind = self.request.GET.get("kind") or None
+        if kind not in CallTask.Kind.values:
+            kind = None
+        queue = manager_queue(self.request.user, kind=kind)
+        total = sum(queue.counts.values())
+        kinds = [(k, label, queue.counts.get(k, 0)) for k, label in CallTask.Kind.choices]
+        return super().get_context_data(queue=queue, kind=kind, kinds=kinds, total=total, **kwargs)
+
+
+class TakeNextTaskView(CapabilityRequiredMixin, View):
+    required_capability = Capability.LOG_CALLS
+
+    def post(self, request):
+        task = services.call_task_claim_next(by=request.user)
+        if task is None:
+            messages.info(request, _("Nothing is due right now."))
+            return redirect("calls:queue")
+        return redirect("calls:task", pk=task.pk)
+
+
+class TakeTaskView(CapabilityRequiredMixin, View):
+    required_capability = Capability.LOG_CALLS
+
+    def post(self, request, pk):
+        task = get_object_or_404(CallTask.objects.visible_to(request.user), pk=pk)
+        try:
+            services.call_task_claim(task=task, by=request.user)
+        except Conflict as exc:
+            messages.warning(request, str(exc.message))
+            return redirect("calls:queue")
+        return redirect("calls:task", pk=task.pk)
+
+
+class TaskWorkView(CapabilityRequiredMixin, View):
+    """The client card with the task's context (the booking, the car, the campaign's script) and the outcome form."""
+
+    required_capability = Capability.LOG_CALLS
+    template_name = "calls/task_work.html"
+
+    def get_task(self, request, pk) -> CallTask:
+        return get_object_or_404(
+            queue_rows(CallTask.objects.visible_to(request.user)).select_related("booking__area"), pk=pk
+        )
+
+    def render_page(self, request, task, form, status=200):
+        from bookings.recalls import open_recalls_for_vins
+
+        client = client_selectors.client_for_card(task.client_id, user=request.user)
+        context = card_context(request, client)
+        vins = [v.vin for v in client.vehicles.all() if v.vin]
+        context.update(
+            task=task,
+            outcome_form=form,
+            recalls=open_recalls_for_vins(vins),
+            call_form=None,
+            previous_calls=task.calls.select_related("manager").order_by("-started_at"),
+        )
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        task = self.get_task(request, pk)
+        return self.render_page(request, task, TaskOutcomeForm(task=task, survey=active_survey()))
+
+    def post(self, request, pk):
+        task = self.get_task(request, pk)
+        form = TaskOutcomeForm(request.POST, task=task, survey=active_survey())
+        if form.is_valid():
+            try:
+                services.call_task_work(task=task, by=request.user, **form.service_kwargs())
+            except (ValidationError, Conflict) as exc:
+                if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                    for field in ("new_starts_at", "call_back_at", "survey"):
+                        if field in exc.error_dict:
+                            target = {"new_starts_at": "slot", "call_back_at": "call_back_date"}.get(field)
+                            form.add_error(target if target in form.fields else None, exc.error_dict.pop(field))
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("%(client)s: call logged.") % {"client": task.client})
+                return redirect("calls:queue")
+        return self.render_page(request, task, form, status=400)

@@ -1,5 +1,6 @@
 """The Celery application. Configuration lives in Django settings under CELERY_*; see settings/base.py."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -7,6 +8,8 @@ from celery import Celery
 from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientdesk.settings.dev")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("clientdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -26,3 +29,20 @@ def ensure_filesystem_broker_dirs() -> None:
 @worker_init.connect
 def _prepare_worker(**_kwargs) -> None:
     ensure_filesystem_broker_dirs()
+
+
+def send_after_commit(task, *args, **kwargs) -> None:
+    """Queue a Celery task once the current transaction commits; if the broker is down, log and go on.
+
+    The database is the truth: whatever the task would do, the next planner run does too, so losing a message
+    costs a few minutes, while failing the manager's request would lose their work.
+    """
+    from django.db import transaction
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, kwargs=kwargs, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure; the planners catch up
+            logger.warning("Could not queue %s; the next planner run will catch up.", task.name, exc_info=True)
+
+    transaction.on_commit(send, robust=True)

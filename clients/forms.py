@@ -24,6 +24,7 @@ class ClientForm(ServiceModelForm):
             "assigned_manager",
             "dms_id",
             "notes",
+            "data_issue",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 

@@ -69,6 +69,12 @@ class Client(TimeStampedModel):
         related_name="merged_clients",
     )
     merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
+    data_issue = models.CharField(
+        _("data to check"),
+        max_length=300,
+        blank=True,
+        help_text=_("Set when a call found something wrong (a wrong number); clear it once fixed."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = ClientQuerySet.as_manager()
@@ -235,3 +241,41 @@ class Vehicle(TimeStampedModel):
     def __str__(self) -> str:
         label = f"{self.make} {self.model}"
         return f"{label} {self.plate}" if self.plate else label
+
+
+class DeliveryQuerySet(VisibleQuerySet):
+    view_capability = Capability.VIEW_CLIENTS
+
+
+class Delivery(TimeStampedModel):
+    """A car sold here and handed over to its buyer: the 7-day follow-up call is planned from it."""
+
+    client = models.ForeignKey(Client, verbose_name=_("client"), on_delete=models.PROTECT, related_name="deliveries")
+    vehicle = models.ForeignKey(Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="deliveries")
+    delivered_at = models.DateTimeField(_("handed over"))
+    sales_manager = models.CharField(_("sales manager"), max_length=150, blank=True)
+    dms_id = models.CharField(_("DMS id"), max_length=64, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dms_id"],
+                condition=~Q(dms_id=""),
+                name="delivery_dms_id_unique",
+                violation_error_message=_("Another delivery has this DMS id."),
+            ),
+            models.UniqueConstraint(
+                fields=["vehicle", "delivered_at"],
+                name="delivery_once_per_vehicle_and_time",
+                violation_error_message=_("This handover is already recorded."),
+            ),
+        ]
+        indexes = [models.Index(fields=["delivered_at"], name="delivery_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle} → {self.client} ({self.delivered_at:%Y-%m-%d})"

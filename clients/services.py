@@ -33,6 +33,7 @@ CLIENT_FIELDS = frozenset(
         "source",
         "dms_id",
         "assigned_manager",
+        "data_issue",
     }
 )
 VEHICLE_FIELDS = frozenset(

@@ -219,6 +219,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    "plan-calls": {
+        "task": "calls.tasks.plan_calls",
+        "schedule": int(os.environ.get("CALL_PLANNING_SECONDS", "300")),
+        "options": {"expires": 240},
+    },
+    "release-stale-call-claims": {
+        "task": "calls.tasks.release_stale_claims",
+        "schedule": 600,
+        "options": {"expires": 540},
+    },
 }
 
 # --- Mail: console in development, SMTP from the environment in production -----------------------------------------

@@ -10,3 +10,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Tests serve static files from the finders (node_modules, static/), as runserver does; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tasks sent by the code under test stay in memory; the tests that need a real worker start one in a subprocess
+# with the embedded or the Redis broker.
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = "cache+memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

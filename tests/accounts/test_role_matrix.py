@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from bookings.models import Booking
 from bookings.recalls import recall_campaign_create
+from calls.models import CallTask
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
 from clients.models import Client
@@ -51,6 +52,9 @@ def objects(users):
         "service": service,
         "calendar_day": CalendarDay.objects.create(date=date(2099, 1, 1), kind=CalendarDay.Kind.HOLIDAY),
         "campaign": recall_campaign_create(by=users["head"], name="Airbag", manufacturer_code="RC-1"),
+        "task": CallTask.objects.create(
+            kind="confirmation", client=client, booking=booking, due_at=starts, next_attempt_at=starts
+        ),
     }
 
 
@@ -94,6 +98,8 @@ def page_matrix(o):
         (reverse("bookings:setup-type-create"), {"head"}),
         (reverse("bookings:setup-type-edit", args=[o["service"].pk]), {"head"}),
         (reverse("bookings:setup-advisor", args=[o["booking"].advisor.pk]), {"head"}),
+        (reverse("calls:queue"), DESK),
+        (reverse("calls:task", args=[o["task"].pk]), DESK),
         (reverse("bookings:recall-list"), WORKSHOP),
         (reverse("bookings:recall-create"), {"head"}),
         (reverse("bookings:recall-detail", args=[o["campaign"].pk]), WORKSHOP),
@@ -225,6 +231,8 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
         "workshop/bookings/<int:pk>/<slug:action>/",
         "workshop/recalls/<int:pk>/upload/confirm/",
         "workshop/recalls/vins/<int:pk>/done/",
+        "calls/queue/next/",
+        "calls/tasks/<int:pk>/take/",
     )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
     for route in _all_routes():

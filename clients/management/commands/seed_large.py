@@ -17,7 +17,7 @@ import random
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
 from zoneinfo import ZoneInfo
@@ -217,41 +217,7 @@ class Loader:
         cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
     def _copy(self, raw, model: type[models.Model], rows: Iterator[tuple], total: int | None) -> None:
-        columns = copy_columns(model)
-        table = model._meta.db_table
-        with raw.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT t.typname FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n)
-                JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name
-                JOIN pg_type t ON t.oid = a.atttypid ORDER BY c.n
-                """,
-                [list(columns), table],
-            )
-            types = [row[0] for row in cursor.fetchall()]
-            column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-            # Binary COPY skips text formatting of every value; FREEZE writes the rows already frozen and visible
-            # (allowed because the table was truncated in this transaction), so no VACUUM has to rewrite them later.
-            statement = f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN (FORMAT BINARY, FREEZE)"
-            bar = tqdm(
-                total=total,
-                desc=f"{table:<20}",
-                unit=" rows",
-                unit_scale=True,
-                disable=not self.progress,
-                file=sys.stderr,
-                mininterval=0.5,
-            )
-            with bar, cursor.copy(statement) as copy:
-                copy.set_types(types)
-                written = 0
-                for row in rows:
-                    copy.write_row(row)
-                    written += 1
-                    if written == CHUNK:
-                        bar.update(written)
-                        written = 0
-                bar.update(written)
+        copy_rows(raw, model._meta.db_table, copy_columns(model), rows, total=total, progress=self.progress)
 
     # --- rows ---
 
@@ -297,6 +263,7 @@ class Loader:
                 managers[int(random() * len(managers))] if random() < 0.6 else None,
                 None,
                 None,
+                "",
             )
 
     def _phones(self) -> Iterator[tuple]:
@@ -443,6 +410,7 @@ COPY_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
         "assigned_manager_id",
         "merged_into_id",
         "merged_at",
+        "data_issue",
     ),
     ClientPhone: ("id", "client_id", "number", "kind", "is_primary", "comment"),
     Vehicle: (
@@ -481,15 +449,59 @@ COPY_COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
 def copy_columns(model: type[models.Model]) -> tuple[str, ...]:
     """The columns the loader fills, after checking the model has grown no column the loader would leave NULL."""
     columns = COPY_COLUMNS[model]
+    check_columns(model, columns, command="seed_large", path="clients/management/commands/seed_large.py")
+    return columns
+
+
+def check_columns(model: type[models.Model], columns: tuple[str, ...], *, command: str, path: str) -> None:
+    """Refuse to load a model that has grown a required column the loader does not fill: COPY would leave it NULL."""
     unfilled = [
-        f.column for f in model._meta.concrete_fields if f.column not in columns and not f.null and f.db_default is None
+        f.column
+        for f in model._meta.concrete_fields
+        if f.column not in columns and not f.null and f.db_default is models.NOT_PROVIDED
     ]
     if unfilled:
         raise CommandError(
-            f"{model._meta.label} has new required columns seed_large does not fill: {', '.join(unfilled)}. "
-            "Teach clients/management/commands/seed_large.py to generate them."
+            f"{model._meta.label} has new required columns {command} does not fill: {', '.join(unfilled)}. "
+            f"Teach {path} to generate them."
         )
-    return columns
+
+
+def copy_rows(raw, table: str, columns: tuple[str, ...], rows: Iterable[tuple], *, total: int | None, progress: bool):
+    """Stream rows into a table with binary COPY, with a progress bar on stderr."""
+    with raw.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.typname FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n)
+            JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name
+            JOIN pg_type t ON t.oid = a.atttypid ORDER BY c.n
+            """,
+            [list(columns), table],
+        )
+        types = [row[0] for row in cursor.fetchall()]
+        column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+        # Binary COPY skips text formatting of every value; FREEZE writes the rows already frozen and visible
+        # (allowed because the table was truncated in this transaction), so no VACUUM has to rewrite them later.
+        statement = f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN (FORMAT BINARY, FREEZE)"
+        bar = tqdm(
+            total=total,
+            desc=f"{table:<20}",
+            unit=" rows",
+            unit_scale=True,
+            disable=not progress,
+            file=sys.stderr,
+            mininterval=0.5,
+        )
+        with bar, cursor.copy(statement) as copy:
+            copy.set_types(types)
+            written = 0
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+                if written == CHUNK:
+                    bar.update(written)
+                    written = 0
+            bar.update(written)
 
 
 class Schema:

@@ -1,0 +1,60 @@
+"""Reads for the outbound queue: whose tasks a user works today, and the queue page itself."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Absence
+from clientdesk.calendar import day_bounds, local_date
+
+from .models import CallTask
+
+# A task whose next attempt is this far behind is marked overdue in the queue.
+OVERDUE_AFTER = timedelta(hours=1)
+
+
+def routable_to(user, day: date) -> Q:
+    """Tasks this user works on `day`: their own, those of colleagues they stand in for, and unassigned ones.
+
+    Routing is decided when the queue is read, not by rewriting rows, so an absentee's tasks come back to them the
+    day the absence ends."""
+    substituted = Absence.objects.on(day).filter(substitute=user).values("user_id")
+    return Q(assignee=user) | Q(assignee__in=substituted) | Q(assignee__isnull=True)
+
+
+def queue_rows(queryset):
+    return queryset.select_related(
+        "client",
+        "assignee",
+        "booking",
+        "booking__vehicle",
+        "booking__advisor",
+        "delivery",
+        "delivery__vehicle",
+        "campaign_member__campaign",
+    )
+
+
+@dataclass
+class Queue:
+    tasks: list
+    counts: dict = field(default_factory=dict)
+    overdue: int = 0
+    now: object = None
+
+
+def manager_queue(user, *, now=None, kind: str | None = None, limit: int = 100) -> Queue:
+    """Due tasks for the user, earliest first: everything whose next attempt falls today or earlier."""
+    now = now or timezone.now()
+    today = local_date(now)
+    _start, end_of_today = day_bounds(today)
+    due = CallTask.objects.visible_to(user).pending().filter(routable_to(user, today), next_attempt_at__lt=end_of_today)
+    counts = dict(due.order_by().values_list("kind").annotate(n=Count("id")))
+    listed = due.filter(kind=kind) if kind else due
+    tasks = list(queue_rows(listed).order_by("next_attempt_at", "id")[:limit])
+    for task in tasks:
+        task.is_overdue = task.next_attempt_at < now - OVERDUE_AFTER
+        task.is_due = task.next_attempt_at <= now
+    return Queue(tasks=tasks, counts=counts, overdue=sum(t.is_overdue for t in tasks), now=now)

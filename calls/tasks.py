@@ -1,0 +1,19 @@
+"""Celery tasks of the call department: thin wrappers that take ids, call a service and are safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def plan_calls() -> dict:
+    """Beat runs this every few minutes (CALL_PLANNING_SECONDS); a booking made late for tomorrow triggers it too."""
+    from .planning import run_planners
+
+    run = run_planners()
+    return {"created": run.created, "assigned": run.assigned}
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def release_stale_claims() -> int:
+    from .services import release_stale_claims as release
+
+    return release()
