@@ -38,7 +38,7 @@ def confirmation(manager, car_owner, petrov, to2):
         service_types=[to2],
         vehicle=car_owner.vehicles.get(),
     )
-    task = CallTask.objects.create(
+    return CallTask.objects.create(
         kind="confirmation",
         client=car_owner,
         booking=booking,
@@ -46,7 +46,6 @@ def confirmation(manager, car_owner, petrov, to2):
         next_attempt_at=timezone.now(),
         assignee=manager,
     )
-    return task
 
 
 @pytest.fixture
