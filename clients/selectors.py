@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Client, ClientPhone, Vehicle
+from .models import Client, ClientPhone, Delivery, Vehicle
 from .normalize import phone_fragment, plate_fragment, vin_fragment
 
 # Why a client matched, strongest first: results are ordered by it.
@@ -181,7 +181,8 @@ class TimelineEntry:
 
 
 def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEntry]:
-    """What happened with the client, newest first: calls and bookings (claims will join them)."""
+    """What happened with the client, newest first: calls, bookings, handovers with their survey (claims will join
+    them)."""
     from bookings.models import Booking
     from calls.models import Call
 
@@ -199,6 +200,13 @@ def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEn
         .order_by("-starts_at", "-id")[:limit]
     )
     entries += [TimelineEntry(kind="booking", at=booking.starts_at, obj=booking) for booking in bookings]
+    deliveries = (
+        Delivery.objects.visible_to(user)
+        .filter(client=client)
+        .select_related("vehicle", "survey_response")
+        .order_by("-delivered_at")[:limit]
+    )
+    entries += [TimelineEntry(kind="delivery", at=delivery.delivered_at, obj=delivery) for delivery in deliveries]
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
 
 
