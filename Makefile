@@ -66,7 +66,7 @@ fmt: dev-deps
 	$(VENV)/bin/ruff format .
 
 messages: dev-deps
-	$(PY) manage.py makemessages -l ru -l en --ignore=node_modules --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l ru -l en --ignore=node_modules --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
 	$(PY) manage.py compilemessages --ignore=node_modules --ignore=.venv
 
 # --- Benchmark (PostgreSQL) ------------------------------------------------------------------------------------------
@@ -74,6 +74,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clientdesk_bench
 bench: dev-deps assets
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large --reuse
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large_bookings --reuse
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:
