@@ -11,8 +11,8 @@ from .models import Booking, ServiceArea
 
 class BookingFilter(filters.FilterSet):
     day = filters.DateFilter(method="filter_day", label=_("day"))
-    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("from"))
-    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label=_("to"))
+    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("starting from"))
+    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label=_("starting before"))
     status = filters.MultipleChoiceFilter(choices=Booking.Status.choices, label=_("status"))
     advisor = filters.ModelChoiceFilter(
         queryset=User.objects.filter(role=Role.ADVISOR, is_active=True), label=_("advisor")

@@ -222,8 +222,8 @@ class BookingTransition(models.Model):
     booking = models.ForeignKey(
         Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="transitions"
     )
-    from_status = models.CharField(_("from"), max_length=12, choices=Booking.Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, choices=Booking.Status.choices)
+    from_status = models.CharField(_("status before"), max_length=12, choices=Booking.Status.choices, blank=True)
+    to_status = models.CharField(_("status after"), max_length=12, choices=Booking.Status.choices)
     at = models.DateTimeField(_("when"), auto_now_add=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, null=True, related_name="+"

@@ -14,8 +14,8 @@ class CallFilter(filters.FilterSet):
     direction = filters.ChoiceFilter(choices=Call.Direction.choices, label=_("direction"))
     purpose = filters.ChoiceFilter(choices=Call.Purpose.choices, label=_("purpose"))
     outcome = filters.ChoiceFilter(choices=Call.Outcome.choices, label=_("outcome"))
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte", label=_("from"))
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt", label=_("to"))
+    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte", label=_("started from"))
+    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt", label=_("started before"))
     phone = filters.CharFilter(method="filter_phone", label=_("number"))
 
     class Meta:

@@ -417,7 +417,7 @@ class CallTask(models.Model):
         related_name="+",
     )
     claimed_at = models.DateTimeField(_("taken"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("finished"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

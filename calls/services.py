@@ -89,7 +89,9 @@ def call_update(*, call: Call, by: User, **fields) -> Call:
     call = Call.objects.select_for_update().get(pk=call.pk)
     client = fields.get("client")
     if client is not None and client.is_merged:
-        raise Conflict(f"client #{client.pk} was merged into #{client.merged_into_id}", field="client")
+        raise Conflict(
+            _("This client was merged into %(target)s.") % {"target": client.merged_into}, field="client"
+        )
     for name, value in fields.items():
         setattr(call, name, value)
     if "phone_number" in fields:
