@@ -32,6 +32,7 @@ COPY . .
 # Only the built files of each library, at the paths STATICFILES_DIRS names (BASE_DIR/node_modules/<package>/dist).
 COPY --from=assets /assets/node_modules/bootstrap/dist /app/node_modules/bootstrap/dist
 COPY --from=assets /assets/node_modules/htmx.org/dist /app/node_modules/htmx.org/dist
+COPY --from=assets /assets/node_modules/chart.js/dist /app/node_modules/chart.js/dist
 
 # Production settings refuse a SECRET_KEY shorter than 50 characters, even for collectstatic. This one exists only for
 # this build step (it is not an ENV, so the running containers never see it); the real key comes from the environment.

@@ -183,7 +183,12 @@ def call_task_work(
     from .planning import next_calling_time
     from .surveys import survey_record
 
-    task = CallTask.objects.select_for_update().select_related("client", "booking", "delivery").get(pk=task.pk)
+    # Lock the task row only: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
+    task = (
+        CallTask.objects.select_for_update(of=("self",))
+        .select_related("client", "booking", "delivery")
+        .get(pk=task.pk)
+    )
     if not task.is_pending:
         raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
     if outcome not in outcomes_for(task.kind):

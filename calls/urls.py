@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_campaigns, views_head
 
 app_name = "calls"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("queue/next/", views.TakeNextTaskView.as_view(), name="queue-next"),
     path("tasks/<int:pk>/", views.TaskWorkView.as_view(), name="task"),
     path("tasks/<int:pk>/take/", views.TakeTaskView.as_view(), name="task-take"),
+    *views_campaigns.urlpatterns,
+    *views_head.urlpatterns,
 ]

@@ -6,7 +6,10 @@ from rest_framework.routers import DefaultRouter
 from bookings.api import BookingViewSet, FreeSlotsView
 from bookings.api_recalls import RecallCampaignViewSet
 from calls.api import CallViewSet
+from calls.api_campaigns import CampaignViewSet, SurveyResponseViewSet
+from calls.api_tasks import CallTaskViewSet
 from clients.api import ClientViewSet, VehicleViewSet
+from clients.api_deliveries import DeliveryViewSet
 
 from . import views
 
@@ -16,6 +19,10 @@ router.register("vehicles", VehicleViewSet, basename="vehicle")
 router.register("calls", CallViewSet, basename="call")
 router.register("recall-campaigns", RecallCampaignViewSet, basename="recall-campaign")
 router.register("bookings", BookingViewSet, basename="booking")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("call-tasks", CallTaskViewSet, basename="call-task")
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),

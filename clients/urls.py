@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_deliveries
 
 app_name = "clients"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/merge/", views.MergeView.as_view(), name="merge"),
     path("<int:pk>/vehicles/new/", views.VehicleFormView.as_view(), name="vehicle-create"),
     path("vehicles/<int:vehicle_pk>/edit/", views.VehicleFormView.as_view(), name="vehicle-edit"),
+    *views_deliveries.urlpatterns,
 ]

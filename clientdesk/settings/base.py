@@ -139,6 +139,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -176,6 +177,8 @@ SPECTACULAR_SETTINGS = {
         "PhoneKindEnum": "clients.models.ClientPhone.Kind",
         "ClientSourceEnum": "clients.models.Client.Source",
         "BookingSourceEnum": "bookings.models.Booking.Source",
+        "TaskOutcomeEnum": "calls.models.TaskOutcome",
+        "CallOutcomeEnum": "calls.models.Call.Outcome",
     },
 }
 

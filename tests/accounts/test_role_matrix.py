@@ -7,13 +7,14 @@ from django.test import Client as DjangoTestClient
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
 
+from accounts.models import Absence
 from accounts.services import api_key_create
 from bookings.models import Booking
 from bookings.recalls import recall_campaign_create
 from calls.models import CallTask
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
-from clients.models import Client
+from clients.models import Client, Delivery
 from tests.bookings.conftest import working_day
 from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceTypeFactory, VehicleFactory
 
@@ -52,6 +53,10 @@ def objects(users):
         "service": service,
         "calendar_day": CalendarDay.objects.create(date=date(2099, 1, 1), kind=CalendarDay.Kind.HOLIDAY),
         "campaign": recall_campaign_create(by=users["head"], name="Airbag", manufacturer_code="RC-1"),
+        "delivery": Delivery.objects.create(client=client, vehicle=vehicle, delivered_at=at(date(2024, 1, 15), time(12))),
+        "absence": Absence.objects.create(
+            user=users["manager"], starts_on=date(2099, 1, 1), ends_on=date(2099, 1, 5), substitute=users["head"]
+        ),
         "task": CallTask.objects.create(
             kind="confirmation", client=client, booking=booking, due_at=starts, next_attempt_at=starts
         ),
@@ -99,6 +104,13 @@ def page_matrix(o):
         (reverse("bookings:setup-type-edit", args=[o["service"].pk]), {"head"}),
         (reverse("bookings:setup-advisor", args=[o["booking"].advisor.pk]), {"head"}),
         (reverse("calls:queue"), DESK),
+        (reverse("clients:delivery-create", args=[o["client"].pk]), DESK),
+        (reverse("accounts:absence-list"), {"head"}),
+        (reverse("accounts:absence-create"), {"head"}),
+        (reverse("accounts:absence-edit", args=[o["absence"].pk]), {"head"}),
+        (reverse("accounts:absence-end", args=[o["absence"].pk]), {"head"}),
+        (reverse("calls:head-tasks"), {"head"}),
+        (reverse("calls:head-rules"), {"head"}),
         (reverse("calls:task", args=[o["task"].pk]), DESK),
         (reverse("bookings:recall-list"), WORKSHOP),
         (reverse("bookings:recall-create"), {"head"}),
@@ -117,6 +129,10 @@ def api_matrix(o):
         ("/api/schema/", STAFF | {"integration"}),
         ("/api/v1/bookings/", WORKSHOP | {"integration"}),
         (f"/api/v1/bookings/{o['booking'].pk}/", WORKSHOP | {"integration"}),
+        ("/api/v1/deliveries/", STAFF | {"integration"}),
+        (f"/api/v1/deliveries/{o['delivery'].pk}/", STAFF | {"integration"}),
+        ("/api/v1/call-tasks/", {"manager", "head", "advisor", "integration"}),
+        (f"/api/v1/call-tasks/{o['task'].pk}/", {"manager", "head", "advisor", "integration"}),
         ("/api/v1/recall-campaigns/", WORKSHOP | {"integration"}),
         (f"/api/v1/recall-campaigns/{o['campaign'].pk}/", WORKSHOP | {"integration"}),
         (f"/api/v1/recall-campaigns/{o['campaign'].pk}/vins/", WORKSHOP | {"integration"}),
@@ -180,6 +196,8 @@ def test_integration_cannot_log_calls(users, objects):
     api = APIClient()
     api.force_authenticate(users["integration"])
     response = api.post("/api/v1/calls/", {"direction": "in", "phone_number": "89123456789"}, format="json")
+    assert response.status_code == 403
+    response = api.post(f"/api/v1/call-tasks/{objects['task'].pk}/outcome/", {"outcome": "confirmed"}, format="json")
     assert response.status_code == 403
 
 
