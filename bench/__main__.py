@@ -65,6 +65,7 @@ def dataset(raw: psycopg.Connection) -> str:
         "phones": "clients_clientphone",
         "vehicles": "clients_vehicle",
         "calls": "calls_call",
+        "bookings": "bookings_booking",
         "users": "accounts_user",
     }
     counts = []

@@ -11,14 +11,19 @@ import base64
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.test import Client as WebClient
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import api_key_create, api_key_revoke, user_create
+from bookings.models import ServiceArea
+from bookings.slots import free_slots
+from clientdesk.calendar import BusinessCalendar, local_date, local_zone
 from clients.models import Client
 from clients.normalize import phone_fragment, plate_fragment, vin_fragment
 from clients.selectors import client_search
@@ -324,10 +329,225 @@ def api_list_by_manager(bench: Bench) -> Case:
     )
 
 
+# --- the workshop: shared floor pieces ---------------------------------------------------------------------------
+
+# What clientdesk.calendar.BusinessCalendar reads for a day: the regular week and that day's exception.
+WORKING_WEEK = "SELECT * FROM clientdesk_workinghours ORDER BY weekday"
+CALENDAR_DAYS = "SELECT * FROM clientdesk_calendarday WHERE date BETWEEN %s AND %s ORDER BY date"
+OCCUPYING = "NOT (b.status IN ('cancelled', 'no_show'))"
+# The VIN first as well, for the recall lookup to find it whatever columns the tables grow.
+DAY_BOOKINGS = """
+    SELECT v.vin, b.*, c.*, v.*, u.*, a.* FROM bookings_booking b
+    JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+    JOIN accounts_user u ON u.id = b.advisor_id JOIN bookings_servicearea a ON a.id = b.area_id
+    WHERE b.starts_at >= %s AND b.starts_at < %s {condition} ORDER BY b.starts_at, b.id
+"""
+BOOKING_SERVICES = """
+    SELECT l.booking_id, t.* FROM bookings_servicetype t
+    JOIN bookings_booking_service_types l ON l.servicetype_id = t.id WHERE l.booking_id = ANY(%s) ORDER BY t.name
+"""
+ACTIVE_AREAS = "SELECT * FROM bookings_servicearea WHERE is_active ORDER BY name"
+ACTIVE_ADVISORS = """
+    SELECT p.*, u.* FROM bookings_advisorprofile p JOIN accounts_user u ON u.id = p.user_id
+    WHERE p.is_active AND u.is_active AND u.role = 'advisor' ORDER BY u.last_name, u.first_name, p.user_id
+"""
+# The open campaigns for these VINs: as bookings.recalls.open_recalls_for_vins asks, on the partial open-VIN index.
+OPEN_RECALLS = """
+    SELECT r.*, k.* FROM bookings_recallvin r JOIN bookings_recallcampaign k ON k.id = r.campaign_id
+    WHERE r.done_at IS NULL AND r.vin = ANY(%(vins)s) AND r.campaign_id IN (
+        SELECT id FROM bookings_recallcampaign
+        WHERE (starts_on <= %(day)s OR starts_on IS NULL) AND (ends_on >= %(day)s OR ends_on IS NULL))
+    ORDER BY r.vin, k.starts_on ASC NULLS FIRST, r.campaign_id
+"""
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=local_zone())
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=local_zone())
+
+
+def _calendar_floor(bench: Bench, day: date) -> object:
+    return bench.fetch(WORKING_WEEK), bench.fetch(CALENDAR_DAYS, [day, day])
+
+
+def _workshop_days(bench: Bench, *, ahead: int, past_share: float) -> list[date]:
+    """Working days to open: mostly the next `ahead` days, which are the busiest and the ones people look at; the
+    rest anywhere in the loaded past."""
+    first, last = bench.fetch("SELECT min(starts_at), max(starts_at) FROM bookings_booking")[0]
+    if first is None:
+        return []
+    first, last = local_date(first), local_date(last)
+    today = local_date(timezone.now())
+    calendar = BusinessCalendar(first, last)
+    soon = [d for d in (today + timedelta(days=n) for n in range(ahead)) if d <= last and calendar.is_working_day(d)]
+    span = (min(today, last) - first).days
+    days = []
+    while len(days) < bench.sample:
+        if soon and bench.rng.random() >= past_share:
+            days.append(bench.rng.choice(soon))
+        else:
+            day = first + timedelta(days=bench.rng.randint(0, max(span - 1, 0)))
+            if calendar.is_working_day(day):
+                days.append(day)
+    return days
+
+
+# --- e. the day calendar -----------------------------------------------------------------------------------------
+
+
+def day_calendar(bench: Bench) -> Case:
+    def app(day: date) -> object:
+        return bench.get("/workshop/day/", {"day": day.isoformat()})
+
+    def floor(day: date) -> object:
+        start, end = _local_day_bounds(day)
+        return (
+            _calendar_floor(bench, day),
+            bench.fetch(DAY_BOOKINGS.format(condition=f"AND {OCCUPYING}"), [start, end]),
+            bench.fetch(ACTIVE_AREAS),
+            bench.fetch(ACTIVE_ADVISORS),
+        )
+
+    return Case(
+        "day calendar page",
+        _workshop_days(bench, ahead=14, past_share=0.3),
+        app,
+        floor,
+        "GET /workshop/day/?day= as a manager, 70% the next two weeks; floor: hours, the day's occupying bookings "
+        "with client, vehicle, advisor and area, the areas, the advisors (not the services: the page shows none)",
+    )
+
+
+# --- f. free slots -----------------------------------------------------------------------------------------------
+
+
+def free_slots_case(bench: Bench) -> Case:
+    """bookings.slots.free_slots for an area and a planned duration on one of the next days, as the slot picker
+    asks. Only inputs whose area still has room: on a full day it stops after one query, which measures nothing."""
+    areas = {a.pk: a for a in ServiceArea.objects.filter(is_active=True)}
+    minutes_by_area: dict[int, list[int]] = {}
+    for area_id, minutes in bench.fetch("SELECT area_id, standard_minutes FROM bookings_servicetype WHERE is_active"):
+        minutes_by_area.setdefault(area_id, []).append(minutes)
+    days = sorted(set(_workshop_days(bench, ahead=21, past_share=0)))
+    used = {}
+    for day in days:
+        start, end = _local_day_bounds(day)
+        for area_id, minutes in bench.fetch(
+            f"SELECT area_id, sum(planned_minutes) FROM bookings_booking b WHERE starts_at >= %s AND starts_at < %s "
+            f"AND {OCCUPYING} GROUP BY area_id",
+            [start, end],
+        ):
+            used[(day, area_id)] = minutes
+    candidates = [
+        (day, area_id, minutes)
+        for day in days
+        for area_id, durations in minutes_by_area.items()
+        for minutes in durations
+        if area_id in areas and used.get((day, area_id), 0) + minutes <= areas[area_id].daily_capacity_minutes
+    ]
+    inputs = [bench.rng.choice(candidates) for _ in range(bench.sample)] if candidates else []
+
+    def app(given: tuple[date, int, int]) -> object:
+        day, area_id, minutes = given
+        return free_slots(day=day, area=areas[area_id], planned_minutes=minutes)
+
+    def floor(given: tuple[date, int, int]) -> object:
+        day, area_id, minutes = given
+        start, end = _local_day_bounds(day)
+        calendar = _calendar_floor(bench, day)
+        ((taken,),) = bench.fetch(
+            f"SELECT sum(b.planned_minutes) FROM bookings_booking b WHERE b.area_id = %s AND b.starts_at >= %s "
+            f"AND b.starts_at < %s AND {OCCUPYING}",
+            [area_id, start, end],
+        )
+        if (taken or 0) + minutes > areas[area_id].daily_capacity_minutes:
+            return calendar, taken
+        advisors = bench.fetch(ACTIVE_ADVISORS)
+        busy = bench.fetch(
+            f"SELECT b.advisor_id, b.starts_at, b.advisor_until FROM bookings_booking b WHERE b.advisor_id = ANY(%s) "
+            f"AND b.starts_at < %s AND b.advisor_until > %s AND {OCCUPYING}",
+            [[row[1] for row in advisors], end, start],
+        )
+        return calendar, taken, advisors, busy
+
+    return Case(
+        "free slots",
+        inputs,
+        app,
+        floor,
+        "free_slots(day, area, planned_minutes) on one of the next 21 days, an area with room; floor: hours, the "
+        "area's booked minutes, the advisors, their bookings that day",
+    )
+
+
+# --- g. today's board --------------------------------------------------------------------------------------------
+
+
+def day_board(bench: Bench) -> Case:
+    def app(day: date) -> object:
+        return bench.get("/workshop/board/", {"day": day.isoformat()})
+
+    def floor(day: date) -> object:
+        start, end = _local_day_bounds(day)
+        bookings = bench.fetch(DAY_BOOKINGS.format(condition=""), [start, end])
+        ids = [row[1] for row in bookings]
+        services = bench.fetch(BOOKING_SERVICES, [ids]) if ids else []
+        vins = list({row[0] for row in bookings if row[0]})
+        recalls = bench.fetch(OPEN_RECALLS, {"vins": vins, "day": local_date(timezone.now())}) if vins else []
+        return bookings, services, recalls
+
+    return Case(
+        "today's board",
+        _workshop_days(bench, ahead=3, past_share=0.3),
+        app,
+        floor,
+        "GET /workshop/board/?day= as a manager, 70% today and the next two days; floor: the day's bookings with "
+        "client, vehicle, advisor and area, their services, the open recalls for their VINs",
+    )
+
+
+# --- h. the API's booking list for a day -------------------------------------------------------------------------
+
+
+def api_bookings_by_day(bench: Bench) -> Case:
+    def app(day: date) -> object:
+        return bench.get(
+            "/api/v1/bookings/",
+            {"day": day.isoformat()},
+            accept="application/json",
+            authorization=f"Api-Key {bench.api_key}",
+        )
+
+    def floor(day: date) -> object:
+        start, end = _local_day_bounds(day)
+        rows = bench.fetch(
+            """SELECT b.*, c.*, v.*, u.*, a.* FROM bookings_booking b
+               JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+               JOIN accounts_user u ON u.id = b.advisor_id JOIN bookings_servicearea a ON a.id = b.area_id
+               WHERE b.starts_at >= %s AND b.starts_at < %s ORDER BY b.id DESC LIMIT %s""",
+            [start, end, API_PAGE + 1],
+        )
+        ids = [r[0] for r in rows[:API_PAGE]]
+        return rows, bench.fetch(BOOKING_SERVICES, [ids]) if ids else []
+
+    return Case(
+        "API: bookings ?day=",
+        _workshop_days(bench, ahead=14, past_share=0.5),
+        app,
+        floor,
+        "GET /api/v1/bookings/?day= with the DMS's API key, half the next two weeks, half the past; floor: the first "
+        "page and its services",
+    )
+
+
 CASE_BUILDERS: list[Callable[[Bench], Case]] = [
     phone_search,
     name_search,
     client_card,
     api_list_by_source,
     api_list_by_manager,
+    day_calendar,
+    free_slots_case,
+    day_board,
+    api_bookings_by_day,
 ]

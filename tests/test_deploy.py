@@ -245,7 +245,7 @@ def test_dockerfile_copies_the_front_end_libraries_where_staticfiles_dirs_looks(
         path = Path(entry[1] if isinstance(entry, tuple) else entry)
         if "node_modules" in path.parts:
             expected.add(path.relative_to(settings.BASE_DIR))
-    assert expected == {Path("node_modules/bootstrap/dist"), Path("node_modules/htmx.org/dist")}
+    assert {Path("node_modules/bootstrap/dist"), Path("node_modules/htmx.org/dist")} <= expected
     assert copied == expected
 
 

@@ -36,6 +36,7 @@ from io import StringIO
 from itertools import accumulate
 
 from django.apps import apps
+from django.contrib.postgres.constraints import ExclusionConstraint
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -161,7 +162,6 @@ RECALL_VIN_COLUMNS = ("id", "campaign_id", "vin", "done_at", "done_by_id", "done
 S = Booking.Status
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
 
 
 class Command(BaseCommand):
@@ -210,7 +210,7 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         with transaction.atomic():
             step = time.perf_counter()
-            workshop = Workshop.prepare(rng=rng, advisors=options["advisors"], past_days=options["past_days"], log=log)
+            workshop = Workshop.prepare(advisors=options["advisors"], past_days=options["past_days"], log=log)
             plan = Plan(
                 workshop=workshop,
                 rng=rng,
@@ -275,7 +275,7 @@ class Advisor:
 
 @dataclass
 class Workshop:
-    """The set-up the bookings are made in: areas, service types, advisors, the calendar, who books."""
+    """The set-up the bookings are made in: areas, service types, advisors, who books."""
 
     areas: list[ServiceArea]
     types: list[ServiceType]
@@ -284,16 +284,15 @@ class Workshop:
     integration_id: int | None
     head_id: int
     today: date
-    calendar: BusinessCalendar | None = None
     capacity: list[int] = field(default_factory=list)
 
     @classmethod
-    def prepare(cls, *, rng: random.Random, advisors: int, past_days: int, log: Callable[[str], None]) -> "Workshop":
+    def prepare(cls, *, advisors: int, past_days: int, log: Callable[[str], None]) -> "Workshop":
         today = local_date(timezone.now())
         # Areas, service types, this and next year's holidays and two advisors, exactly as `make run` gets them.
         call_command("seed_workshop", stdout=StringIO())
         added = _past_holidays(first=today - timedelta(days=past_days), today=today)
-        made = _advisors_up_to(advisors, rng=rng)
+        made = _advisors_up_to(advisors)
         if added or made:
             log(f"set-up: {added} holidays of earlier years and {made} advisors added")
         head = _head()
@@ -374,8 +373,10 @@ def _past_holidays(*, first: date, today: date) -> int:
     return added
 
 
-def _advisors_up_to(number: int, *, rng: random.Random) -> int:
+def _advisors_up_to(number: int) -> int:
     """Add advisors (users with the advisor role and a reception slot) until `number` receive clients."""
+    # Names from a source of their own: the bookings come out the same whether the advisors were there or not.
+    rng = random.Random(0)
     receiving = AdvisorProfile.objects.filter(is_active=True, user__is_active=True, user__role=Role.ADVISOR)
     missing = number - receiving.count()
     made = 0
@@ -400,10 +401,24 @@ def _head() -> User:
     head = User.objects.filter(is_active=True, role=Role.HEAD).order_by("id").first()
     if head is not None:
         return head
-    person = demo_data.person(random.Random(0))
+    person = demo_data.person(random.Random(1))
     return user_create(
         by=None, username="head01", role=Role.HEAD, first_name=person.first_name, last_name=person.surname
     )
+
+
+def _references(cursor, targets: list[str], besides: list[str]) -> list[tuple[str, str, str, str, bool]]:
+    """The foreign keys of tables other than `besides` into `targets`: table, name, definition, column, NOT NULL."""
+    cursor.execute(
+        """
+        SELECT k.conrelid::regclass::text, k.conname, pg_get_constraintdef(k.oid), a.attname, a.attnotnull
+        FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+        WHERE k.contype = 'f' AND k.confrelid = ANY(%s::regclass[]) AND NOT k.conrelid = ANY(%s::regclass[])
+        ORDER BY 1, 2
+        """,
+        [targets, besides],
+    )
+    return cursor.fetchall()
 
 
 # --- the plan: how many bookings each day gets -------------------------------------------------------------------
@@ -430,7 +445,6 @@ class Plan:
         self.first_day = today - timedelta(days=past_days)
         self.last_day = today + timedelta(days=future_days)
         calendar = BusinessCalendar(self.first_day, self.last_day)
-        workshop.calendar = calendar
         grids: dict[int, list[tuple[int, int]]] = {}
         self.days: list[Day] = []
         for hours in calendar.working_days(self.first_day, self.last_day):
@@ -591,9 +605,9 @@ class Loader:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             schema = Schema(cursor, copied)
             before = schema.snapshot()
-            self._truncate(cursor)
+            detached = self._truncate(cursor)
             dropped = [] if keep_indexes else schema.drop_secondary()
-            exclusion = self._drop_exclusion(cursor) if rebuild_exclusion else []
+            exclusion = self._drop_exclusion() if rebuild_exclusion else []
             self._time("bookings", lambda: self._copy(raw, Booking, BOOKING_COLUMNS, self._bookings(), len(self)))
             self._time("booking services", lambda: self._copy(raw, self.through, TYPE_LINK_COLUMNS, self._links()))
             campaigns = self._campaigns()
@@ -602,8 +616,8 @@ class Loader:
             recall_rows = self._recall_vins(campaigns, vins, recall_share)
             self._time("campaign VINs", lambda: self._copy(raw, RecallVin, RECALL_VIN_COLUMNS, recall_rows))
             if exclusion:
-                self._time("exclusion constraint added back and checked", lambda: schema.restore(exclusion))
-            self._time("indexes and foreign keys", lambda: schema.restore(dropped))
+                self._time("exclusion constraint added back and checked", lambda: self._add_exclusion(exclusion))
+            self._time("indexes and foreign keys", lambda: schema.restore(dropped + detached))
             after = schema.snapshot()
             if after != before:
                 raise CommandError(f"The schema changed during the load; rolled back. Before: {before}; after: {after}")
@@ -638,37 +652,54 @@ class Loader:
         if not self.vehicle_ids:
             raise CommandError("No vehicles to book: run `manage.py seed_large` first.")
 
-    def _truncate(self, cursor) -> None:
+    def _truncate(self, cursor) -> list[str]:
+        """Empty the replaced tables and their history; returns the statements that put back the foreign keys
+        dropped on the way.
+
+        Rows elsewhere that point at replaced rows (a booking's confirmation call task) cannot outlive them and are
+        deleted; references to those rows (the call made for the task) are emptied, not followed. A TRUNCATE ...
+        CASCADE would follow them, and empty the whole call log through its tasks.
+        """
+        quote = connection.ops.quote_name
         history = [
             m._meta.db_table
             for m in apps.get_app_config("bookings").get_models()
             if getattr(m, "instance_type", None) in self.replaced
         ]
-        cursor.execute(
-            """
-            SELECT DISTINCT conrelid::regclass::text FROM pg_constraint
-            WHERE contype = 'f' AND confrelid = ANY(%s::regclass[]) AND NOT conrelid = ANY(%s::regclass[])
-            """,
-            [self.tables, self.tables + history],
-        )
-        others = [row[0] for row in cursor.fetchall()]
-        if others:
-            self.log(f"Also emptied, as they refer to the replaced rows: {', '.join(others)}")
-        names = ", ".join(connection.ops.quote_name(t) for t in self.tables + history)
-        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-
-    def _drop_exclusion(self, cursor) -> list[str]:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'x' AND conrelid = %s::regclass ORDER BY conname",
-            [Booking._meta.db_table],
-        )
-        table = connection.ops.quote_name(Booking._meta.db_table)
+        emptied = self.tables + history
         restore = []
-        for name, definition in cursor.fetchall():
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+        for table, name, definition, column, _not_null in _references(cursor, self.tables, emptied):
+            # Table and column names come from the catalogue, not from input.
+            doomed = f"SELECT id FROM {table} WHERE {quote(column)} IS NOT NULL"  # noqa: S608
+            for other, _name, _definition, other_column, not_null in _references(cursor, [table], [*emptied, table]):
+                if not_null:
+                    raise CommandError(
+                        f"{other}.{other_column} points at {table} rows this command must delete; teach {PATH} what "
+                        "to do with them."
+                    )
+                emptying = f"UPDATE {other} SET {quote(other_column)} = NULL WHERE {quote(other_column)} IN ({doomed})"
+                cursor.execute(emptying)
+            cursor.execute(f"DELETE FROM {table} WHERE {quote(column)} IS NOT NULL")  # noqa: S608
+            if cursor.rowcount:
+                self.log(f"Deleted {cursor.rowcount:,} rows of {table}: they point at replaced rows ({column})")
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in emptied)} RESTART IDENTITY")
         return restore
+
+    def _drop_exclusion(self) -> list[ExclusionConstraint]:
+        """Drop the model's exclusion constraints; they are added back from the model, as the migration made them
+        (the catalogue's own text of the definition would come back spelled differently)."""
+        constraints = [c for c in Booking._meta.constraints if isinstance(c, ExclusionConstraint)]
+        with connection.schema_editor(atomic=False) as editor:
+            for constraint in constraints:
+                editor.remove_constraint(Booking, constraint)
+        return constraints
+
+    def _add_exclusion(self, constraints: list[ExclusionConstraint]) -> None:
+        with connection.schema_editor(atomic=False) as editor:
+            for constraint in constraints:
+                editor.add_constraint(Booking, constraint)
 
     def _copy(self, raw, model: type[models.Model], columns: tuple[str, ...], rows: Iterator[tuple], total=None):
         copy_rows(raw, model._meta.db_table, columns, rows, total=total, progress=self.progress)
