@@ -1,6 +1,6 @@
 """Writes to the call log."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -89,9 +89,7 @@ def call_update(*, call: Call, by: User, **fields) -> Call:
     call = Call.objects.select_for_update().get(pk=call.pk)
     client = fields.get("client")
     if client is not None and client.is_merged:
-        raise Conflict(
-            _("This client was merged into %(target)s.") % {"target": client.merged_into}, field="client"
-        )
+        raise Conflict(_("This client was merged into %(target)s.") % {"target": client.merged_into}, field="client")
     for name, value in fields.items():
         setattr(call, name, value)
     if "phone_number" in fields:
@@ -185,9 +183,7 @@ def call_task_work(
 
     # Lock the task row only: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
     task = (
-        CallTask.objects.select_for_update(of=("self",))
-        .select_related("client", "booking", "delivery")
-        .get(pk=task.pk)
+        CallTask.objects.select_for_update(of=("self",)).select_related("client", "booking", "delivery").get(pk=task.pk)
     )
     if not task.is_pending:
         raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
@@ -363,3 +359,58 @@ def call_tasks_follow_booking(*, booking, by: User | None) -> None:
     elif task.is_pending and status in (booking.Status.CANCELLED, booking.Status.NO_SHOW):
         _close(task, status=CallTask.Status.CANCELLED, outcome=str(_("Booking cancelled")), now=now)
         _save_task(task, by=by, reason="booking cancelled")
+
+
+# --- the call rules (one row) -------------------------------------------------------------------------------------
+
+RULE_FIELDS = (
+    "calling_from",
+    "calling_until",
+    "confirmation_hour",
+    "follow_up_day",
+    "retry_minutes",
+    "max_attempts",
+    "planner_catch_up_days",
+)
+# Bounds the database does not hold but the planners rely on: a catch-up window of 0 would lose a day of missed
+# beats; a very long one makes every beat look back over months.
+RULE_BOUNDS = {
+    "follow_up_day": (1, 60),
+    "retry_minutes": (5, 24 * 60),
+    "max_attempts": (1, 20),
+    "planner_catch_up_days": (1, 60),
+}
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+@transaction.atomic
+def call_rules_update(*, by: User, **fields) -> CallRules:
+    """The head changes the department's call rules; every refusal names its field. Tasks already planned keep
+    their times; planning, retries and the calling window follow the new rules from now on."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"call_rules_update cannot set {sorted(unknown)}")
+    rules = CallRules.objects.select_for_update().get(pk=CallRules.current().pk)
+    for name, value in fields.items():
+        setattr(rules, name, value)
+    errors: dict[str, str] = {}
+    for name, (low, high) in RULE_BOUNDS.items():
+        value = getattr(rules, name)
+        if value is None or not low <= value <= high:
+            errors[name] = _("From %(low)d to %(high)d.") % {"low": low, "high": high}
+    if rules.calling_from >= rules.calling_until:
+        errors["calling_until"] = _("The calling window must close after it opens.")
+    elif not rules.calling_from <= rules.confirmation_hour < rules.calling_until:
+        errors["confirmation_hour"] = _("Confirmation calls start inside the calling window (%(from)s–%(until)s).") % {
+            "from": _hhmm(rules.calling_from),
+            "until": _hhmm(rules.calling_until),
+        }
+    if errors:
+        raise ValidationError(errors)
+    rules.full_clean()
+    rules._history_user = by
+    rules.save()
+    return rules

@@ -1,12 +1,9 @@
 """The department head's outbound-call pages: every pending task on one board, moved in bulk; the call rules."""
 
-from datetime import time
-
 import django_filters as filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -25,63 +22,11 @@ from clientdesk.views import KeysetPage, ServiceFormView, apply_validation_error
 from .api_tasks import CallTaskFilter
 from .models import CallRules, CallTask
 from .selectors import OVERDUE_AFTER, queue_rows
-from .services import call_tasks_reassign
+from .services import RULE_BOUNDS, RULE_FIELDS, call_rules_update, call_tasks_reassign
 
 BOARD_PAGE_SIZE = 50
 
 # --- the call rules (one row) -------------------------------------------------------------------------------------
-
-RULE_FIELDS = (
-    "calling_from",
-    "calling_until",
-    "confirmation_hour",
-    "follow_up_day",
-    "retry_minutes",
-    "max_attempts",
-    "planner_catch_up_days",
-)
-# Bounds the database does not hold but the planners rely on: a catch-up window of 0 would lose a day of missed
-# beats; a very long one makes every beat look back over months.
-RULE_BOUNDS = {
-    "follow_up_day": (1, 60),
-    "retry_minutes": (5, 24 * 60),
-    "max_attempts": (1, 20),
-    "planner_catch_up_days": (1, 60),
-}
-
-
-def _hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
-
-
-@transaction.atomic
-def call_rules_update(*, by: User, **fields) -> CallRules:
-    """The head changes the department's call rules; every refusal names its field. Tasks already planned keep
-    their times; planning, retries and the calling window follow the new rules from now on."""
-    unknown = set(fields) - set(RULE_FIELDS)
-    if unknown:
-        raise TypeError(f"call_rules_update cannot set {sorted(unknown)}")
-    rules = CallRules.objects.select_for_update().get(pk=CallRules.current().pk)
-    for name, value in fields.items():
-        setattr(rules, name, value)
-    errors: dict[str, str] = {}
-    for name, (low, high) in RULE_BOUNDS.items():
-        value = getattr(rules, name)
-        if value is None or not low <= value <= high:
-            errors[name] = _("From %(low)d to %(high)d.") % {"low": low, "high": high}
-    if rules.calling_from >= rules.calling_until:
-        errors["calling_until"] = _("The calling window must close after it opens.")
-    elif not rules.calling_from <= rules.confirmation_hour < rules.calling_until:
-        errors["confirmation_hour"] = _("Confirmation calls start inside the calling window (%(from)s–%(until)s).") % {
-            "from": _hhmm(rules.calling_from),
-            "until": _hhmm(rules.calling_until),
-        }
-    if errors:
-        raise ValidationError(errors)
-    rules.full_clean()
-    rules._history_user = by
-    rules.save()
-    return rules
 
 
 def _time_input():
