@@ -132,6 +132,9 @@ def plan_campaign_calls(*, now: datetime, rules: CallRules, calendar: BusinessCa
     """Tasks for running campaigns' members whose planned day has come, if the client still consents."""
     today = local_date(now)
     due = next_calling_time(clamp_to_window(at(today, rules.calling_from), rules), rules, calendar)
+    # A head cancelling the campaign at this moment waits for the planner (or the planner for them): no open call is
+    # created for a campaign already cancelled. SQLite serialises writers anyway.
+    campaign_lock = "FOR SHARE OF c" if connection.vendor == "postgresql" else ""
     return _insert(
         f"""INSERT INTO {TASK} ({_COLUMNS})
         SELECT 'campaign', m.client_id, NULL, NULL, m.id, %s, %s, 'open', 0, '', '', %s
@@ -140,6 +143,7 @@ def plan_campaign_calls(*, now: datetime, rules: CallRules, calendar: BusinessCa
         JOIN {Client._meta.db_table} cl ON cl.id = m.client_id
         WHERE c.status = 'running' AND m.planned_for <= %s AND m.planned_for >= %s
           AND cl.consent_marketing AND cl.merged_into_id IS NULL
+          {campaign_lock}
         ON CONFLICT DO NOTHING""",
         [due, due, now, today, today - timedelta(days=rules.planner_catch_up_days)],
     )

@@ -17,3 +17,11 @@ def release_stale_claims() -> int:
     from .services import release_stale_claims as release
 
     return release()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def finish_campaigns() -> int:
+    """Mark running campaigns finished once all their calls are made."""
+    from .campaigns import campaigns_finish_complete
+
+    return campaigns_finish_complete()

@@ -125,3 +125,27 @@ def _english_messages():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_working_week(request):
+    """The regular week a migration creates. A transactional test empties every table when it ends, migration data
+    included, so tests after it would find the workshop closed all week; put the week back for tests that use
+    the database."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        yield
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in names
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from datetime import time
+
+    from clientdesk.models import WorkingHours
+
+    if not WorkingHours.objects.exists():
+        week = {day: (time(8), time(20)) for day in range(5)} | {5: (time(9), time(18))}
+        WorkingHours.objects.bulk_create(
+            WorkingHours(weekday=day, opens=opens, closes=closes) for day, (opens, closes) in week.items()
+        )
+    yield

@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": int(os.environ.get("CALL_PLANNING_SECONDS", "300")),
         "options": {"expires": 240},
     },
+    "finish-campaigns": {
+        "task": "calls.tasks.finish_campaigns",
+        "schedule": 1800,
+        "options": {"expires": 1500},
+    },
     "release-stale-call-claims": {
         "task": "calls.tasks.release_stale_claims",
         "schedule": 600,

@@ -11,7 +11,9 @@ from accounts.models import Absence
 from accounts.services import api_key_create
 from bookings.models import Booking
 from bookings.recalls import recall_campaign_create
+from calls.campaigns import campaign_create
 from calls.models import CallTask
+from calls.surveys import survey_create
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
 from clients.models import Client, Delivery
@@ -57,6 +59,10 @@ def objects(users):
         "absence": Absence.objects.create(
             user=users["manager"], starts_on=date(2099, 1, 1), ends_on=date(2099, 1, 5), substitute=users["head"]
         ),
+        "marketing": campaign_create(
+            by=users["head"], name="Шины", script="Скидка", segment={}, starts_on=working_day(), ends_on=working_day()
+        ),
+        "survey": survey_create(by=users["head"], name="CSI"),
         "task": CallTask.objects.create(
             kind="confirmation", client=client, booking=booking, due_at=starts, next_attempt_at=starts
         ),
@@ -104,6 +110,16 @@ def page_matrix(o):
         (reverse("bookings:setup-type-edit", args=[o["service"].pk]), {"head"}),
         (reverse("bookings:setup-advisor", args=[o["booking"].advisor.pk]), {"head"}),
         (reverse("calls:queue"), DESK),
+        (reverse("calls:campaign-list"), DESK),
+        (reverse("calls:campaign-create"), {"head"}),
+        (reverse("calls:campaign-preview") + "?make=Lada", {"head"}),
+        (reverse("calls:campaign-detail", args=[o["marketing"].pk]), DESK),
+        (reverse("calls:campaign-edit", args=[o["marketing"].pk]), {"head"}),
+        (reverse("calls:campaign-progress", args=[o["marketing"].pk]), DESK),
+        (reverse("calls:survey-list"), {"head"}),
+        (reverse("calls:survey-create"), {"head"}),
+        (reverse("calls:survey-edit", args=[o["survey"].pk]), {"head"}),
+        (reverse("calls:survey-report"), {"head"}),
         (reverse("clients:delivery-create", args=[o["client"].pk]), DESK),
         (reverse("accounts:absence-list"), {"head"}),
         (reverse("accounts:absence-create"), {"head"}),
@@ -129,6 +145,9 @@ def api_matrix(o):
         ("/api/schema/", STAFF | {"integration"}),
         ("/api/v1/bookings/", WORKSHOP | {"integration"}),
         (f"/api/v1/bookings/{o['booking'].pk}/", WORKSHOP | {"integration"}),
+        ("/api/v1/campaigns/", {"manager", "head", "advisor", "integration"}),
+        (f"/api/v1/campaigns/{o['marketing'].pk}/", {"manager", "head", "advisor", "integration"}),
+        ("/api/v1/survey-responses/", {"manager", "head", "advisor", "integration"}),
         ("/api/v1/deliveries/", STAFF | {"integration"}),
         (f"/api/v1/deliveries/{o['delivery'].pk}/", STAFF | {"integration"}),
         ("/api/v1/call-tasks/", {"manager", "head", "advisor", "integration"}),
@@ -251,6 +270,11 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
         "workshop/recalls/vins/<int:pk>/done/",
         "calls/queue/next/",
         "calls/tasks/<int:pk>/take/",
+        "calls/campaigns/<int:pk>/launch/",
+        "calls/campaigns/<int:pk>/cancel/",
+        "calls/campaigns/<int:pk>/finish/",
+        "calls/surveys/<int:pk>/activate/",
+        "calls/surveys/<int:pk>/deactivate/",
     )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
     for route in _all_routes():
