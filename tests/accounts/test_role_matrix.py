@@ -55,7 +55,9 @@ def objects(users):
         "service": service,
         "calendar_day": CalendarDay.objects.create(date=date(2099, 1, 1), kind=CalendarDay.Kind.HOLIDAY),
         "campaign": recall_campaign_create(by=users["head"], name="Airbag", manufacturer_code="RC-1"),
-        "delivery": Delivery.objects.create(client=client, vehicle=vehicle, delivered_at=at(date(2024, 1, 15), time(12))),
+        "delivery": Delivery.objects.create(
+            client=client, vehicle=vehicle, delivered_at=at(date(2024, 1, 15), time(12))
+        ),
         "absence": Absence.objects.create(
             user=users["manager"], starts_on=date(2099, 1, 1), ends_on=date(2099, 1, 5), substitute=users["head"]
         ),
