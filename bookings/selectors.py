@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,10 +21,18 @@ from .slots import active_advisors
 LATE_AFTER = timedelta(minutes=15)
 
 
-def bookings_for_display(queryset):
-    return queryset.select_related("client", "vehicle", "advisor", "area").prefetch_related(
-        Prefetch("service_types", queryset=ServiceType.objects.order_by("name"))
-    )
+def url_maker(name: str, *args):
+    """`reverse` once for a whole list: a function from a row's pk to its URL (a page of 1,500 rows would otherwise
+    resolve the URL 1,500 times)."""
+    marker = 987654321
+    return reverse(name, args=[marker, *args]).replace(str(marker), "{}").format
+
+
+def bookings_for_display(queryset, *, with_services: bool = True):
+    queryset = queryset.select_related("client", "vehicle", "advisor", "area")
+    if with_services:
+        queryset = queryset.prefetch_related(Prefetch("service_types", queryset=ServiceType.objects.order_by("name")))
+    return queryset
 
 
 @dataclass
@@ -65,7 +74,7 @@ def day_plan(day: date, *, user) -> DayPlan:
     hours = BusinessCalendar(day).hours(day)
     start, end = day_bounds(day)
     bookings = list(
-        bookings_for_display(Booking.objects.visible_to(user).occupying())
+        bookings_for_display(Booking.objects.visible_to(user).occupying(), with_services=False)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .order_by("starts_at", "id")
     )
@@ -75,7 +84,9 @@ def day_plan(day: date, *, user) -> DayPlan:
     areas = [AreaLoad(a, used[a.pk], a.daily_capacity_minutes) for a in ServiceArea.objects.filter(is_active=True)]
     by_advisor = {p.user_id: AdvisorDay(p) for p in active_advisors()}
     unassigned = []
+    booking_url = url_maker("bookings:detail")
     for booking in bookings:
+        booking.url = booking_url(booking.pk)
         (by_advisor[booking.advisor_id].bookings if booking.advisor_id in by_advisor else unassigned).append(booking)
     return DayPlan(day, hours, areas, list(by_advisor.values()), unassigned)
 
@@ -121,6 +132,9 @@ class BoardRow:
     booking: Booking
     state: str
     open_recalls: list = field(default_factory=list)
+    url: str = ""
+    client_url: str = ""
+    arrived_url: str = ""
 
     STATE_LABELS = {
         "expected": _("Expected"),
@@ -148,13 +162,27 @@ def day_board(day: date, *, user, advisor=None) -> list[BoardRow]:
     from .recalls import open_recalls_for_vins
 
     start, end = day_bounds(day)
-    bookings = bookings_for_display(Booking.objects.visible_to(user)).filter(starts_at__gte=start, starts_at__lt=end)
+    bookings = bookings_for_display(Booking.objects.visible_to(user), with_services=False).filter(
+        starts_at__gte=start, starts_at__lt=end
+    )
     if advisor is not None:
         bookings = bookings.filter(advisor=advisor)
     bookings = list(bookings.order_by("starts_at", "id"))
     recalls = open_recalls_for_vins([b.vehicle.vin for b in bookings if b.vehicle_id and b.vehicle.vin])
     now = timezone.now()
-    return [BoardRow(b, board_state(b, now), recalls.get(b.vehicle.vin, []) if b.vehicle_id else []) for b in bookings]
+    booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")
+    arrived_url = url_maker("bookings:action", "arrived")
+    return [
+        BoardRow(
+            b,
+            board_state(b, now),
+            recalls.get(b.vehicle.vin, []) if b.vehicle_id else [],
+            url=booking_url(b.pk),
+            client_url=client_url(b.client_id),
+            arrived_url=arrived_url(b.pk),
+        )
+        for b in bookings
+    ]
 
 
 def booking_for_card(pk: int, *, user) -> Booking:

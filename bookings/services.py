@@ -23,7 +23,7 @@ from clientdesk.errors import Conflict
 from clientdesk.models import Notification
 from clients.models import Client, Vehicle
 
-from .models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
+from .models import MAX_SLOT, AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
 from .slots import Slot, area_minutes_used, nearest_free_slots
 
 S = Booking.Status
@@ -113,7 +113,12 @@ def _check_slot_and_capacity(booking: Booking, *, by: User | None) -> None:
     ServiceArea.objects.select_for_update().get(pk=booking.area_id)
     clash = (
         Booking.objects.occupying()
-        .filter(advisor=booking.advisor, starts_at__lt=booking.advisor_until, advisor_until__gt=booking.starts_at)
+        .filter(
+            advisor=booking.advisor,
+            starts_at__gt=booking.starts_at - MAX_SLOT,
+            starts_at__lt=booking.advisor_until,
+            advisor_until__gt=booking.starts_at,
+        )
         .exclude(pk=booking.pk)
         .exists()
     )

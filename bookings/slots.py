@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.roles import Role
 from clientdesk.calendar import BusinessCalendar, day_bounds, local_date
 
-from .models import AdvisorProfile, Booking, ServiceArea
+from .models import MAX_SLOT, AdvisorProfile, Booking, ServiceArea
 
 SEARCH_DAYS = 21
 
@@ -84,7 +84,10 @@ def free_slots(
     taken: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     start, end = day_bounds(day)
     busy = Booking.objects.occupying().filter(
-        advisor_id__in=[p.user_id for p in profiles], starts_at__lt=end, advisor_until__gt=start
+        advisor_id__in=[p.user_id for p in profiles],
+        starts_at__gte=start - MAX_SLOT,
+        starts_at__lt=end,
+        advisor_until__gt=start,
     )
     if exclude_booking is not None:
         busy = busy.exclude(pk=exclude_booking.pk)

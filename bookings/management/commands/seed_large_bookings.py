@@ -19,8 +19,10 @@ and the trail is read only on one booking's card, through its own index, so it c
 
 One transaction, like seed_large: the secondary indexes and foreign keys of the loaded tables are dropped, the rows
 copied, everything recreated from the catalogue and compared with what was there. The exclusion constraint is kept
-during the load by default; `--exclusion rebuild` drops it and adds it back, which builds its index and checks every
-row at the end instead.
+during the load by default; `--exclusion rebuild` drops it and adds it back, which builds its GiST index and checks
+every row at the end instead. On the 2-core bench machine the two cost about the same (1.5 million rows: copying
+with the constraint 86-92 s; copying without it 34-37 s plus 61-65 s to add it back), so the default never leaves
+the table unguarded.
 """
 
 import math
