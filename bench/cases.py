@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import api_key_create, api_key_revoke, user_create
-from bookings.models import ServiceArea
+from bookings.models import MAX_SLOT, ServiceArea
 from bookings.slots import free_slots
 from clientdesk.calendar import BusinessCalendar, local_date, local_zone
 from clients.models import Client
@@ -465,8 +465,8 @@ def free_slots_case(bench: Bench) -> Case:
         advisors = bench.fetch(ACTIVE_ADVISORS)
         busy = bench.fetch(
             f"SELECT b.advisor_id, b.starts_at, b.advisor_until FROM bookings_booking b WHERE b.advisor_id = ANY(%s) "
-            f"AND b.starts_at < %s AND b.advisor_until > %s AND {OCCUPYING}",
-            [[row[1] for row in advisors], end, start],
+            f"AND b.starts_at >= %s AND b.starts_at < %s AND b.advisor_until > %s AND {OCCUPYING}",
+            [[row[1] for row in advisors], start - MAX_SLOT, end, start],
         )
         return calendar, taken, advisors, busy
 
@@ -490,11 +490,9 @@ def day_board(bench: Bench) -> Case:
     def floor(day: date) -> object:
         start, end = _local_day_bounds(day)
         bookings = bench.fetch(DAY_BOOKINGS.format(condition=""), [start, end])
-        ids = [row[1] for row in bookings]
-        services = bench.fetch(BOOKING_SERVICES, [ids]) if ids else []
         vins = list({row[0] for row in bookings if row[0]})
         recalls = bench.fetch(OPEN_RECALLS, {"vins": vins, "day": local_date(timezone.now())}) if vins else []
-        return bookings, services, recalls
+        return bookings, recalls
 
     return Case(
         "today's board",
@@ -502,7 +500,7 @@ def day_board(bench: Bench) -> Case:
         app,
         floor,
         "GET /workshop/board/?day= as a manager, 70% today and the next two days; floor: the day's bookings with "
-        "client, vehicle, advisor and area, their services, the open recalls for their VINs",
+        "client, vehicle, advisor and area, the open recalls for their VINs",
     )
 
 

@@ -97,12 +97,17 @@ def free_slots(
     slots = []
     for profile in profiles:
         length = timedelta(minutes=profile.slot_minutes)
+        name = str(profile.user)
+        # One sweep over the advisor's bookings in time order (they never overlap), not a scan per slot.
+        busy_times = sorted(taken[profile.user_id])
+        index = 0
         moment = hours.start
         while moment + length <= hours.end:
-            if moment >= earliest and not any(
-                moment < t1 and moment + length > t0 for t0, t1 in taken[profile.user_id]
-            ):
-                slots.append(Slot(profile.user_id, str(profile.user), moment, moment + length))
+            while index < len(busy_times) and busy_times[index][1] <= moment:
+                index += 1
+            clash = index < len(busy_times) and busy_times[index][0] < moment + length
+            if moment >= earliest and not clash:
+                slots.append(Slot(profile.user_id, name, moment, moment + length))
             moment += length
     return sorted(slots, key=lambda s: (s.starts_at, s.advisor_name))
 
