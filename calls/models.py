@@ -162,6 +162,8 @@ class CallRules(models.Model):
             models.CheckConstraint(
                 condition=Q(follow_up_day__gte=1, follow_up_day__lte=60), name="call_rules_day_sane"
             ),
+            # One department, one set of rules: the single row has id 1.
+            models.CheckConstraint(condition=Q(id=1), name="call_rules_single_row"),
         ]
 
     def __str__(self) -> str:
@@ -169,8 +171,8 @@ class CallRules(models.Model):
 
     @classmethod
     def current(cls) -> "CallRules":
-        rules = cls.objects.order_by("pk").first()
-        return rules if rules is not None else cls.objects.create()
+        """The rules, made with the defaults on first use; two first uses at once still make one row."""
+        return cls.objects.get_or_create(pk=1)[0]
 
 
 class Campaign(models.Model):

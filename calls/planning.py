@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Absence, User
@@ -150,25 +151,31 @@ def plan_campaign_calls(*, now: datetime, rules: CallRules, calendar: BusinessCa
 
 
 def managers_on_duty(day: date) -> list[int]:
+    """Active managers not away on `day`, least loaded first (fewest pending tasks), so each run's dealing starts
+    where the work is lightest."""
     absent = Absence.objects.on(day).values("user_id")
-    return list(
-        User.objects.filter(role=Role.MANAGER, is_active=True)
-        .exclude(pk__in=absent)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    pending = Count("call_tasks", filter=Q(call_tasks__status__in=CallTask.PENDING))
+    managers = User.objects.filter(role=Role.MANAGER, is_active=True).exclude(pk__in=absent).annotate(load=pending)
+    return list(managers.order_by("load", "pk").values_list("pk", flat=True))
 
 
 def assign_new_tasks(*, now: datetime) -> int:
-    """Deal unassigned pending tasks round-robin (by task id) to the managers on duty today."""
+    """Deal unassigned pending tasks round-robin to the managers on duty today, in the order they were created.
+
+    The position comes from row_number(), not the id: INSERT … ON CONFLICT uses up sequence values for the rows it
+    skips, so ids have gaps that would send every task of a run to one manager."""
     managers = managers_on_duty(local_date(now))
     if not managers:
         return 0
     cases = " ".join(f"WHEN {i} THEN {pk}" for i, pk in enumerate(managers))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TASK} SET assignee_id = CASE (id %% %s) {cases} END "
-            f"WHERE assignee_id IS NULL AND status IN {PENDING_SQL}",
+            f"""UPDATE {TASK} SET assignee_id = CASE dealt.position %% %s {cases} END
+            FROM (
+                SELECT id, row_number() OVER (ORDER BY id) - 1 AS position FROM {TASK}
+                WHERE assignee_id IS NULL AND status IN {PENDING_SQL}
+            ) AS dealt
+            WHERE {TASK}.id = dealt.id""",
             [len(managers)],
         )
         return max(cursor.rowcount, 0)

@@ -41,7 +41,11 @@ def send_after_commit(task, *args, **kwargs) -> None:
 
     def send() -> None:
         try:
-            task.apply_async(args=args, kwargs=kwargs, retry=False)
+            # One connection attempt, no result subscription, no publish retries: a broker that is down fails this
+            # at once instead of holding the request in the transport's and the result backend's retry loops.
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=0)
+                task.apply_async(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True)
         except Exception:  # noqa: BLE001 - any broker failure; the planners catch up
             logger.warning("Could not queue %s; the next planner run will catch up.", task.name, exc_info=True)
 

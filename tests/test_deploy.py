@@ -81,6 +81,8 @@ def env_names_read_by_settings() -> set[str]:
 
 def settings_subprocess_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_ENV}
+    # The browser tests switch Django's async-safety check off for their session; production never does.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DJANGO_SETTINGS_MODULE"] = "clientdesk.settings.production"
     env.update(extra)
     return env

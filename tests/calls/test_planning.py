@@ -190,3 +190,23 @@ def test_call_rules_are_the_departments(manager, car_owner, petrov, to2):
     book_on(visit, manager, car_owner, petrov, [to2])
     run_planners(now=at(call_day, time(9)))
     assert CallTask.objects.get().due_at == at(call_day, time(14))
+
+
+def test_dealing_stays_even_when_the_sequence_skips_ids(car_owner, petrov, to2):
+    """ON CONFLICT DO NOTHING uses up ids for the rows it skips; dealing goes by position, so each run still
+    alternates, starting with whoever has the least pending work."""
+    to2.area.daily_capacity_minutes = 24 * 60
+    to2.area.save()
+    first, second = UserFactory(username="first"), UserFactory(username="second")
+    visit, call_day = visit_and_call_day()
+    for hour in range(9, 13):
+        book_on(visit, first, car_owner, petrov, [to2], hour=hour)
+    now = at(call_day, time(9))
+    run_planners(now=now)
+    for minute in (0, 30):  # every later run meets the four planned bookings again (four skipped ids each time)
+        booking_create(
+            by=first, client=car_owner, advisor=petrov, starts_at=at(visit, time(15, minute)), service_types=[to2]
+        )
+        run_planners(now=now + timedelta(minutes=5 + minute))
+    counts = {m: CallTask.objects.filter(assignee=m).count() for m in (first, second)}
+    assert counts == {first: 3, second: 3}
