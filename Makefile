@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast lint fmt seed seed-large bench messages assets venv dev-deps browser clean help
+.PHONY: run serve test test-fast lint fmt seed seed-large bench messages assets venv dev-deps browser clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + Celery worker + beat"
@@ -43,7 +43,11 @@ run: venv assets
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
-	HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-prefix -f Procfile.dev start
+	@$(MAKE) --no-print-directory serve
+
+# The web server, a Celery worker and beat (Procfile.dev), with the virtualenv's programs first on PATH.
+serve:
+	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-prefix -f Procfile.dev start
 
 seed: venv
 	$(PY) manage.py seed_demo

@@ -26,13 +26,10 @@ def free_port() -> int:
 
 
 def embedded_env(var_dir: Path) -> dict:
+    # PATH is left as the caller's: `make serve` must find the virtualenv's programs by itself, as on a fresh machine.
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(
-        CLIENTDESK_VAR_DIR=str(var_dir),
-        DJANGO_SETTINGS_MODULE="clientdesk.settings.dev",
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        PYTHONUNBUFFERED="1",
-    )
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != VENV_BIN)
+    env.update(CLIENTDESK_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="clientdesk.settings.dev", PYTHONUNBUFFERED="1")
     return env
 
 
@@ -62,7 +59,7 @@ def test_embedded_default_runs_web_worker_and_beat(tmp_path):
     env.update(HOST="127.0.0.1", PORT=str(port))
     log = open(tmp_path / "honcho.log", "w")  # noqa: SIM115 - closed in finally
     stack = subprocess.Popen(
-        [str(VENV_BIN / "honcho"), "--no-prefix", "-f", "Procfile.dev", "start"],
+        ["make", "--no-print-directory", "serve", f"VENV={VENV_BIN.parent}", f"PORT={port}"],
         cwd=ROOT,
         env=env,
         stdout=log,
