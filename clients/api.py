@@ -23,30 +23,31 @@ class PhoneSerializer(serializers.Serializer):
         return normalize_phone(value)
 
 
+# What an API client may send for a client; the output adds the id, merge and timestamps.
+CLIENT_INPUT_FIELDS = [
+    "kind",
+    "name",
+    "email",
+    "preferred_contact_time",
+    "notes",
+    "consent_personal_data",
+    "consent_personal_data_at",
+    "consent_marketing",
+    "consent_marketing_at",
+    "source",
+    "dms_id",
+    "assigned_manager",
+    "data_issue",
+    "phones",
+]
+
+
 class ClientSerializer(serializers.ModelSerializer):
     phones = PhoneSerializer(many=True, read_only=True)
 
     class Meta:
         model = Client
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "email",
-            "preferred_contact_time",
-            "notes",
-            "consent_personal_data",
-            "consent_personal_data_at",
-            "consent_marketing",
-            "consent_marketing_at",
-            "source",
-            "dms_id",
-            "assigned_manager",
-            "phones",
-            "merged_into",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CLIENT_INPUT_FIELDS, "merged_into", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -56,21 +57,7 @@ class ClientInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = [
-            "kind",
-            "name",
-            "email",
-            "preferred_contact_time",
-            "notes",
-            "consent_personal_data",
-            "consent_personal_data_at",
-            "consent_marketing",
-            "consent_marketing_at",
-            "source",
-            "dms_id",
-            "assigned_manager",
-            "phones",
-        ]
+        fields = CLIENT_INPUT_FIELDS
         # Uniqueness is judged by the service, which answers 409 naming the record that holds the value.
         validators = []
         extra_kwargs = {"dms_id": {"validators": []}}
