@@ -76,9 +76,11 @@ messages: dev-deps
 # --- Benchmark (PostgreSQL) ------------------------------------------------------------------------------------------
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clientdesk_bench
 bench: dev-deps assets
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/ensure-database
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large --reuse
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large_bookings --reuse
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large_tasks --reuse
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:

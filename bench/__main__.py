@@ -1,10 +1,11 @@
-"""`python -m bench [--iterations N | --quick] [--case TEXT]`: time every case and print the table.
+"""`python -m bench [--iterations N | --quick] [--case TEXT] [--case-iterations TEXT=N]`: time the cases.
 
 Runs against the database DATABASE_URL names (PostgreSQL only: the floors talk psycopg). `make bench` loads the
 data set first.
 """
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -27,7 +28,7 @@ import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from bench.cases import CASE_BUILDERS, Bench, Case  # noqa: E402
+from bench.cases import CASE_BUILDERS, PLANNED, Bench, Case  # noqa: E402
 
 settings.DEBUG = False
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # django.test.Client's host
@@ -39,11 +40,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="Untimed runs first, to fill caches (default 20).")
     parser.add_argument("--quick", action="store_true", help="30 iterations and 5 warm-up runs: a smoke check.")
     parser.add_argument("--case", default="", help="Only the cases whose name contains this text.")
+    parser.add_argument(
+        "--case-iterations",
+        type=case_iterations,
+        action="append",
+        default=[],
+        metavar="TEXT=N",
+        help="Timed runs of the cases whose name contains TEXT (repeatable); by default a slow case's own count.",
+    )
+    parser.add_argument(
+        "--planned", type=int, default=PLANNED, help=f"Confirmations the planner cases make (default {PLANNED:,})."
+    )
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     if args.quick:
         args.iterations, args.warmup = 30, 5
     return args
+
+
+def case_iterations(value: str) -> tuple[str, int]:
+    text, _sep, number = value.rpartition("=")
+    if not text or not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected TEXT=N with N a positive number, got {value!r}")
+    return text, int(number)
+
+
+def runs(case: Case, args: argparse.Namespace) -> tuple[int, int]:
+    """Timed and warm-up runs of a case: its own counts (never more than the command line's), or those asked for."""
+    iterations = min(case.iterations, args.iterations) if case.iterations else args.iterations
+    warmup = min(case.warmup, args.warmup) if case.warmup is not None else args.warmup
+    for text, number in args.case_iterations:
+        if text.lower() in case.name.lower():
+            iterations = number
+    return iterations, warmup
 
 
 def raw_connection() -> psycopg.Connection:
@@ -66,6 +95,8 @@ def dataset(raw: psycopg.Connection) -> str:
         "vehicles": "clients_vehicle",
         "calls": "calls_call",
         "bookings": "bookings_booking",
+        "deliveries": "clients_delivery",
+        "call tasks": "calls_calltask",
         "users": "accounts_user",
     }
     counts = []
@@ -99,23 +130,35 @@ def measure(case: Case, bench: Bench, *, iterations: int, warmup: int) -> dict:
     inputs = case.inputs
     if not inputs:
         raise SystemExit(f"{case.name}: no inputs (is the data set loaded?)")
+    with case.session() if case.session else contextlib.nullcontext() as reset:
+        return _measure(case, bench, inputs, reset or (lambda: None), iterations=iterations, warmup=warmup)
+
+
+def _measure(case: Case, bench: Bench, inputs, reset, *, iterations: int, warmup: int) -> dict:
+    clock = time.perf_counter
+
+    def timed(run, given) -> float:
+        started = clock()
+        run(given)
+        elapsed = clock() - started
+        reset()
+        return elapsed
+
     for i in range(warmup):
-        case.app(inputs[i % len(inputs)])
-        case.floor(inputs[i % len(inputs)])
+        timed(case.app, inputs[i % len(inputs)])
+        timed(case.floor, inputs[i % len(inputs)])
     app_queries = count_queries(lambda: case.app(inputs[0]))
+    reset()
     bench.floor_queries = 0
-    case.floor(inputs[0])
+    timed(case.floor, inputs[0])
     floor_queries = bench.floor_queries
 
     app_times, floor_times = [], []
-    clock = time.perf_counter
     for i in range(iterations):
         given = inputs[i % len(inputs)]
         # Alternate which goes first, so neither always finds the other's rows already in the caches.
         for run, times in ((case.app, app_times), (case.floor, floor_times))[:: 1 if i % 2 else -1]:
-            started = clock()
-            run(given)
-            times.append(clock() - started)
+            times.append(timed(run, given))
     app_p50, floor_p50 = statistics.median(app_times), statistics.median(floor_times)
     return {
         "name": case.name,
@@ -125,11 +168,12 @@ def measure(case: Case, bench: Bench, *, iterations: int, warmup: int) -> dict:
         "floor_p95": percentile(floor_times, 0.95),
         "ratio": app_p50 / floor_p50 if floor_p50 else float("inf"),
         "queries": f"{app_queries}/{floor_queries}",
+        "runs": iterations,
     }
 
 
 def table(rows: list[dict]) -> str:
-    header = ("case", "app p50", "app p95", "floor p50", "floor p95", "p50/floor", "queries app/floor")
+    header = ("case", "app p50", "app p95", "floor p50", "floor p95", "p50/floor", "queries app/floor", "runs")
     lines = [
         (
             r["name"],
@@ -139,6 +183,7 @@ def table(rows: list[dict]) -> str:
             f"{r['floor_p95'] * 1000:.2f} ms",
             f"{r['ratio']:.1f}x",
             r["queries"],
+            str(r["runs"]),
         )
         for r in rows
     ]
@@ -159,14 +204,20 @@ def main(argv: list[str]) -> int:
         return 2
     with raw_connection() as raw:
         print(dataset(raw))
-        bench = Bench(raw=raw, rng=random.Random(args.seed), sample=max(args.iterations, 50))
+        bench = Bench(raw=raw, rng=random.Random(args.seed), sample=max(args.iterations, 50), planned=args.planned)
         cases = [build(bench) for build in CASE_BUILDERS]
         cases = [c for c in cases if args.case.lower() in c.name.lower()]
-        print(f"{args.iterations} iterations per case after {args.warmup} warm-up runs; times per call.")
+        print(
+            f"{args.iterations} iterations per case after {args.warmup} warm-up runs (fewer where a case says so: "
+            "see runs); times per call."
+        )
         for case in cases:
             print(f"  {case.name}: {case.note}")
         print(flush=True)
-        rows = [measure(case, bench, iterations=args.iterations, warmup=args.warmup) for case in cases]
+        rows = []
+        for case in cases:
+            iterations, warmup = runs(case, args)
+            rows.append(measure(case, bench, iterations=iterations, warmup=warmup))
         print(table(rows))
     return 0
 

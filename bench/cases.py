@@ -9,12 +9,14 @@ To add a case, write a function that takes the `Bench` and returns a `Case`, and
 
 import base64
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db import connection, transaction
 from django.test import Client as WebClient
 from django.utils import timezone
 
@@ -23,10 +25,15 @@ from accounts.roles import Role
 from accounts.services import api_key_create, api_key_revoke, user_create
 from bookings.models import MAX_SLOT, ServiceArea
 from bookings.slots import free_slots
-from clientdesk.calendar import BusinessCalendar, local_date, local_zone
+from calls.models import CallRules
+from calls.planning import assign_new_tasks, confirmation_due, plan_confirmations
+from clientdesk.calendar import BusinessCalendar, day_bounds, local_date, local_zone
 from clients.models import Client
 from clients.normalize import phone_fragment, plate_fragment, vin_fragment
 from clients.selectors import client_search
+
+# How many confirmations the planner cases make (`--planned` changes it; the smoke test asks for a few hundred).
+PLANNED = 100_000
 
 
 @dataclass
@@ -36,15 +43,24 @@ class Case:
     app: Callable[[Any], object]
     floor: Callable[[Any], object]
     note: str = ""
+    # A case whose one run takes seconds sets its own counts (at most the command line's); `--case-iterations` can
+    # still change them.
+    iterations: int | None = None
+    warmup: int | None = None
+    # Entered around all of the case's runs, only when the case runs (a transaction holding data made for it). What
+    # it yields, if not None, is called after every run, untimed, to undo what the run wrote, so that the next run
+    # does the same work.
+    session: Callable[[], AbstractContextManager[Callable[[], None] | None]] | None = None
 
 
 class Bench:
     """What the cases share: the floor's connection, a random source, the signed-in web and API clients."""
 
-    def __init__(self, *, raw, rng: random.Random, sample: int):
+    def __init__(self, *, raw, rng: random.Random, sample: int, planned: int = PLANNED):
         self.raw = raw
         self.rng = rng
         self.sample = sample
+        self.planned = planned
         self.floor_queries = 0
         self.manager = (
             User.objects.filter(role=Role.MANAGER, is_active=True).order_by("id").first()
@@ -72,6 +88,15 @@ class Bench:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
+    def sample_of(self, column: str, table: str, *, where: str = "TRUE", seed: int) -> list:
+        """`self.sample` values of a column from rows spread over the table (1% of its pages, the same ones each run);
+        from the whole table when it is too small for that to find any."""
+        for source in (f"{table} TABLESAMPLE SYSTEM (1) REPEATABLE ({seed})", table):
+            values = [r[0] for r in self.fetch(f"SELECT {column} FROM {source} WHERE {where} LIMIT %s", [self.sample])]
+            if values:
+                return values
+        return []
+
     def get(self, path: str, params: dict | None = None, **headers) -> bytes:
         response = self.web.get(path, params or {}, headers=headers)
         if response.status_code != 200:
@@ -79,7 +104,7 @@ class Bench:
         return response.content
 
 
-# --- shared floor pieces -----------------------------------------------------------------------------------------
+# --- shared floor pieces ----------------------------------------------------------------------------------------------
 
 CLIENT_ROWS = """
     SELECT c.*, u.* FROM clients_client c LEFT JOIN accounts_user u ON u.id = c.assigned_manager_id
@@ -139,7 +164,7 @@ def _search_floor(bench: Bench, query: str) -> object:
     return _clients_for_display(bench, list(hits)[:20])
 
 
-# --- a. search by phone fragment ---------------------------------------------------------------------------------
+# --- a. search by phone fragment --------------------------------------------------------------------------------------
 
 
 def _spellings(national: str, start: int, length: int) -> list[str]:
@@ -156,12 +181,7 @@ def _spellings(national: str, start: int, length: int) -> list[str]:
 
 
 def phone_search(bench: Bench) -> Case:
-    numbers = [
-        r[0]
-        for r in bench.fetch(
-            "SELECT number FROM clients_clientphone TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT %s", [bench.sample]
-        )
-    ]
+    numbers = bench.sample_of("number", "clients_clientphone", seed=7)
     rng = bench.rng
     inputs = []
     for number in numbers:
@@ -185,17 +205,11 @@ def phone_search(bench: Bench) -> Case:
     )
 
 
-# --- d. search by name (beside a., the other half of the desk's search box) --------------------------------------
+# --- d. search by name (beside a., the other half of the desk's search box) -------------------------------------------
 
 
 def name_search(bench: Bench) -> Case:
-    names = [
-        r[0]
-        for r in bench.fetch(
-            "SELECT name FROM clients_client TABLESAMPLE SYSTEM (1) REPEATABLE (11) WHERE kind = 'person' LIMIT %s",
-            [bench.sample],
-        )
-    ]
+    names = bench.sample_of("name", "clients_client", where="kind = 'person'", seed=11)
     rng = bench.rng
     inputs = []
     for name in names:
@@ -215,17 +229,11 @@ def name_search(bench: Bench) -> Case:
     return Case("search: name", inputs, app, floor, "client_search() for a surname, surname and name, or a prefix")
 
 
-# --- b. the client card ------------------------------------------------------------------------------------------
+# --- b. the client card -----------------------------------------------------------------------------------------------
 
 
 def client_card(bench: Bench) -> Case:
-    ids = [
-        r[0]
-        for r in bench.fetch(
-            "SELECT id FROM clients_client TABLESAMPLE SYSTEM (1) REPEATABLE (3) WHERE merged_into_id IS NULL LIMIT %s",
-            [bench.sample],
-        )
-    ]
+    ids = bench.sample_of("id", "clients_client", where="merged_into_id IS NULL", seed=3)
 
     def app(client_id: int) -> object:
         return bench.get(f"/clients/{client_id}/")
@@ -258,7 +266,7 @@ def client_card(bench: Bench) -> Case:
     )
 
 
-# --- c. the API's client list with a filter ----------------------------------------------------------------------
+# --- c. the API's client list with a filter ---------------------------------------------------------------------------
 
 
 def _cursor(position: int) -> str:
@@ -329,7 +337,7 @@ def api_list_by_manager(bench: Bench) -> Case:
     )
 
 
-# --- the workshop: shared floor pieces ---------------------------------------------------------------------------
+# --- the workshop: shared floor pieces --------------------------------------------------------------------------------
 
 # What clientdesk.calendar.BusinessCalendar reads for a day: the regular week and that day's exception.
 WORKING_WEEK = "SELECT * FROM clientdesk_workinghours ORDER BY weekday"
@@ -392,7 +400,7 @@ def _workshop_days(bench: Bench, *, ahead: int, past_share: float) -> list[date]
     return days
 
 
-# --- e. the day calendar -----------------------------------------------------------------------------------------
+# --- e. the day calendar ----------------------------------------------------------------------------------------------
 
 
 def day_calendar(bench: Bench) -> Case:
@@ -418,7 +426,7 @@ def day_calendar(bench: Bench) -> Case:
     )
 
 
-# --- f. free slots -----------------------------------------------------------------------------------------------
+# --- f. free slots ----------------------------------------------------------------------------------------------------
 
 
 def free_slots_case(bench: Bench) -> Case:
@@ -480,7 +488,7 @@ def free_slots_case(bench: Bench) -> Case:
     )
 
 
-# --- g. today's board --------------------------------------------------------------------------------------------
+# --- g. today's board -------------------------------------------------------------------------------------------------
 
 
 def day_board(bench: Bench) -> Case:
@@ -504,7 +512,7 @@ def day_board(bench: Bench) -> Case:
     )
 
 
-# --- h. the API's booking list for a day -------------------------------------------------------------------------
+# --- h. the API's booking list for a day ------------------------------------------------------------------------------
 
 
 def api_bookings_by_day(bench: Bench) -> Case:
@@ -538,6 +546,257 @@ def api_bookings_by_day(bench: Bench) -> Case:
     )
 
 
+# --- the outbound calls: shared pieces --------------------------------------------------------------------------------
+
+
+def _in_transaction(bench: Bench, sql: str, params: Sequence | dict = ()) -> tuple[int, list[tuple]]:
+    """A floor's statement on the psycopg connection under Django's own, which the case's open transaction holds
+    (the bench's separate connection could not see the rows the case made): the rows it touched, and those it
+    returned."""
+    bench.floor_queries += 1
+    with connection.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount, cursor.fetchall() if cursor.description else []
+
+
+# The bookings moved onto the visit day: any that have no confirmation task yet (the loader gave the newest ones one).
+MOVED_BOOKINGS = """
+    SELECT b.id, b.advisor_id FROM bookings_booking b
+    WHERE NOT EXISTS (SELECT 1 FROM calls_calltask t WHERE t.kind = 'confirmation' AND t.booking_id = b.id)
+    ORDER BY b.id LIMIT %(count)s
+"""
+# Each advisor's moved bookings spread over the day, one second long each, so the advisors' exclusion constraint
+# stays in force and satisfied: no slot overlaps another.
+MOVE_BOOKINGS = f"""
+    UPDATE bookings_booking b
+    SET status = 'scheduled', confirmed_at = NULL, arrived_at = NULL,
+        starts_at = %(opens)s + (m.slot * %(seconds)s / m.per_advisor) * interval '1 second',
+        advisor_until = %(opens)s + (m.slot * %(seconds)s / m.per_advisor + 1) * interval '1 second'
+    FROM (
+        SELECT id, row_number() OVER w - 1 AS slot, count(*) OVER (PARTITION BY advisor_id) AS per_advisor
+        FROM ({MOVED_BOOKINGS}) picked WINDOW w AS (PARTITION BY advisor_id ORDER BY id)
+    ) m
+    WHERE b.id = m.id
+"""
+# What calls.planning.plan_confirmations sends for one visit day.
+PLAN_CONFIRMATIONS = """
+    INSERT INTO calls_calltask (kind, client_id, booking_id, delivery_id, campaign_member_id, due_at, next_attempt_at,
+                                status, attempts, outcome, note, created_at)
+    SELECT 'confirmation', b.client_id, b.id, NULL, NULL, %(due)s, %(due)s, 'open', 0, '', '', %(now)s
+    FROM bookings_booking b
+    WHERE b.starts_at >= %(start)s AND b.starts_at < %(end)s AND b.status = 'scheduled'
+    ON CONFLICT DO NOTHING
+"""
+# What calls.planning.assign_new_tasks sends: the managers on duty, least loaded first, then one UPDATE dealing the
+# unassigned tasks round-robin in the order they were made.
+MANAGERS_ON_DUTY = """
+    SELECT u.id FROM accounts_user u LEFT OUTER JOIN calls_calltask t ON u.id = t.assignee_id
+    WHERE u.is_active AND u.role = 'manager'
+      AND NOT (u.id IN (SELECT a.user_id FROM accounts_absence a WHERE a.ends_on >= %(day)s AND a.starts_on <= %(day)s))
+    GROUP BY u.id ORDER BY count(t.id) FILTER (WHERE t.status IN ('open', 'in_progress')), u.id
+"""
+DEAL_TASKS = """
+    UPDATE calls_calltask SET assignee_id = CASE dealt.position %% %(managers)s {cases} END
+    FROM (
+        SELECT id, row_number() OVER (ORDER BY id) - 1 AS position FROM calls_calltask
+        WHERE assignee_id IS NULL AND status IN ('open', 'in_progress')
+    ) AS dealt
+    WHERE calls_calltask.id = dealt.id
+"""
+
+
+@dataclass
+class PlanningDay:
+    """A visit day after the last booking with `count` scheduled bookings moved onto it, and the moment the planner
+    makes their confirmation calls: the working day before, at the confirmation hour."""
+
+    count: int
+    visit_day: date
+    now: datetime
+    due: datetime
+    rules: CallRules
+    calendar: BusinessCalendar
+
+    @classmethod
+    def after_the_bookings(cls, bench: Bench) -> "PlanningDay":
+        last = bench.fetch("SELECT max(starts_at) FROM bookings_booking")[0][0]
+        if last is None:
+            raise SystemExit("No bookings: run `manage.py seed_large_bookings` first.")
+        rules = CallRules.current()
+        lookup = BusinessCalendar(local_date(last), local_date(last) + timedelta(days=30))
+        # Two working days after the last booking: neither the visit day nor the day before holds one already.
+        visit_day = lookup.next_working_day(lookup.next_working_day(local_date(last)))
+        now = confirmation_due(visit_day, rules, lookup)
+        today = local_date(now)
+        # As run_planners builds it.
+        first = today - timedelta(days=rules.planner_catch_up_days + 70)
+        calendar = BusinessCalendar(first, today + timedelta(days=40))
+        return cls(bench.planned, visit_day, now, now, rules, calendar)
+
+    def bounds(self) -> dict:
+        start, end = day_bounds(self.visit_day)
+        return {"due": self.due, "now": self.now, "start": start, "end": end}
+
+    @contextmanager
+    def prepared(self, bench: Bench, *, planned: bool) -> Iterator[Callable[[], None]]:
+        """A transaction, rolled back at the end, holding the moved bookings (and, if `planned`, their unassigned
+        confirmation tasks); yields the reset that takes the transaction back to that state after each run."""
+        hours = self.calendar.hours(self.visit_day)
+        with transaction.atomic():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        MOVE_BOOKINGS,
+                        {
+                            "count": self.count,
+                            "opens": hours.start,
+                            "seconds": (hours.end - hours.start).total_seconds(),
+                        },
+                    )
+                    if cursor.rowcount != self.count:
+                        raise SystemExit(f"Only {cursor.rowcount:,} bookings to move: the planner cases need more.")
+                    # Statistics that know the day now holds all these visits, as autovacuum's would; rolled back too.
+                    cursor.execute("ANALYZE bookings_booking")
+                    if planned:
+                        cursor.execute(PLAN_CONFIRMATIONS, self.bounds())
+                        if cursor.rowcount != self.count:
+                            raise SystemExit(f"{cursor.rowcount:,} confirmations planned instead of {self.count:,}.")
+                savepoint = transaction.savepoint()
+                yield lambda: transaction.savepoint_rollback(savepoint)
+            finally:
+                transaction.set_rollback(True)
+        # Every run left its dead task rows and their index entries behind, and the move as many booking
+        # versions; cleared here for the cases that follow and the next bench, as the server may run without
+        # autovacuum (the bench machine's does).
+        bench.raw.execute("VACUUM calls_calltask, bookings_booking")
+
+    def expect(self, what: str, got: int) -> int:
+        """A run that did less than the case says measures nothing: stop rather than print its time."""
+        if got != self.count:
+            raise AssertionError(f"{what}: {got:,} rows instead of {self.count:,}")
+        return got
+
+
+# --- i. the planner: PLANNED confirmations ----------------------------------------------------------------------------
+
+
+def planner_confirmations(bench: Bench) -> Case:
+    day = PlanningDay.after_the_bookings(bench)
+
+    def app(_given: date) -> object:
+        return day.expect("plan_confirmations", plan_confirmations(now=day.now, rules=day.rules, calendar=day.calendar))
+
+    def floor(_given: date) -> object:
+        return day.expect("INSERT … SELECT", _in_transaction(bench, PLAN_CONFIRMATIONS, day.bounds())[0])
+
+    return Case(
+        f"planner: {day.count:,} confirmations",
+        [day.visit_day],
+        app,
+        floor,
+        f"calls.planning.plan_confirmations on the working day before {day.visit_day}, onto which {day.count:,} "
+        "bookings without a task are moved as scheduled (in a transaction rolled back at the end, each run undone "
+        "by a savepoint); floor: one INSERT … SELECT … ON CONFLICT DO NOTHING for that day",
+        iterations=10,
+        warmup=1,
+        session=lambda: day.prepared(bench, planned=False),
+    )
+
+
+# --- j. the planner: dealing them -------------------------------------------------------------------------------------
+
+
+def planner_assignment(bench: Bench) -> Case:
+    day = PlanningDay.after_the_bookings(bench)
+
+    def app(_given: date) -> object:
+        return day.expect("assign_new_tasks", assign_new_tasks(now=day.now))
+
+    def floor(_given: date) -> object:
+        _count, rows = _in_transaction(bench, MANAGERS_ON_DUTY, {"day": local_date(day.now)})
+        cases = " ".join(f"WHEN {i} THEN {pk}" for i, (pk,) in enumerate(rows))
+        dealt, _rows = _in_transaction(bench, DEAL_TASKS.format(cases=cases), {"managers": len(rows)})
+        return day.expect("UPDATE", dealt)
+
+    return Case(
+        f"planner: deal {day.count:,} new tasks",
+        [day.visit_day],
+        app,
+        floor,
+        "calls.planning.assign_new_tasks after the confirmations above were planned (same transaction and "
+        "savepoints); floor: its two statements, the managers on duty by load and the dealing UPDATE",
+        iterations=10,
+        warmup=1,
+        session=lambda: day.prepared(bench, planned=True),
+    )
+
+
+# --- k. the manager's call queue --------------------------------------------------------------------------------------
+
+# What calls.selectors.manager_queue asks: the due tasks the manager works today (their own, those of colleagues
+# they stand in for, unassigned ones), counted by kind, and the first page with what the rows show.
+QUEUE_ROUTABLE = """
+    t.status IN ('open', 'in_progress')
+    AND (t.assignee_id = %(user)s
+         OR t.assignee_id IN (SELECT a.user_id FROM accounts_absence a
+                              WHERE a.ends_on >= %(day)s AND a.starts_on <= %(day)s AND a.substitute_id = %(user)s)
+         OR t.assignee_id IS NULL)
+    AND t.next_attempt_at < %(end)s
+"""
+QUEUE_COUNTS = f"SELECT t.kind, count(t.id) FROM calls_calltask t WHERE {QUEUE_ROUTABLE} GROUP BY 1"
+QUEUE_PAGE = f"""
+    SELECT t.*, u.*, c.*, b.*, v.*, a.*, d.*, dv.*, m.*, k.* FROM calls_calltask t
+    LEFT JOIN accounts_user u ON u.id = t.assignee_id
+    JOIN clients_client c ON c.id = t.client_id
+    LEFT JOIN bookings_booking b ON b.id = t.booking_id
+    LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+    LEFT JOIN accounts_user a ON a.id = b.advisor_id
+    LEFT JOIN clients_delivery d ON d.id = t.delivery_id
+    LEFT JOIN clients_vehicle dv ON dv.id = d.vehicle_id
+    LEFT JOIN calls_campaignmember m ON m.id = t.campaign_member_id
+    LEFT JOIN calls_campaign k ON k.id = m.campaign_id
+    WHERE {QUEUE_ROUTABLE}
+    ORDER BY t.next_attempt_at, t.id LIMIT 100
+"""
+
+
+def call_queue(bench: Bench) -> Case:
+    managers = [
+        r[0]
+        for r in bench.fetch(
+            """SELECT u.id FROM accounts_user u WHERE u.username ~ '^mgr[0-9]+$' AND u.is_active AND u.role = 'manager'
+               AND EXISTS (SELECT 1 FROM calls_calltask t
+                           WHERE t.assignee_id = u.id AND t.status IN ('open', 'in_progress'))
+               ORDER BY u.id"""
+        )
+    ]
+    webs = {}
+    for user in User.objects.filter(pk__in=managers):
+        webs[user.pk] = WebClient()
+        webs[user.pk].force_login(user)
+    inputs = [bench.rng.choice(managers) for _ in range(bench.sample)] if managers else []
+
+    def app(manager_id: int) -> object:
+        response = webs[manager_id].get("/calls/queue/")
+        if response.status_code != 200:
+            raise AssertionError(f"GET /calls/queue/ as user {manager_id} answered {response.status_code}")
+        return response.content
+
+    def floor(manager_id: int) -> object:
+        today = local_date(timezone.now())
+        params = {"user": manager_id, "day": today, "end": day_bounds(today)[1]}
+        return bench.fetch(QUEUE_COUNTS, params), bench.fetch(QUEUE_PAGE, params)
+
+    return Case(
+        "call queue page",
+        inputs,
+        app,
+        floor,
+        "GET /calls/queue/ as one of mgr01–mgr20 with open tasks; floor: the due tasks counted by kind, and the first "
+        "100 with client, booking and its car and advisor, delivery and its car, campaign, assignee",
+    )
+
+
 CASE_BUILDERS: list[Callable[[Bench], Case]] = [
     phone_search,
     name_search,
@@ -548,4 +807,7 @@ CASE_BUILDERS: list[Callable[[Bench], Case]] = [
     free_slots_case,
     day_board,
     api_bookings_by_day,
+    planner_confirmations,
+    planner_assignment,
+    call_queue,
 ]

@@ -6,23 +6,27 @@ What the planners and the managers would have left behind after a year and more:
   delivery yet; existing deliveries are kept, never deleted (survey responses may point at them);
 - visit confirmations (60% of the tasks), one per booking, for the newest bookings up to the next working day: due
   at the confirmation hour of the working day before the visit and closed as the booking went (confirmed on the call
-  or another way, cancelled, unreachable); today's and the next working day's scheduled visits still open;
+  or another way, cancelled, unreachable); today's and the next working day's scheduled visits still open. Bookings
+  confirmed or cancelled before their call was planned get none, as the planner skips them;
 - 7-day follow-ups (12%), one per delivery, for the newest deliveries whose call day has come;
 - campaign calls (18%) of three campaigns of consenting clients: two finished, every call made; one running, its
   members spread over its working days and those of today and before with their task;
-- callbacks (the rest), each with only a client: the closed ones each worked by an outbound call already in the call
-  log, which is linked to its task (Call.task), the open ones due between a few days ago and next week.
-The open tasks (a few tens of thousands at the default size: the running campaign's backlog most of them) are dealt
-round-robin by id to the managers on duty, as `calls.planning.assign_new_tasks` deals them; a few are being called.
-A campaign's members are a sample of the consenting clients sized to the tasks asked for, so its segment is empty.
+- callbacks (the rest), each with only a client: those of the last two months each worked by an outbound call of
+  the log, which is linked to its task (Call.task); the open ones due between a few days ago and next week.
+The open tasks (a few tens of thousands at the default size, the running campaign's backlog most of them) are dealt
+round-robin to the managers on duty, as `calls.planning.assign_new_tasks` deals them; a few are being called. So a
+planner run right after the load finds nothing left to plan. A campaign's members are a sample of the consenting
+clients sized to the tasks asked for, so its segment is empty.
 
 Replaced: every call task and its history, and the campaigns this command made earlier (known by name and by having
 no author) with their members. Kept: the call log (calls pointing at a replaced task lose the link, then a slice is
 linked to the new ones), bookings, deliveries, other campaigns. Nothing is emptied with CASCADE: a foreign key into
-the task table is dropped for the load and added back, so PostgreSQL checks that no other row is lost with them.
+the task table is dropped for the load and added back, so PostgreSQL refuses the TRUNCATE if anything else still
+points at the tasks.
 
 Rows go in with COPY, in one transaction, with the task table's secondary indexes and foreign keys dropped and
-recreated from the catalogue (see `seed_large`); every CHECK constraint stays in force while the rows are copied.
+recreated (see `seed_large`): every CHECK constraint checks the rows as they are copied, the unique indexes (one task
+per booking, per delivery) and the foreign keys check them all when they are built again.
 """
 
 import random
@@ -42,8 +46,8 @@ from accounts.models import Absence, User
 from accounts.roles import Role
 from bookings.management.commands.seed_large_bookings import MARKER as BOOKINGS_MARKER
 from calls.models import Call, CallRules, CallTask, Campaign, CampaignMember, TaskOutcome
-from calls.planning import clamp_to_window, confirmation_due, follow_up_day, next_calling_time
-from clientdesk.calendar import BusinessCalendar, at, day_bounds, local_date
+from calls.planning import confirmation_due, follow_up_day, next_calling_time
+from clientdesk.calendar import BusinessCalendar, at, day_bounds, local_date, local_zone
 from clientdesk.models import Heartbeat
 from clients import demo_data
 from clients.management.commands.seed_large import CHUNK, Schema, check_columns, copy_rows
@@ -193,7 +197,9 @@ class Command(BaseCommand):
         step = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(loader.analysed)}")
-        log(f"ANALYZE: {time.perf_counter() - step:.1f} s")
+            # A reload deleted the earlier members; nothing else clears them where autovacuum is off.
+            cursor.execute(f"VACUUM {CampaignMember._meta.db_table}")
+        log(f"ANALYZE and VACUUM: {time.perf_counter() - step:.1f} s")
         elapsed = time.perf_counter() - started
         counts = loader.counts
         kinds = ", ".join(f"{kind} {counts[kind]:,}" for kind in K.values)
@@ -265,10 +271,12 @@ class Loader:
             self.label = {outcome: str(outcome.label) for outcome in TaskOutcome}
             self.confirmed_elsewhere = gettext("Confirmed another way")
             self.booking_cancelled = gettext("Booking cancelled")
-        # (created_at, row without id, call id or None): sorted by creation before the ids are given.
+        # (created_at, row without id, (call id, its manager) or None): sorted by creation before the ids are given.
         self.rows: list[tuple] = []
         self.links: list[tuple[int, int]] = []
         self.first_beats: dict[date, datetime] = {}
+        self.windows: dict[date, tuple[datetime, datetime]] = {}
+        self.zone = local_zone()
 
     # --- the load ---
 
@@ -437,8 +445,8 @@ class Loader:
         self._callbacks(cursor, wanted - len(self.rows))
         self.rows.sort(key=lambda row: row[0])
 
-    def _add(self, created_at: datetime, row: tuple, call_id: int | None = None) -> None:
-        self.rows.append((created_at, row, call_id))
+    def _add(self, created_at: datetime, row: tuple, worked_by: tuple[int, int] | None = None) -> None:
+        self.rows.append((created_at, row, worked_by))
         self.counts[row[0]] += 1
 
     def _age(self, day: date) -> int:
@@ -456,12 +464,28 @@ class Loader:
             share = OPEN_STRAGGLERS if age < STRAGGLING_DAYS else 0
         return self.rng.random() < share
 
+    def _window(self, day: date) -> tuple[datetime, datetime]:
+        window = self.windows.get(day)
+        if window is None:
+            window = self.windows[day] = (at(day, self.rules.calling_from), at(day, self.rules.calling_until))
+        return window
+
     def _in_window(self, day: date) -> datetime:
         """A random moment of the calling window on `day`."""
-        opens, closes = at(day, self.rules.calling_from), at(day, self.rules.calling_until)
+        opens, closes = self._window(day)
         return opens + (closes - opens) * self.rng.random()
 
     def _call_time(self, moment: datetime) -> datetime:
+        """calls.planning.next_calling_time, remembered per day: it is asked a million times over a few hundred
+        days, and most of its cost is building the same day's window again."""
+        day = moment.astimezone(self.zone).date()
+        if day not in self.working_index:
+            return next_calling_time(moment, self.rules, self.calendar)
+        opens, closes = self._window(day)
+        if moment < opens:
+            return opens
+        if moment < closes:
+            return moment
         return next_calling_time(moment, self.rules, self.calendar)
 
     def _open(self, kind: str, client_id: int, due: datetime, created_at: datetime, target: tuple) -> None:
@@ -518,7 +542,7 @@ class Loader:
         cursor.execute(
             """
             SELECT id, client_id, starts_at, status, confirmed_at, updated_at, created_at FROM bookings_booking
-            WHERE starts_at < %s AND source <> 'walk_in' ORDER BY starts_at DESC, id DESC LIMIT %s
+            WHERE starts_at < %s ORDER BY starts_at DESC, id DESC LIMIT %s
             """,
             [horizon, round(wanted * 1.25) + 10],
         )
@@ -581,7 +605,7 @@ class Loader:
             call_day = call_days[handed_over]
             if call_day > self.today:
                 continue
-            due = clamp_to_window(at(call_day, rules.calling_from), rules)
+            due = self._call_time(self._window(call_day)[0])
             created_at = self._planned_at(call_day)
             target = (None, delivery_id, None)
             if self._is_open(call_day):
@@ -640,9 +664,7 @@ class Loader:
                 member_rows.append((member_id, campaign.pk, client_id, planned_for))
                 if planned_for > self.today:
                     continue  # its day has not come: the planner has not made its task yet
-                due = next_calling_time(
-                    clamp_to_window(at(planned_for, self.rules.calling_from), self.rules), self.rules, self.calendar
-                )
+                due = self._call_time(self._window(planned_for)[0])
                 created_at = self._planned_at(planned_for)
                 target = (None, None, member_id)
                 if campaign.status == Campaign.Status.RUNNING and self._is_open(planned_for):
