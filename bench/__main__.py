@@ -215,9 +215,13 @@ def main(argv: list[str]) -> int:
             print(f"  {case.name}: {case.note}")
         print(flush=True)
         rows = []
-        for case in cases:
+        for number, case in enumerate(cases, start=1):
             iterations, warmup = runs(case, args)
+            started = time.perf_counter()
             rows.append(measure(case, bench, iterations=iterations, warmup=warmup))
+            # Progress, on stderr so the table stays whole on stdout: a full run takes a quarter of an hour.
+            elapsed = time.perf_counter() - started
+            print(f"[{number}/{len(cases)}] {case.name}: {elapsed:.0f} s", file=sys.stderr, flush=True)
         print(table(rows))
     return 0
 

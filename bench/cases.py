@@ -733,14 +733,15 @@ def planner_assignment(bench: Bench) -> Case:
 
 # --- k. the manager's call queue --------------------------------------------------------------------------------------
 
-# What calls.selectors.manager_queue asks: the due tasks the manager works today (their own, those of colleagues
-# they stand in for, unassigned ones), counted by kind, and the first page with what the rows show.
+# What calls.selectors.manager_queue asks: the colleagues the manager stands in for today, then the due tasks they
+# work (their own, those colleagues', unassigned ones), counted by kind, and the first page with what the rows show.
+QUEUE_SUBSTITUTED = """
+    SELECT a.user_id FROM accounts_absence a WHERE a.ends_on >= %(day)s AND a.starts_on <= %(day)s
+    AND a.substitute_id = %(user)s
+"""
 QUEUE_ROUTABLE = """
     t.status IN ('open', 'in_progress')
-    AND (t.assignee_id = %(user)s
-         OR t.assignee_id IN (SELECT a.user_id FROM accounts_absence a
-                              WHERE a.ends_on >= %(day)s AND a.starts_on <= %(day)s AND a.substitute_id = %(user)s)
-         OR t.assignee_id IS NULL)
+    AND (t.assignee_id = ANY(%(assignees)s) OR t.assignee_id IS NULL)
     AND t.next_attempt_at < %(end)s
 """
 QUEUE_COUNTS = f"SELECT t.kind, count(t.id) FROM calls_calltask t WHERE {QUEUE_ROUTABLE} GROUP BY 1"
@@ -784,7 +785,8 @@ def call_queue(bench: Bench) -> Case:
 
     def floor(manager_id: int) -> object:
         today = local_date(timezone.now())
-        params = {"user": manager_id, "day": today, "end": day_bounds(today)[1]}
+        substituted = bench.fetch(QUEUE_SUBSTITUTED, {"user": manager_id, "day": today})
+        params = {"assignees": [manager_id, *(row[0] for row in substituted)], "end": day_bounds(today)[1]}
         return bench.fetch(QUEUE_COUNTS, params), bench.fetch(QUEUE_PAGE, params)
 
     return Case(

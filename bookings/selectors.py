@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Sum
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
+from clientdesk.views import url_maker
 from clients.models import Client
 from clients.selectors import client_duplicates
 
@@ -19,13 +19,6 @@ from .slots import active_advisors
 
 # A client this many minutes past the booked time, not yet arrived, is shown as late on the board.
 LATE_AFTER = timedelta(minutes=15)
-
-
-def url_maker(name: str, *args):
-    """`reverse` once for a whole list: a function from a row's pk to its URL (a page of 1,500 rows would otherwise
-    resolve the URL 1,500 times)."""
-    marker = 987654321
-    return reverse(name, args=[marker, *args]).replace(str(marker), "{}").format
 
 
 def bookings_for_display(queryset, *, with_services: bool = True):

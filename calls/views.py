@@ -9,7 +9,7 @@ from django.views.generic import TemplateView
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.errors import Conflict
-from clientdesk.views import KeysetPage, apply_validation_error
+from clientdesk.views import KeysetPage, apply_validation_error, url_maker
 from clients import selectors as client_selectors
 from clients.normalize import normalize_phone, phone_fragment
 from clients.views import card_context
@@ -126,6 +126,9 @@ class QueueView(CapabilityRequiredMixin, TemplateView):
         if kind not in CallTask.Kind.values:
             kind = None
         queue = manager_queue(self.request.user, kind=kind)
+        take_url = url_maker("calls:task-take")
+        for task in queue.tasks:
+            task.take_url = take_url(task.pk)
         total = sum(queue.counts.values())
         kinds = [(k, label, queue.counts.get(k, 0)) for k, label in CallTask.Kind.choices]
         return super().get_context_data(queue=queue, kind=kind, kinds=kinds, total=total, **kwargs)
