@@ -42,6 +42,7 @@ run: venv assets
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
+	$(PY) manage.py seed_demo_work
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
 	@$(MAKE) --no-print-directory serve
 
@@ -52,6 +53,7 @@ serve:
 seed: venv
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
+	$(PY) manage.py seed_demo_work
 
 # --- Quality -------------------------------------------------------------------------------------------------------
 test: dev-deps assets browser

@@ -584,7 +584,7 @@ PLAN_CONFIRMATIONS = """
                                 status, attempts, outcome, note, created_at)
     SELECT 'confirmation', b.client_id, b.id, NULL, NULL, %(due)s, %(due)s, 'open', 0, '', '', %(now)s
     FROM bookings_booking b
-    WHERE b.starts_at >= %(start)s AND b.starts_at < %(end)s AND b.status = 'scheduled'
+    WHERE b.starts_at >= %(start)s AND b.starts_at < %(end)s AND b.status = 'scheduled' AND b.created_at < %(start)s
     ON CONFLICT DO NOTHING
 """
 # What calls.planning.assign_new_tasks sends: the managers on duty, least loaded first, then one UPDATE dealing the

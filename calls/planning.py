@@ -77,7 +77,8 @@ _COLUMNS = (
 
 def plan_confirmations(*, now: datetime, rules: CallRules, calendar: BusinessCalendar) -> int:
     """A confirmation task for every scheduled booking whose confirmation day has come (today's and the next
-    working day's visits, so a planner that was down yesterday still gets today's visits called)."""
+    working day's visits, so a planner that was down yesterday still gets today's visits called). A visit booked on
+    its own day has no day before to be confirmed on: the client has just spoken to us, and gets no call."""
     today = local_date(now)
     last_day = calendar.next_working_day(today)
     created = 0
@@ -90,9 +91,9 @@ def plan_confirmations(*, now: datetime, rules: CallRules, calendar: BusinessCal
                 f"""INSERT INTO {TASK} ({_COLUMNS})
                 SELECT 'confirmation', b.client_id, b.id, NULL, NULL, %s, %s, 'open', 0, '', '', %s
                 FROM {Booking._meta.db_table} b
-                WHERE b.starts_at >= %s AND b.starts_at < %s AND b.status = 'scheduled'
+                WHERE b.starts_at >= %s AND b.starts_at < %s AND b.status = 'scheduled' AND b.created_at < %s
                 ON CONFLICT DO NOTHING""",
-                [due, due, now, max(start, now), end],
+                [due, due, now, max(start, now), end, start],
             )
         day += timedelta(days=1)
     return created

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Absence
+from bookings.models import Booking
 from bookings.services import booking_cancel, booking_confirm, booking_create, booking_reschedule
 from calls.models import CallRules, CallTask
 from calls.planning import run_planners
@@ -71,6 +72,18 @@ def test_a_day_of_missed_beats_is_caught_up_overdue(manager, car_owner, petrov, 
     assert task.due_at == at(call_day, time(10)) < morning_of_visit
     queue = manager_queue(manager, now=morning_of_visit)
     assert [t.pk for t in queue.tasks] == [task.pk] and queue.tasks[0].is_overdue
+
+
+def test_a_visit_booked_on_its_own_day_gets_no_confirmation_call(manager, car_owner, petrov, to2):
+    visit, call_day = visit_and_call_day()
+    same_day = book_on(visit, manager, car_owner, petrov, [to2], hour=15)
+    ahead = book_on(visit, manager, car_owner, petrov, [to2], hour=17)
+    # The first was booked that morning, when the client rang; the second the day before, after the call hour.
+    Booking.objects.filter(pk=same_day.pk).update(created_at=at(visit, time(8, 40)))
+    Booking.objects.filter(pk=ahead.pk).update(created_at=at(call_day, time(18)))
+
+    assert run_planners(now=at(visit, time(9))).confirmations == 1
+    assert CallTask.objects.get().booking == ahead
 
 
 def test_confirmed_and_past_visits_get_no_call(manager, car_owner, petrov, to2):

@@ -7,7 +7,8 @@ What the planners and the managers would have left behind after a year and more:
 - visit confirmations (60% of the tasks), one per booking, for the newest bookings up to the next working day: due
   at the confirmation hour of the working day before the visit and closed as the booking went (confirmed on the call
   or another way, cancelled, unreachable); today's and the next working day's scheduled visits still open. Bookings
-  confirmed or cancelled before their call was planned get none, as the planner skips them;
+  confirmed or cancelled before their call was planned, or made on the day of the visit, get none, as the planner
+  skips them;
 - 7-day follow-ups (12%), one per delivery, for the newest deliveries whose call day has come;
 - campaign calls (18%) of three campaigns of consenting clients: two finished, every call made; one running, its
   members spread over its working days and those of today and before with their task;
@@ -538,13 +539,14 @@ class Loader:
             return
         calendar, rules, now, rng = self.calendar, self.rules, self.now, self.rng
         _start, horizon = day_bounds(calendar.next_working_day(self.today))
-        # A little more than wanted: bookings confirmed or cancelled before their call was planned get none.
+        # More than wanted: bookings confirmed or cancelled before their call was planned, or booked on the day of the
+        # visit, get none.
         cursor.execute(
             """
             SELECT id, client_id, starts_at, status, confirmed_at, updated_at, created_at FROM bookings_booking
             WHERE starts_at < %s ORDER BY starts_at DESC, id DESC LIMIT %s
             """,
-            [horizon, round(wanted * 1.25) + 10],
+            [horizon, round(wanted * 1.6) + 10],
         )
         due_on: dict[date, tuple[datetime, datetime]] = {}
         made = 0
@@ -552,6 +554,8 @@ class Loader:
             if made >= wanted:
                 break
             visit = local_date(starts_at)
+            if local_date(booked_at) >= visit:
+                continue  # booked on the day of the visit (a walk-in, say): no call the day before
             if visit not in due_on:
                 if not calendar.is_working_day(visit):
                     continue
