@@ -149,3 +149,17 @@ def test_deactivating_the_integration_user_revokes_its_keys(as_head, head, integ
     as_head.post(url, {"last_name": "", "first_name": "", "email": "", "role": Role.INTEGRATION})
     key.refresh_from_db()
     assert key.revoked_at is not None and key.revoked_at <= timezone.now()
+
+
+def test_the_navigation_offers_each_role_its_own_pages_and_the_user_menu(as_manager, as_head):
+    manager_page = as_manager.get(reverse("clients:search")).content.decode()
+    head_page = as_head.get(reverse("clients:search")).content.decode()
+    for page in (manager_page, head_page):
+        # Password, API documentation and sign-out live in the user's menu, so the bar fits in either language.
+        assert 'id="user-menu"' in page
+        assert f'action="{reverse("accounts:logout")}"' in page
+        assert reverse("accounts:password-change") in page
+        assert reverse("api-docs") in page
+    head_only = [reverse("accounts:user-list"), reverse("clients:duplicates"), reverse("calls:head-tasks")]
+    assert all(url in head_page for url in head_only)
+    assert not any(url in manager_page for url in head_only)
