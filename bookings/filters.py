@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import Role
 from clientdesk.calendar import day_bounds
-from clientdesk.forms import StyledForm
+from clientdesk.forms import StyledForm, yes_no_select
 
 from .models import Booking, ServiceArea
 
@@ -20,7 +20,11 @@ class BookingFilter(filters.FilterSet):
     area = filters.ModelChoiceFilter(queryset=ServiceArea.objects.all(), label=_("area"))
     client = filters.NumberFilter(field_name="client_id", label=_("client"))
     source = filters.ChoiceFilter(choices=Booking.Source.choices, label=_("source"))
-    open_recall = filters.BooleanFilter(method="filter_open_recall", label=_("open recall"))
+    open_recall = filters.BooleanFilter(
+        method="filter_open_recall",
+        label=_("open recall"),
+        widget=yes_no_select(_("with an open recall"), _("without an open recall")),
+    )
     dms_id = filters.CharFilter(label=_("DMS id"))
 
     class Meta:

@@ -17,7 +17,6 @@ Reads for the booking form, the arrival board and the booking list:
 from collections.abc import Iterable
 
 import django_filters as filters
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
@@ -29,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from accounts.roles import Capability
 from clientdesk.errors import Conflict
-from clientdesk.forms import StyledForm
+from clientdesk.forms import StyledForm, yes_no_select
 from clients.normalize import vin_fragment
 
 from .imports import check_vins
@@ -308,17 +307,12 @@ def campaign_vins(campaign: RecallCampaign) -> QuerySet:
 # --- lists: one FilterSet each, shared by the page and the API -----------------------------------------------------
 
 
-def _yes_no_select(yes: str, no: str) -> forms.Select:
-    """A three-way select for a BooleanFilter that says what "yes" and "no" mean; the API sends true/false."""
-    return forms.Select(choices=[("", gettext_lazy("all")), ("true", yes), ("false", no)])
-
-
 class RecallCampaignFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=gettext_lazy("Search"), help_text=gettext_lazy("Name or code"))
     current = filters.BooleanFilter(
         method="filter_current",
         label=gettext_lazy("Running"),
-        widget=_yes_no_select(gettext_lazy("running today"), gettext_lazy("not running today")),
+        widget=yes_no_select(gettext_lazy("running today"), gettext_lazy("not running today")),
     )
 
     class Meta:
@@ -342,7 +336,7 @@ class RecallVinFilter(filters.FilterSet):
         field_name="done_at",
         lookup_expr="isnull",
         label=gettext_lazy("State"),
-        widget=_yes_no_select(gettext_lazy("open"), gettext_lazy("done")),
+        widget=yes_no_select(gettext_lazy("open"), gettext_lazy("done")),
     )
 
     class Meta:

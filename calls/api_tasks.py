@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.roles import Capability, Role
 from clientdesk.api import BaseViewSet
-from clientdesk.forms import StyledForm
+from clientdesk.forms import StyledForm, yes_no_select
 from clientdesk.pagination import IdCursorPagination
 
 from .models import CallTask, TaskOutcome
@@ -38,7 +38,9 @@ class CallTaskFilter(filters.FilterSet):
     delivery = filters.NumberFilter(field_name="delivery_id", label=_("delivery"))
     due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte", label=_("due from"))
     due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("due before"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    overdue = filters.BooleanFilter(
+        method="filter_overdue", label=_("overdue"), widget=yes_no_select(_("overdue only"), _("not overdue"))
+    )
 
     class Meta:
         model = CallTask

@@ -1,6 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+
+def yes_no_select(yes: str, no: str) -> forms.Select:
+    """A three-way select for a BooleanFilter that says what "yes" and "no" mean (never django-filter's "Unknown");
+    the API sends true/false."""
+    return forms.Select(choices=[("", _("all")), ("true", yes), ("false", no)])
+
+
 # Django's own blank-choice label is not in its Russian catalogue yet; ours is, and reads better in a narrow select.
 EMPTY_LABEL = _("— not chosen —")
 

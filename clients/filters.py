@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from clientdesk.forms import StyledForm
+from clientdesk.forms import StyledForm, yes_no_select
 
 from .models import Client, Vehicle
 from .normalize import normalize_plate, normalize_vin, phone_fragment
@@ -24,7 +24,9 @@ class ClientFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=Client.Kind.choices, label=_("kind"))
     source = filters.ChoiceFilter(choices=Client.Source.choices, label=_("source"))
     assigned_manager = filters.ModelChoiceFilter(queryset=staff_managers(), label=_("assigned manager"))
-    consent_marketing = filters.BooleanFilter(label=_("consent to marketing"))
+    consent_marketing = filters.BooleanFilter(
+        label=_("consent to marketing"), widget=yes_no_select(_("consented"), _("not consented"))
+    )
     dms_id = filters.CharFilter(label=_("DMS id"))
     phone = filters.CharFilter(method="filter_phone", label=_("phone"))
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
@@ -53,7 +55,11 @@ class VehicleFilter(filters.FilterSet):
     year = filters.NumberFilter(label=_("year"))
     dms_id = filters.CharFilter(label=_("DMS id"))
     delivered = filters.BooleanFilter(
-        field_name="delivered_at", lookup_expr="isnull", exclude=True, label=_("delivered")
+        field_name="delivered_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("delivered"),
+        widget=yes_no_select(_("sold here"), _("not sold here")),
     )
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
 
