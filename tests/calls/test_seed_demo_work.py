@@ -14,8 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Booking, BookingTransition, RecallVin
 from bookings.services import ALLOWED_TRANSITIONS
-from calls.models import CallTask, Campaign, Survey
+from calls.models import CallTask, Campaign, Survey, SurveyResponse
 from calls.selectors import manager_queue
+from calls.surveys import csi_report
 from clientdesk.calendar import BusinessCalendar, local_date
 from clients.models import Delivery
 
@@ -81,6 +82,10 @@ def test_the_board_the_queue_the_recall_and_the_survey_have_work_to_show(demo, c
     # Handovers of the delivered cars, and the survey the follow-up calls ask.
     assert Delivery.objects.count() > 5
     assert Survey.objects.get(is_active=True).questions.count() == 4
+    # Last year's buyers answered it on their 7th-day call: the CSI report has figures.
+    report = csi_report()
+    assert any(month["csi"] is not None for month in report["months"])
+    assert all(r.answered_at > r.delivery.delivered_at for r in SurveyResponse.objects.select_related("delivery"))
     # An open recall on cars booked in the coming days: the warning shows on their bookings.
     booked_vins = set(
         Booking.objects.filter(starts_at__date__gt=today, vehicle__isnull=False).values_list("vehicle__vin", flat=True)

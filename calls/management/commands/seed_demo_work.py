@@ -3,7 +3,8 @@
 Over the clients, cars and workshop that `seed_demo` and `seed_workshop` made:
 - visits of the last two weeks (completed, a no-show, a cancellation), today's (arrived, in service, one late,
   some still expected) and those of the next two weeks (some confirmed already);
-- the handovers of the cars `seed_demo` marks as delivered, and the follow-up survey in use;
+- the handovers of the cars `seed_demo` marks as delivered, the follow-up survey in use and the answers of the last
+  year's buyers, so the CSI report has months to show;
 - an open recall campaign whose VINs include cars booked in the coming days, so the warning shows;
 - a running marketing campaign to the consenting clients who have not been to the workshop for six months;
 - then the planners' run, so the managers' queues hold tomorrow's confirmations, the follow-ups whose day has come
@@ -29,9 +30,9 @@ from bookings.recalls import recall_campaign_create, recall_vins_import
 from bookings.services import SlotUnavailable, booking_confirm, booking_create
 from bookings.slots import free_slots
 from calls.campaigns import campaign_create, campaign_launch
-from calls.models import Survey, SurveyQuestion
+from calls.models import Survey, SurveyQuestion, SurveyResponse
 from calls.planning import run_planners
-from calls.surveys import QuestionInput, survey_activate, survey_create
+from calls.surveys import QuestionInput, survey_activate, survey_create, survey_record
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clients.deliveries import delivery_record
 from clients.models import Client, Vehicle
@@ -57,6 +58,7 @@ VISIT_MIXES = (
 )
 COMMENTS = ("", "", "", "Стук справа спереди", "Горит Check Engine", "Клиент ждёт в зоне отдыха", "Нужен подменный")
 CANCEL_REASONS = ("Клиент уехал в командировку", "Сделал ТО у другого дилера", "Перенесёт сам, перезвонит")
+SURVEY_REMARKS = ("Долго ждал выдачи", "Не показали, как подключить телефон", "Машину выдали грязной")
 SALES_MANAGERS = ("Андрей Волков", "Екатерина Смирнова", "Игорь Белов")
 
 SURVEY = (
@@ -126,7 +128,7 @@ class DemoWork:
 
     def load(self) -> str:
         survey = self._survey()
-        handovers = self._handovers()
+        handovers, answered = self._handovers(survey)
         self._past_visits()
         self._today()
         coming = self._coming_visits()
@@ -135,8 +137,9 @@ class DemoWork:
         planned = run_planners(now=self.now)
         return (
             f"Demo work loaded: visits {self.counts['past']} past, {self.counts['today']} today, "
-            f"{self.counts['coming']} coming; {handovers} handovers; survey «{survey.name}» in use; recall with "
-            f"{recall_vins} VINs; campaign of {members} clients; the planners made {planned.created} call tasks."
+            f"{self.counts['coming']} coming; {handovers} handovers, {answered} surveys answered; survey "
+            f"«{survey.name}» in use; recall with {recall_vins} VINs; campaign of {members} clients; the planners made "
+            f"{planned.created} call tasks."
         )
 
     # --- the follow-up survey and the handovers it is asked about ---
@@ -146,10 +149,13 @@ class DemoWork:
         survey = survey_create(by=self.head, name=name, questions=questions)
         return survey_activate(survey=survey, by=self.head)
 
-    def _handovers(self) -> int:
+    def _handovers(self, survey: Survey) -> tuple[int, int]:
+        """The handovers, and the survey answered on the follow-up call of those of the last year whose call is
+        long past (the recent ones are for the planner to put in the queue)."""
         delivered = [car for car in self.cars if car.delivered_at and car.delivered_at <= self.now]
+        answered = 0
         for number, car in enumerate(delivered, start=1):
-            delivery_record(
+            delivery = delivery_record(
                 by=self.dms,
                 client=car.owner,
                 vehicle=car,
@@ -157,7 +163,26 @@ class DemoWork:
                 sales_manager=self.rng.choice(SALES_MANAGERS),
                 dms_id=f"SD-{car.delivered_at:%Y%m}-{number:04d}",
             )
-        return len(delivered)
+            if self.now - timedelta(days=365) < car.delivered_at < self.now - timedelta(days=30):
+                self._answer(survey, delivery)
+                answered += 1
+        return len(delivered), answered
+
+    def _answer(self, survey: Survey, delivery) -> None:
+        pleased = self.rng.random() < 0.8
+        answers = {}
+        for question in survey.questions.all():
+            if question.kind == SurveyQuestion.Kind.SCALE_5:
+                answers[question.pk] = self.rng.choice([4, 5, 5] if pleased else [2, 3, 4])
+            elif question.kind == SurveyQuestion.Kind.SCALE_10:
+                answers[question.pk] = self.rng.choice([8, 9, 10, 10] if pleased else [4, 6, 7])
+            elif question.kind == SurveyQuestion.Kind.YES_NO:
+                answers[question.pk] = "yes" if pleased or self.rng.random() < 0.5 else "no"
+            else:
+                answers[question.pk] = "" if pleased else self.rng.choice(SURVEY_REMARKS)
+        response = survey_record(delivery=delivery, by=self.rng.choice(self.managers), answers=answers, survey=survey)
+        called = delivery.delivered_at + timedelta(days=7, hours=self.rng.randint(1, 9))
+        SurveyResponse.objects.filter(pk=response.pk).update(answered_at=called)
 
     # --- visits ---
 
