@@ -39,7 +39,9 @@ class TaskOutcomeForm(StyledForm):
                 self.survey_questions.append(name)
                 if question.kind == SurveyQuestion.Kind.TEXT:
                     field = forms.CharField(
-                        label=question.text, required=False, widget=forms.Textarea(attrs={"rows": 2})
+                        label=question.text,
+                        required=False,
+                        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
                     )
                 else:
                     low = 1 if question.kind == SurveyQuestion.Kind.SCALE_5 else 0

@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.utils import translation
+from django import forms
+from django.utils import formats, translation
 from django.utils.translation import gettext, ngettext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,3 +301,13 @@ def test_russian_plural_forms_follow_the_russian_rule():
     with translation.override("ru"):
         for n in (0, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 1001):
             assert ngettext(entry.msgid, entry.msgid_plural, n) == entry.msgstr[_russian_plural_index(n)], n
+
+
+def test_english_dates_are_day_first_on_a_24_hour_clock():
+    moment = datetime(2026, 11, 26, 20, 30, tzinfo=UTC)
+    with translation.override("en"):
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "26.11.2026 20:30"
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "26 November 2026, 20:30"
+        assert formats.get_format("FIRST_DAY_OF_WEEK") == 1
+        # What date inputs send still parses, and so does what people type.
+        assert forms.DateField().clean("2026-11-26") == forms.DateField().clean("26.11.2026")
