@@ -24,22 +24,7 @@ class PhoneSerializer(serializers.Serializer):
 
 
 # What an API client may send for a client; the output adds the id, merge and timestamps.
-CLIENT_INPUT_FIELDS = [
-    "kind",
-    "name",
-    "email",
-    "preferred_contact_time",
-    "notes",
-    "consent_personal_data",
-    "consent_personal_data_at",
-    "consent_marketing",
-    "consent_marketing_at",
-    "source",
-    "dms_id",
-    "assigned_manager",
-    "data_issue",
-    "phones",
-]
+CLIENT_INPUT_FIELDS = [*services.CLIENT_FIELDS, "phones"]
 
 
 class ClientSerializer(serializers.ModelSerializer):

@@ -4,7 +4,7 @@ Each is transactional, validates with the model's rules, turns a uniqueness clas
 form error) and records who did it in the history.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,22 +19,21 @@ from clientdesk.errors import Conflict
 from .models import Client, ClientPhone, Vehicle
 from .normalize import normalize_phone, normalize_plate, normalize_vin
 
-CLIENT_FIELDS = frozenset(
-    {
-        "kind",
-        "name",
-        "email",
-        "preferred_contact_time",
-        "notes",
-        "consent_personal_data",
-        "consent_personal_data_at",
-        "consent_marketing",
-        "consent_marketing_at",
-        "source",
-        "dms_id",
-        "assigned_manager",
-        "data_issue",
-    }
+# What client_create and client_update take: also the API's input fields (with the phones), in this order.
+CLIENT_FIELDS = (
+    "kind",
+    "name",
+    "email",
+    "preferred_contact_time",
+    "notes",
+    "consent_personal_data",
+    "consent_personal_data_at",
+    "consent_marketing",
+    "consent_marketing_at",
+    "source",
+    "dms_id",
+    "assigned_manager",
+    "data_issue",
 )
 VEHICLE_FIELDS = frozenset(
     {"owner", "vin", "plate", "make", "model", "year", "colour", "mileage", "delivered_at", "dms_id"}
@@ -52,8 +51,8 @@ class PhoneInput:
 # --- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _check_fields(fields: dict, allowed: frozenset[str], action: str) -> None:
-    unknown = set(fields) - allowed
+def _check_fields(fields: dict, allowed: Collection[str], action: str) -> None:
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"{action} cannot set {sorted(unknown)}")
 
