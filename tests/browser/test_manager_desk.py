@@ -192,3 +192,30 @@ def test_new_call_box_finds_the_caller_and_prefills_the_number(page, js_errors, 
     expect(form.get_by_label("Inbound", exact=True)).to_be_checked()
     expect(page.locator("#log-call")).to_be_in_viewport()
     assert js_errors == []
+
+
+def test_the_head_finds_every_page_in_the_bar_and_signs_out_from_the_user_menu(page, js_errors, live_server):
+    # The bar must hold the head's many pages on one line in Russian, the longer language, down to 1200 px (below, it
+    # folds into the menu button).
+    UserFactory(username="olga", role=Role.HEAD, first_name="Ольга", last_name="Иванова")
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    switch_language(page, "ru")
+    sign_in(page, live_server, "olga", "ru")
+
+    user_menu = page.locator("#user-menu")
+    expect(user_menu).to_be_in_viewport()
+    nav_box, menu_box = page.locator("nav.navbar").bounding_box(), user_menu.bounding_box()
+    assert menu_box["x"] + menu_box["width"] <= nav_box["x"] + nav_box["width"]
+    assert menu_box["y"] + menu_box["height"] <= nav_box["y"] + nav_box["height"]
+
+    department = page.get_by_role("button", name=shown("Department", "ru"), exact=True)
+    department.click()
+    page.get_by_role("link", name=shown("Users", "ru"), exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/users/")
+
+    user_menu.get_by_role("button", name="Ольга", exact=True).click()
+    expect(user_menu).to_contain_text("Ольга Иванова")
+    user_menu.get_by_role("button", name=shown("Sign out", "ru"), exact=True).click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert js_errors == []
