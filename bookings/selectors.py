@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,8 @@ from .slots import active_advisors
 
 # A client this many minutes past the booked time, not yet arrived, is shown as late on the board.
 LATE_AFTER = timedelta(minutes=15)
+# The board's poll redraws it at least this often even when no booking changed (a renamed client, a new recall list).
+BOARD_REDRAW_SECONDS = 300
 
 
 def bookings_for_display(queryset, *, with_services: bool = True):
@@ -150,7 +152,33 @@ def board_state(booking: Booking, now: datetime) -> str:
     return booking.status
 
 
-def day_board(day: date, *, user, advisor=None) -> list[BoardRow]:
+def board_version(*, count: int, changed: datetime | None, late: int, now: datetime) -> str:
+    """What the board shows, in a word: it changes when a booking of the day is added or changed, when a client
+    turns late, and every BOARD_REDRAW_SECONDS."""
+    changed_at = changed.timestamp() if changed else 0
+    return f"{count}.{changed_at:.6f}.{late}.{int(now.timestamp()) // BOARD_REDRAW_SECONDS}"
+
+
+def board_version_now(day: date, *, user, now: datetime) -> str:
+    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
+    start, end = day_bounds(day)
+    waiting = Q(status__in=[Booking.Status.SCHEDULED, Booking.Status.CONFIRMED], starts_at__lt=now - LATE_AFTER)
+    found = (
+        Booking.objects.visible_to(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .aggregate(count=Count("id"), changed=Max("updated_at"), late=Count("id", filter=waiting))
+    )
+    return board_version(**found, now=now)
+
+
+def rows_version(rows: list[BoardRow], *, now: datetime) -> str:
+    """The same version from the rows just drawn, without asking the database again."""
+    changed = max((row.booking.updated_at for row in rows), default=None)
+    late = sum(row.state == "late" for row in rows)
+    return board_version(count=len(rows), changed=changed, late=late, now=now)
+
+
+def day_board(day: date, *, user, advisor=None, now: datetime | None = None) -> list[BoardRow]:
     """Everyone booked for the day with where they are: expected, late, arrived, in service, done, no-show."""
     from .recalls import open_recalls_for_vins
 
@@ -162,7 +190,7 @@ def day_board(day: date, *, user, advisor=None) -> list[BoardRow]:
         bookings = bookings.filter(advisor=advisor)
     bookings = list(bookings.order_by("starts_at", "id"))
     recalls = open_recalls_for_vins([b.vehicle.vin for b in bookings if b.vehicle_id and b.vehicle.vin])
-    now = timezone.now()
+    now = now or timezone.now()
     booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")
     arrived_url = url_maker("bookings:action", "arrived")
     return [

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -318,6 +318,15 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
     required_capability = Capability.VIEW_BOOKINGS
     template_name = "bookings/board.html"
 
+    def get(self, request, *args, **kwargs):
+        # The board polls with the version it shows: when nothing changed, 204 and the page keeps what it has.
+        shown = request.GET.get("version")
+        if request.htmx and shown:
+            day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
+            if shown == selectors.board_version_now(day, user=request.user, now=timezone.now()):
+                return HttpResponse(status=204)
+        return super().get(request, *args, **kwargs)
+
     def get_template_names(self):
         return ["bookings/_board_rows.html"] if self.request.htmx else [self.template_name]
 
@@ -326,8 +335,9 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
 
 
 def board_context(request) -> dict:
-    day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
-    rows = selectors.day_board(day, user=request.user)
+    now = timezone.now()
+    day = _parse_day(request.GET.get("day"), local_date(now))
+    rows = selectors.day_board(day, user=request.user, now=now)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.state_label] = counts.get(row.state_label, 0) + 1
@@ -335,6 +345,7 @@ def board_context(request) -> dict:
         "day": day,
         "rows": rows,
         "counts": counts,
+        "version": selectors.rows_version(rows, now=now),
         "can_edit": request.user.has_capability(Capability.EDIT_BOOKINGS),
     }
 

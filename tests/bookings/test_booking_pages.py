@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.recalls import recall_campaign_create, recall_vins_import
-from bookings.services import booking_create
+from bookings.selectors import LATE_AFTER, board_version_now, day_board, rows_version
+from bookings.services import booking_create, booking_transition
 from bookings.slots import Slot
 from clientdesk.calendar import local_date
 from clientdesk.models import Notification
@@ -210,6 +211,58 @@ def test_board_marks_an_arrival_without_leaving_the_page(as_manager, manager, ca
     assert response.status_code == 200
     assert "state-arrived" in response.content.decode()
     assert "<html" not in response.content.decode()
+
+
+def test_the_board_poll_answers_204_until_something_changes(
+    as_manager, manager, car_owner, petrov, to2, django_assert_num_queries
+):
+    now = timezone.now()
+    # bypass the service's "not in the past" rule to put a booking on today's board, whatever the clock says
+    booking = Booking.objects.create(
+        client=car_owner,
+        area=to2.area,
+        advisor=petrov,
+        starts_at=now + timedelta(minutes=5),
+        advisor_until=now + timedelta(minutes=35),
+        planned_minutes=60,
+    )
+    page = as_manager.get(reverse("bookings:board"))
+    version = page.context["version"]
+    assert f'data-version="{version}"' in page.content.decode()
+    poll = {"day": local_date(now).isoformat(), "version": version}
+
+    # Nothing changed: one aggregate query after the session and the user, and no body.
+    with django_assert_num_queries(3):
+        quiet = as_manager.get(reverse("bookings:board"), poll, headers={"HX-Request": "true"})
+    assert quiet.status_code == 204 and quiet.content == b""
+
+    booking_transition(booking=booking, by=manager, to=Booking.Status.ARRIVED)
+    fresh = as_manager.get(reverse("bookings:board"), poll, headers={"HX-Request": "true"})
+    assert fresh.status_code == 200
+    assert "state-arrived" in fresh.content.decode() and 'id="board"' in fresh.content.decode()
+    assert fresh.context["version"] != version
+    # Without a version (the first load), always the board.
+    assert as_manager.get(reverse("bookings:board"), headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_the_board_version_changes_when_a_client_turns_late_and_agrees_with_the_rows(manager, car_owner, petrov, to2):
+    now = timezone.now()
+    Booking.objects.create(
+        client=car_owner,
+        area=to2.area,
+        advisor=petrov,
+        starts_at=now - timedelta(minutes=10),
+        advisor_until=now + timedelta(minutes=20),
+        planned_minutes=60,
+    )
+    today = local_date(now)
+    rows = day_board(today, user=manager, now=now)
+    assert board_version_now(today, user=manager, now=now) == rows_version(rows, now=now)
+    later = now + LATE_AFTER
+    assert board_version_now(today, user=manager, now=later) != board_version_now(today, user=manager, now=now)
+    assert board_version_now(today, user=manager, now=later) == rows_version(
+        day_board(today, user=manager, now=later), now=later
+    )
 
 
 def test_advisor_sees_only_their_arrivals(web, car_owner, petrov, sidorov, to2):

@@ -1,15 +1,17 @@
 """Issue 3 in a real browser: a manager books a visit from the client card with the slot picker, sees the recall
 warning, marks the client arrived; the advisor, on their own page, is told without reloading."""
 
-from datetime import time
+import re
+from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from bookings.models import Booking
 from bookings.recalls import recall_campaign_create, recall_vins_import
-from clientdesk.calendar import at
+from clientdesk.calendar import at, day_bounds, local_date
 from clientdesk.models import Notification
 from tests.bookings.conftest import working_day
 from tests.browser.test_manager_desk import sign_in, switch_language
@@ -85,3 +87,38 @@ def test_manager_books_with_the_slot_picker_and_the_advisor_hears_of_the_arrival
     assert Notification.objects.filter(user=advisor).count() == 1
     assert js_errors == []
     advisor_context.close()
+
+
+def test_the_front_desk_marks_an_arrival_on_the_board(page, js_errors, live_server):
+    UserFactory(username="maria", role=Role.MANAGER)
+    advisor = UserFactory(username="pavlov", role=Role.ADVISOR, first_name="Сергей", last_name="Павлов")
+    AdvisorProfileFactory(user=advisor)
+    client = client_with_phone("+79123456789", name="Иванов Иван")
+    area = ServiceAreaFactory()
+    now = timezone.now()
+    # Written directly: the services refuse a time that has passed, and the board is today's (whatever the clock).
+    starts_at = max(now - timedelta(minutes=30), day_bounds(local_date(now))[0])
+    Booking.objects.create(
+        client=client,
+        area=area,
+        advisor=advisor,
+        starts_at=starts_at,
+        advisor_until=starts_at + timedelta(minutes=30),
+        planned_minutes=60,
+    )
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    switch_language(page, "en")
+    sign_in(page, live_server, "maria", "en")
+    page.goto(f"{live_server.url}/workshop/board/")
+    row = page.locator(".board-row", has_text="Иванов Иван")
+    expect(row).to_have_class(re.compile(r"\bstate-(late|expected)\b"))
+    version = page.locator("#board").get_attribute("data-version")
+
+    row.get_by_role("button", name="Arrived").click()
+
+    # The board is drawn anew in place: one board, the client arrived, and the next poll asks with the new version.
+    expect(page.locator(".board-row.state-arrived", has_text="Иванов Иван")).to_be_visible()
+    expect(page.locator("#board")).to_have_count(1)
+    assert page.locator("#board").get_attribute("data-version") != version
+    assert js_errors == []
