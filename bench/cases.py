@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import api_key_create, api_key_revoke, user_create
 from bookings.models import MAX_SLOT, ServiceArea
+from bookings.selectors import LATE_AFTER, board_version_now
 from bookings.slots import free_slots
 from calls.models import CallRules
 from calls.planning import assign_new_tasks, confirmation_due, plan_confirmations
@@ -491,6 +492,13 @@ def free_slots_case(bench: Bench) -> Case:
 # --- g. today's board -------------------------------------------------------------------------------------------------
 
 
+BOARD_VERSION = """
+    SELECT count(*), max(updated_at),
+           count(*) FILTER (WHERE status IN ('scheduled', 'confirmed') AND starts_at < %(late)s)
+    FROM bookings_booking WHERE starts_at >= %(start)s AND starts_at < %(end)s
+"""
+
+
 def day_board(bench: Bench) -> Case:
     def app(day: date) -> object:
         return bench.get("/workshop/board/", {"day": day.isoformat()})
@@ -509,6 +517,41 @@ def day_board(bench: Bench) -> Case:
         floor,
         "GET /workshop/board/?day= as a manager, 70% today and the next two days; floor: the day's bookings with "
         "client, vehicle, advisor and area, the open recalls for their VINs",
+    )
+
+
+def board_poll(bench: Bench) -> Case:
+    """What every open board costs the server each 30 s when nothing changed (the common case)."""
+    days = _workshop_days(bench, ahead=3, past_share=0.3)
+    versions: dict[date, str] = {}
+
+    def version(day: date) -> str:
+        return board_version_now(day, user=bench.manager, now=timezone.now())
+
+    for day in set(days):
+        versions[day] = version(day)
+
+    def app(day: date) -> object:
+        response = bench.web.get(
+            "/workshop/board/", {"day": day.isoformat(), "version": versions[day]}, HTTP_HX_REQUEST="true"
+        )
+        if response.status_code == 200:
+            versions[day] = version(day)  # the five-minute redraw came round: one full board, then quiet again
+        elif response.status_code != 204:
+            raise AssertionError(f"the board's poll answered {response.status_code}")
+        return response
+
+    def floor(day: date) -> object:
+        start, end = _local_day_bounds(day)
+        return bench.fetch(BOARD_VERSION, {"start": start, "end": end, "late": timezone.now() - LATE_AFTER})
+
+    return Case(
+        "today's board, poll with nothing new",
+        days,
+        app,
+        floor,
+        "GET /workshop/board/?day=&version= as HTMX polls it every 30 s, answered 204; floor: the day's count, last "
+        "change and late count in one aggregate",
     )
 
 
@@ -808,6 +851,7 @@ CASE_BUILDERS: list[Callable[[Bench], Case]] = [
     day_calendar,
     free_slots_case,
     day_board,
+    board_poll,
     api_bookings_by_day,
     planner_confirmations,
     planner_assignment,
