@@ -3,10 +3,8 @@ the schema as it found it, and is reused or reloaded as asked."""
 
 from collections import defaultdict
 from datetime import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
@@ -20,17 +18,12 @@ from calls.models import Call
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.models import Heartbeat
 from clients.management.commands.seed_large import Schema
+from tests.commands import run
 
 SMALL_CLIENTS = {"clients": 300, "vehicles": 400, "calls": 500}
 SMALL = {"bookings": 2000, "advisors": 6, "past_days": 40, "future_days": 14, "recall_share": 0.5}
 WEEK = {weekday: (time(8), time(20)) for weekday in range(5)} | {5: (time(9), time(18)), 6: None}
 TABLES = [Booking._meta.db_table, Booking.service_types.through._meta.db_table, RecallVin._meta.db_table]
-
-
-def run(command: str, *args, **options) -> str:
-    out = StringIO()
-    call_command(command, *args, stdout=out, stderr=StringIO(), **options)
-    return out.getvalue()
 
 
 def load(**options) -> str:

@@ -2,10 +2,8 @@
 on, and adds nothing when run again."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count
 from django.urls import reverse
@@ -19,14 +17,9 @@ from calls.selectors import manager_queue
 from calls.surveys import csi_report
 from clientdesk.calendar import BusinessCalendar, local_date
 from clients.models import Delivery
+from tests.commands import run
 
 S = Booking.Status
-
-
-def run(command: str) -> str:
-    out = StringIO()
-    call_command(command, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 and the call log as it found them, and is reused or reloaded as asked."""
 
 from datetime import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count, F, Q
@@ -20,6 +18,7 @@ from clientdesk.calendar import local_date
 from clientdesk.models import Heartbeat
 from clients.management.commands.seed_large import Schema
 from clients.models import Delivery
+from tests.commands import run
 from tests.factories import UserFactory
 
 SMALL_CLIENTS = {"clients": 300, "vehicles": 400, "calls": 5000}
@@ -27,12 +26,6 @@ SMALL_BOOKINGS = {"bookings": 2000, "advisors": 6, "past_days": 40, "future_days
 SMALL = {"tasks": 1500, "deliveries": 100}
 WEEK = {weekday: (time(8), time(20)) for weekday in range(5)} | {5: (time(9), time(18)), 6: None}
 TABLES = [CallTask._meta.db_table, Call._meta.db_table, Delivery._meta.db_table, CampaignMember._meta.db_table]
-
-
-def run(command: str, *args, **options) -> str:
-    out = StringIO()
-    call_command(command, *args, stdout=out, stderr=StringIO(), **options)
-    return out.getvalue()
 
 
 def load(**options) -> str:

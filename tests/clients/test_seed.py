@@ -2,10 +2,8 @@
 be run again safely."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count, Q
@@ -22,12 +20,7 @@ from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import PLATE_RE, VIN_RE, normalize_phone, normalize_plate, normalize_vin
 from clients.selectors import duplicate_phone_groups
 from clients.services import client_create
-
-
-def run(command: str, *args, **options) -> str:
-    out = StringIO()
-    call_command(command, *args, stdout=out, stderr=StringIO(), **options)
-    return out.getvalue()
+from tests.commands import run
 
 
 def row_counts() -> dict[str, int]:
