@@ -8,8 +8,30 @@ from accounts.roles import Role
 from clientdesk.calendar import local_zone
 from clientdesk.forms import StyledForm
 
-from .models import Booking, ServiceType
+from .models import Booking, ServiceArea, ServiceType
 from .slots import parse_slot_key
+
+
+class BoardFilterForm(StyledForm):
+    """Narrow today's board to one area or one advisor: at a group's scale a day holds more than a desk can read."""
+
+    area = forms.ModelChoiceField(label=_("Area"), queryset=ServiceArea.objects.none(), required=False)
+    advisor = forms.ModelChoiceField(label=_("Advisor"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = ServiceArea.objects.filter(is_active=True)
+        self.fields["advisor"].queryset = User.objects.filter(role=Role.ADVISOR, is_active=True).order_by(
+            "last_name", "first_name"
+        )
+
+    def chosen(self) -> dict:
+        """The filters to apply: those given and valid (a bad one is shown on the form and left out)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data[name] for name in ("area", "advisor") if data.get(name) is not None}
 
 
 class SlotChoiceMixin(forms.Form):

@@ -159,14 +159,21 @@ def board_version(*, count: int, changed: datetime | None, late: int, now: datet
     return f"{count}.{changed_at:.6f}.{late}.{int(now.timestamp()) // BOARD_REDRAW_SECONDS}"
 
 
-def board_version_now(day: date, *, user, now: datetime) -> str:
-    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
+def _days_bookings(day: date, *, user, advisor=None, area=None):
     start, end = day_bounds(day)
+    bookings = Booking.objects.visible_to(user).filter(starts_at__gte=start, starts_at__lt=end)
+    if advisor is not None:
+        bookings = bookings.filter(advisor=advisor)
+    if area is not None:
+        bookings = bookings.filter(area=area)
+    return bookings
+
+
+def board_version_now(day: date, *, user, now: datetime, advisor=None, area=None) -> str:
+    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
     waiting = Q(status__in=[Booking.Status.SCHEDULED, Booking.Status.CONFIRMED], starts_at__lt=now - LATE_AFTER)
-    found = (
-        Booking.objects.visible_to(user)
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .aggregate(count=Count("id"), changed=Max("updated_at"), late=Count("id", filter=waiting))
+    found = _days_bookings(day, user=user, advisor=advisor, area=area).aggregate(
+        count=Count("id"), changed=Max("updated_at"), late=Count("id", filter=waiting)
     )
     return board_version(**found, now=now)
 
@@ -178,17 +185,12 @@ def rows_version(rows: list[BoardRow], *, now: datetime) -> str:
     return board_version(count=len(rows), changed=changed, late=late, now=now)
 
 
-def day_board(day: date, *, user, advisor=None, now: datetime | None = None) -> list[BoardRow]:
+def day_board(day: date, *, user, advisor=None, area=None, now: datetime | None = None) -> list[BoardRow]:
     """Everyone booked for the day with where they are: expected, late, arrived, in service, done, no-show."""
     from .recalls import open_recalls_for_vins
 
-    start, end = day_bounds(day)
-    bookings = bookings_for_display(Booking.objects.visible_to(user), with_services=False).filter(
-        starts_at__gte=start, starts_at__lt=end
-    )
-    if advisor is not None:
-        bookings = bookings.filter(advisor=advisor)
-    bookings = list(bookings.order_by("starts_at", "id"))
+    days = _days_bookings(day, user=user, advisor=advisor, area=area)
+    bookings = list(bookings_for_display(days, with_services=False).order_by("starts_at", "id"))
     recalls = open_recalls_for_vins([b.vehicle.vin for b in bookings if b.vehicle_id and b.vehicle.vin])
     now = now or timezone.now()
     booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")

@@ -2,6 +2,7 @@
 today's board, the advisor's arrivals."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +24,7 @@ from clients.models import Client
 
 from .. import selectors, services
 from ..filters import BookingFilter
-from ..forms import BookingForm, CancelForm, RescheduleForm
+from ..forms import BoardFilterForm, BookingForm, CancelForm, RescheduleForm
 from ..models import Booking, ServiceType
 from ..recalls import open_recalls_for_vins
 from ..slots import free_slots
@@ -323,7 +324,8 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         shown = request.GET.get("version")
         if request.htmx and shown:
             day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
-            if shown == selectors.board_version_now(day, user=request.user, now=timezone.now()):
+            chosen = BoardFilterForm(request.GET).chosen()
+            if shown == selectors.board_version_now(day, user=request.user, now=timezone.now(), **chosen):
                 return HttpResponse(status=204)
         return super().get(request, *args, **kwargs)
 
@@ -337,7 +339,9 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
 def board_context(request) -> dict:
     now = timezone.now()
     day = _parse_day(request.GET.get("day"), local_date(now))
-    rows = selectors.day_board(day, user=request.user, now=now)
+    filter_form = BoardFilterForm(request.GET or None)
+    chosen = filter_form.chosen()
+    rows = selectors.day_board(day, user=request.user, now=now, **chosen)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.state_label] = counts.get(row.state_label, 0) + 1
@@ -346,6 +350,9 @@ def board_context(request) -> dict:
         "rows": rows,
         "counts": counts,
         "version": selectors.rows_version(rows, now=now),
+        "filter_form": filter_form,
+        # The filters again on every URL the board calls (its poll, the Arrived button), so it stays narrowed.
+        "filters": urlencode({name: value.pk for name, value in chosen.items()}),
         "can_edit": request.user.has_capability(Capability.EDIT_BOOKINGS),
     }
 

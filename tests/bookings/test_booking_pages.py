@@ -9,7 +9,7 @@ from bookings.recalls import recall_campaign_create, recall_vins_import
 from bookings.selectors import LATE_AFTER, board_version_now, day_board, rows_version
 from bookings.services import booking_create, booking_transition
 from bookings.slots import Slot
-from clientdesk.calendar import local_date
+from clientdesk.calendar import day_bounds, local_date
 from clientdesk.models import Notification
 from tests.bookings.conftest import moment
 from tests.factories import ClientFactory, UserFactory, VehicleFactory
@@ -265,6 +265,45 @@ def test_the_board_version_changes_when_a_client_turns_late_and_agrees_with_the_
     )
 
 
+def test_the_board_narrows_to_an_area_or_an_advisor_and_stays_narrowed(
+    as_manager, manager, car_owner, petrov, sidorov, to2, diag
+):
+    now = timezone.now()
+    starts = max(now - timedelta(minutes=5), day_bounds(local_date(now))[0])
+    for advisor, service in ((petrov, to2), (sidorov, diag)):
+        Booking.objects.create(
+            client=car_owner,
+            area=service.area,
+            advisor=advisor,
+            starts_at=starts,
+            advisor_until=starts + timedelta(minutes=30),
+            planned_minutes=60,
+        )
+    board = reverse("bookings:board")
+    today = local_date(now).isoformat()
+
+    everyone = as_manager.get(board, {"day": today})
+    by_advisor = as_manager.get(board, {"day": today, "advisor": sidorov.pk})
+
+    assert len(everyone.context["rows"]) == 2
+    assert [row.booking.advisor for row in by_advisor.context["rows"]] == [sidorov]
+    # The poll and the Arrived button carry the filter, so the board stays narrowed.
+    page = by_advisor.content.decode()
+    version = by_advisor.context["version"]
+    assert f"version={version}&amp;advisor={sidorov.pk}" in page
+    assert f"arrived/?day={today}&amp;advisor={sidorov.pk}" in page
+    # The poll compares versions of the same narrowed board.
+    poll = {"day": today, "advisor": sidorov.pk, "version": by_advisor.context["version"]}
+    assert as_manager.get(board, poll, headers={"HX-Request": "true"}).status_code == 204
+    poll["advisor"] = petrov.pk
+    assert as_manager.get(board, poll, headers={"HX-Request": "true"}).status_code in (200, 204)
+    # A filter that names nothing is shown as an error and left out, never a 500.
+    bad = as_manager.get(board, {"day": today, "advisor": "999999", "area": "x"})
+    assert bad.status_code == 200
+    assert len(bad.context["rows"]) == 2
+    assert bad.context["filter_form"].errors.keys() == {"advisor", "area"}
+
+
 def test_advisor_sees_only_their_arrivals(web, car_owner, petrov, sidorov, to2):
     now = timezone.now()
     for adv in (petrov, sidorov):
@@ -325,8 +364,8 @@ def test_booking_list_query_count_is_pinned(as_manager, django_assert_num_querie
 @pytest.mark.parametrize("rows", [5, 50])
 def test_board_query_count_is_pinned(as_manager, django_assert_num_queries, car_owner, to2, day, rows):
     _fill(rows, car_owner, to2.area, day)
-    # session, user, the day's bookings (+ client, vehicle, advisor, area), open recalls
-    with django_assert_num_queries(4):
+    # session, user, the day's bookings (+ client, vehicle, advisor, area), open recalls, the filter's choices (2)
+    with django_assert_num_queries(6):
         response = as_manager.get(reverse("bookings:board"), {"day": day.isoformat()})
     assert len(response.context["rows"]) == rows
 

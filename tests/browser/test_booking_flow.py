@@ -111,6 +111,9 @@ def test_the_front_desk_marks_an_arrival_on_the_board(page, js_errors, live_serv
     switch_language(page, "en")
     sign_in(page, live_server, "maria", "en")
     page.goto(f"{live_server.url}/workshop/board/")
+    # Narrowing the board to the advisor redraws it in place and keeps the choice in the address.
+    page.locator("#board-filter").get_by_label("Advisor", exact=True).select_option(label="Сергей Павлов")
+    expect(page).to_have_url(re.compile(rf"advisor={advisor.pk}"))
     row = page.locator(".board-row", has_text="Иванов Иван")
     expect(row).to_have_class(re.compile(r"\bstate-(late|expected)\b"))
     version = page.locator("#board").get_attribute("data-version")
