@@ -1,5 +1,7 @@
 """The API's shared pieces: the base viewset that applies permissions, cursor pagination, error answers."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
@@ -16,7 +18,12 @@ from .errors import Conflict
 
 
 def exception_handler(exc, context):
-    """Service refusals become answers: a Conflict is 409, a model ValidationError is 400 with field errors."""
+    """Service refusals become answers: a Conflict is 409, a model ValidationError is 400 with field errors, a body
+    over the server's limit 413 (Django would answer an HTML page)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        detail = _("The request is larger than the %(mb).1f MB the server accepts; send it in parts.") % {"mb": limit}
+        return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Conflict):
         return Response(exc.as_dict(), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):

@@ -81,6 +81,14 @@ def test_dms_upsert_bad_input_is_400(dms_api):
     assert set(response.json()) == {"name", "phones"}
 
 
+def test_a_body_over_the_limit_is_413_in_json_and_changes_nothing(dms_api, settings):
+    body = json.dumps({"name": "Иванов", "notes": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+    response = dms_api.post(CLIENTS, body, content_type="application/json")
+    assert response.status_code == 413
+    assert "MB" in response.json()["detail"]
+    assert not Client.objects.exists()
+
+
 def test_update_and_partial_update(api_as_manager):
     client = client_with_phone("+79123456789", name="Old")
     response = api_as_manager.patch(f"{CLIENTS}{client.pk}/", {"name": "New"}, format="json")
