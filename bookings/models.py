@@ -229,6 +229,19 @@ class Booking(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status in (self.Status.SCHEDULED, self.Status.CONFIRMED)
 
+    def take_status(self, to: str, *, at, note: str = "") -> None:
+        """Set the status and what goes with it (when confirmed or arrived, why cancelled); unsaved. Whether the step
+        is allowed is the service's to decide (bookings.services.booking_transition)."""
+        if to == self.Status.CANCELLED:
+            self.cancel_reason = note.strip()[:200]
+        elif to == self.Status.CONFIRMED:
+            self.confirmed_at = at
+        elif to == self.Status.SCHEDULED:
+            self.confirmed_at = None
+        elif to == self.Status.ARRIVED:
+            self.arrived_at = at
+        self.status = to
+
     STATUS_BADGES = {
         Status.SCHEDULED: "text-bg-secondary",
         Status.CONFIRMED: "text-bg-success",

@@ -264,18 +264,9 @@ def booking_transition(*, booking: Booking, by: User | None, to: str, note: str 
             % {"current": Booking.Status(previous).label, "wanted": Booking.Status(to).label if to in S.values else to},
             field="status",
         )
-    now = timezone.now()
-    if to == S.CANCELLED:
-        if not note.strip():
-            raise ValidationError({"cancel_reason": _("Say why the booking is cancelled.")})
-        booking.cancel_reason = note.strip()[:200]
-    if to == S.CONFIRMED:
-        booking.confirmed_at = now
-    if to == S.SCHEDULED:
-        booking.confirmed_at = None
-    if to == S.ARRIVED:
-        booking.arrived_at = now
-    booking.status = to
+    if to == S.CANCELLED and not note.strip():
+        raise ValidationError({"cancel_reason": _("Say why the booking is cancelled.")})
+    booking.take_status(to, at=timezone.now(), note=note)
     _save(booking, by=by, reason=f"{previous} → {to}")
     _record(booking, by=by, previous=previous, to=to, note=note)
     _follow_up_calls(booking, by=by)

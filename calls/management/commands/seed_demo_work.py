@@ -232,13 +232,7 @@ class DemoWork:
         for status, moment, note in steps:
             trail.append(BookingTransition(booking=booking, from_status=previous, to_status=status, by=by, note=note))
             previous = status
-            if status == S.CONFIRMED:
-                booking.confirmed_at = moment
-            elif status == S.ARRIVED:
-                booking.arrived_at = moment
-            elif status == S.CANCELLED:
-                booking.cancel_reason = note
-        booking.status = previous
+            booking.take_status(status, at=moment, note=note)
         booking.save()
         made = BookingTransition.objects.bulk_create(trail)
         for transition, moment in zip(made, [booked_at, *(moment for _s, moment, _n in steps)], strict=True):

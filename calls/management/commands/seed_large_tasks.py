@@ -33,7 +33,7 @@ per booking, per delivery) and the foreign keys check them all when they are bui
 import random
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
 
@@ -424,7 +424,7 @@ class Loader:
                     f"DLV{delivery_id:09d}" if random_() < 0.85 else "",
                 )
 
-        copy_appending(raw, Delivery._meta.db_table, DELIVERY_COLUMNS, rows())
+        copy_rows(raw, Delivery._meta.db_table, DELIVERY_COLUMNS, rows(), freeze=False)
         self.counts["deliveries"] = len(handovers)
 
     # --- generating the tasks ---
@@ -675,7 +675,7 @@ class Loader:
                     self._open(K.CAMPAIGN, client_id, due, created_at, target)
                 else:
                     self._closed(K.CAMPAIGN, client_id, due, created_at, target)
-        copy_appending(raw, CampaignMember._meta.db_table, MEMBER_COLUMNS, member_rows)
+        copy_rows(raw, CampaignMember._meta.db_table, MEMBER_COLUMNS, member_rows, freeze=False)
         self.counts["members"] = len(member_rows)
 
     def _callbacks(self, cursor, wanted: int) -> None:
@@ -776,7 +776,7 @@ class Loader:
         if not self.links:
             return
         cursor.execute("CREATE TEMPORARY TABLE seed_task_links (call_id bigint, task_id bigint) ON COMMIT DROP")
-        copy_appending(raw, "seed_task_links", ("call_id", "task_id"), self.links)
+        copy_rows(raw, "seed_task_links", ("call_id", "task_id"), self.links, freeze=False)
         cursor.execute(
             f"UPDATE {Call._meta.db_table} k SET task_id = l.task_id FROM seed_task_links l WHERE k.id = l.call_id"
         )
@@ -802,24 +802,3 @@ def _drain(cursor) -> Iterator[tuple]:
     """A query's rows in batches, so a million of them are not all converted to Python at once."""
     while batch := cursor.fetchmany(CHUNK):
         yield from batch
-
-
-def copy_appending(raw, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    """Binary COPY into a table this transaction did not empty (so without seed_large's FREEZE, which PostgreSQL
-    allows only into a table truncated in the same transaction)."""
-    with raw.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT t.typname FROM unnest(%s::text[]) WITH ORDINALITY AS c(name, n)
-            JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.name
-            JOIN pg_type t ON t.oid = a.atttypid ORDER BY c.n
-            """,
-            [list(columns), table],
-        )
-        types = [row[0] for row in cursor.fetchall()]
-        column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-        statement = f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN (FORMAT BINARY)"
-        with cursor.copy(statement) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)

@@ -467,8 +467,18 @@ def check_columns(model: type[models.Model], columns: tuple[str, ...], *, comman
         )
 
 
-def copy_rows(raw, table: str, columns: tuple[str, ...], rows: Iterable[tuple], *, total: int | None, progress: bool):
-    """Stream rows into a table with binary COPY, with a progress bar on stderr."""
+def copy_rows(
+    raw,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple],
+    *,
+    total: int | None = None,
+    progress: bool = False,
+    freeze: bool = True,
+):
+    """Stream rows into a table with binary COPY, with a progress bar on stderr. `freeze` only into a table this
+    transaction emptied (PostgreSQL refuses FREEZE elsewhere)."""
     with raw.cursor() as cursor:
         cursor.execute(
             """
@@ -482,7 +492,8 @@ def copy_rows(raw, table: str, columns: tuple[str, ...], rows: Iterable[tuple], 
         column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
         # Binary COPY skips text formatting of every value; FREEZE writes the rows already frozen and visible
         # (allowed because the table was truncated in this transaction), so no VACUUM has to rewrite them later.
-        statement = f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN (FORMAT BINARY, FREEZE)"
+        options = "FORMAT BINARY, FREEZE" if freeze else "FORMAT BINARY"
+        statement = f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN ({options})"
         bar = tqdm(
             total=total,
             desc=f"{table:<20}",
