@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApiKey, User
+from accounts.models import ApiKey, User
 
 
 @admin.register(User)

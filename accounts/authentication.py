@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from .models import ApiKey
+from accounts.models import ApiKey
 
 # last_used_at is written at most this often per key, so a busy integration does not turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -4,10 +4,9 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.roles import Role
 from clientdesk.forms import StyledForm, StyledFormMixin
-
-from .models import User
-from .roles import Role
 
 
 class UserCreateForm(StyledFormMixin, forms.ModelForm):

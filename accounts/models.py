@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .roles import Capability, Role, capabilities_for
+from accounts.roles import Capability, Role, capabilities_for
 
 
 class User(AbstractUser):

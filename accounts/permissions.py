@@ -4,7 +4,7 @@ from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
 
-from .roles import Capability
+from accounts.roles import Capability
 
 
 class CapabilityRequiredMixin(AccessMixin):

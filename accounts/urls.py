@@ -1,10 +1,12 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from . import views, views_absences
+from accounts.views import absences, home
+from accounts.views import users as views
 
-app_name = "accounts"
-urlpatterns = [
+# Sign-in, users, keys and absences under /accounts/ (namespace "accounts"); the landing page and the notification
+# bell at the top, by their plain names, because every page links to them.
+app_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password-change"),
@@ -13,5 +15,10 @@ urlpatterns = [
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user-detail"),
     path("users/<int:pk>/keys/", views.ApiKeyCreateView.as_view(), name="apikey-create"),
     path("keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="apikey-revoke"),
-    *views_absences.urlpatterns,
+    *absences.urlpatterns,
+]
+urlpatterns = [
+    path("", home.HomeView.as_view(), name="home"),
+    path("notifications/", home.NotificationsView.as_view(), name="notifications"),
+    path("accounts/", include((app_patterns, "accounts"))),
 ]

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import api_key_create, api_key_revoke, user_create
+from accounts.services.users import api_key_create, api_key_revoke, user_create
 from bookings.models import MAX_SLOT, ServiceArea
-from bookings.selectors import LATE_AFTER, board_version_now
-from bookings.slots import free_slots
+from bookings.selectors.bookings import LATE_AFTER, board_version_now
+from bookings.selectors.slots import free_slots
 from calls.models import CallRules
-from calls.planning import assign_new_tasks, confirmation_due, plan_confirmations
+from calls.services.planning import assign_new_tasks, confirmation_due, plan_confirmations
 from clientdesk.calendar import BusinessCalendar, day_bounds, local_date, local_zone
 from clients.models import Client
 from clients.normalize import phone_fragment, plate_fragment, vin_fragment
@@ -431,7 +431,7 @@ def day_calendar(bench: Bench) -> Case:
 
 
 def free_slots_case(bench: Bench) -> Case:
-    """bookings.slots.free_slots for an area and a planned duration on one of the next days, as the slot picker
+    """`free_slots` for an area and a planned duration on one of the next days, as the slot picker
     asks. Only inputs whose area still has room: on a full day it stops after one query, which measures nothing."""
     areas = {a.pk: a for a in ServiceArea.objects.filter(is_active=True)}
     minutes_by_area: dict[int, list[int]] = {}
@@ -737,7 +737,7 @@ def planner_confirmations(bench: Bench) -> Case:
         [day.visit_day],
         app,
         floor,
-        f"calls.planning.plan_confirmations on the working day before {day.visit_day}, onto which {day.count:,} "
+        f"plan_confirmations on the working day before {day.visit_day}, onto which {day.count:,} "
         "bookings without a task are moved as scheduled (in a transaction rolled back at the end, each run undone "
         "by a savepoint); floor: one INSERT … SELECT … ON CONFLICT DO NOTHING for that day",
         iterations=10,
@@ -766,7 +766,7 @@ def planner_assignment(bench: Bench) -> Case:
         [day.visit_day],
         app,
         floor,
-        "calls.planning.assign_new_tasks after the confirmations above were planned (same transaction and "
+        "calls.services.planning.assign_new_tasks after the confirmations above were planned (same transaction and "
         "savepoints); floor: its two statements, the managers on duty by load and the dealing UPDATE",
         iterations=10,
         warmup=1,

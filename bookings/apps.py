@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = _("Workshop bookings")
+
+    def ready(self) -> None:
+        from bookings.selectors.bookings import client_timeline_bookings
+        from clients import extensions as clients
+
+        clients.timeline_sources.register("bookings", client_timeline_bookings, order=20)

@@ -5,11 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from bookings.models import Booking, ServiceArea, ServiceType
+from bookings.selectors.slots import parse_slot_key
 from clientdesk.calendar import local_zone
 from clientdesk.forms import StyledForm
-
-from .models import Booking, ServiceArea, ServiceType
-from .slots import parse_slot_key
 
 
 class BoardFilterForm(StyledForm):

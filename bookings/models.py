@@ -5,10 +5,12 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.db.models import F, Func, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.roles import Capability
+from clientdesk.calendar import local_date
 from clientdesk.constraints import PostgresExclusionConstraint
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
@@ -287,9 +289,6 @@ class RecallCampaignQuerySet(VisibleQuerySet):
 
     def current(self, on=None):
         """Campaigns running on the given date (today by default)."""
-        from django.utils import timezone
-
-        from clientdesk.calendar import local_date
 
         day = on or local_date(timezone.now())
         return self.filter(Q(starts_on__lte=day) | Q(starts_on__isnull=True)).filter(

@@ -1,15 +1,15 @@
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from bookings.models import Booking
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_arrival_email(booking_id: int) -> bool:
     """Email the advisor that the client has arrived; a retry after a mail-server hiccup sends at most one more."""
-    from django.conf import settings
-
-    from .models import Booking
 
     booking = Booking.objects.select_related("client", "vehicle", "advisor").filter(pk=booking_id).first()
     if booking is None or not booking.advisor.email:

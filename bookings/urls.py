@@ -1,4 +1,4 @@
-from .views import booking, recalls, setup
+from bookings.views import booking, recalls, setup
 
 app_name = "bookings"
 urlpatterns = [

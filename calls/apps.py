@@ -5,3 +5,31 @@ from django.utils.translation import gettext_lazy as _
 class CallsConfig(AppConfig):
     name = "calls"
     verbose_name = _("Calls")
+
+    def ready(self) -> None:
+        """What the calls app reacts to and what it adds to the pages of the apps below it."""
+        from accounts import extensions as accounts
+        from bookings import extensions as bookings
+        from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
+        from calls import events, selectors
+        from calls.views import calls as views
+        from clientdesk.events import subscribe
+        from clients import extensions as clients
+        from clients.events import DeliveryCorrected
+
+        for event in (BookingBooked, BookingMoved, BookingStatusChanged):
+            subscribe(event, events.follow_booking, durable=True)
+        subscribe(DeliveryCorrected, events.follow_delivery, durable=True)
+
+        clients.timeline_sources.register("calls", selectors.client_timeline_calls, order=10)
+        clients.timeline_sources.register("surveys", selectors.client_timeline_surveys, order=30)
+        clients.card_panels.register(
+            "log-call", clients.CardPanel("calls/_client_call_form.html", views.client_call_form_panel)
+        )
+        clients.delivery_notices.register("follow-up", views.follow_up_notice)
+        bookings.card_panels.register(
+            "calls", bookings.CardPanel("calls/_booking_calls.html", views.booking_calls_panel)
+        )
+        accounts.absence_columns.register(
+            "open-tasks", accounts.AbsenceColumn(_("Open tasks"), selectors.pending_tasks_of_user)
+        )

@@ -1,11 +1,10 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import Call
 from clientdesk.forms import StyledForm
 from clients.filters import staff_managers
 from clients.normalize import phone_fragment
-
-from .models import Call
 
 
 class CallFilter(filters.FilterSet):

@@ -3,13 +3,15 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Absence
+from calls.models import Call, CallTask, SurveyResponse
 from clientdesk.calendar import day_bounds, local_date
-
-from .models import CallTask
+from clients.extensions import TimelineEntry
+from clients.models import Delivery
 
 # A task whose next attempt is this far behind is marked overdue in the queue.
 OVERDUE_AFTER = timedelta(hours=1)
@@ -61,3 +63,40 @@ def manager_queue(user, *, now=None, kind: str | None = None, limit: int = 100) 
         task.is_overdue = task.next_attempt_at < now - OVERDUE_AFTER
         task.is_due = task.next_attempt_at <= now
     return Queue(tasks=tasks, counts=counts, overdue=sum(t.is_overdue for t in tasks), now=now)
+
+
+# --- the client card's timeline (registered in CallsConfig.ready) ----------------------------------------------------
+
+
+def client_timeline_calls(client, user, limit: int) -> list[TimelineEntry]:
+    calls = (
+        Call.objects.visible_to(user)
+        .filter(client=client)
+        .select_related("manager", "vehicle")
+        .order_by("-started_at", "-id")[:limit]
+    )
+    return [TimelineEntry(kind="call", at=c.started_at, obj=c, template="calls/_timeline_call.html") for c in calls]
+
+
+def client_timeline_surveys(client, user, limit: int) -> list[TimelineEntry]:
+    """The buyer's answers to follow-up surveys (seen by whoever may see the handovers they follow)."""
+    responses = (
+        SurveyResponse.objects.filter(delivery__in=Delivery.objects.visible_to(user).filter(client=client))
+        .select_related("delivery__vehicle", "taken_by")
+        .order_by("-answered_at")[:limit]
+    )
+    return [
+        TimelineEntry(kind="survey", at=r.answered_at, obj=r, template="calls/_timeline_survey.html") for r in responses
+    ]
+
+
+def pending_tasks_of_user():
+    """For the absence list: how many open call tasks the absent user has (an annotation over `user`)."""
+    pending = (
+        CallTask.objects.filter(assignee=OuterRef("user"), status__in=CallTask.PENDING)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(pending), 0)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views, views_campaigns, views_head
+from calls.views import calls as views
+from calls.views import campaigns as views_campaigns
+from calls.views import head as views_head
 
 app_name = "calls"
 urlpatterns = [

@@ -11,10 +11,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.permissions import HasCapability
-from accounts.roles import Capability
-
-from .errors import Conflict
+from clientdesk.errors import Conflict
 
 
 def exception_handler(exc, context):
@@ -34,11 +31,11 @@ def exception_handler(exc, context):
 
 
 class BaseViewSet(viewsets.GenericViewSet):
-    """Every API viewset: rows through `visible_to(user)`, access through `read_capability`/`write_capability`."""
+    """Every API viewset: rows through `visible_to(user)`, access through `read_capability`/`write_capability`, which
+    the permission class of the settings (`accounts.permissions.HasCapability`) checks."""
 
-    permission_classes = [HasCapability]
-    read_capability: Capability | None = None
-    write_capability: Capability | None = None
+    read_capability: str | None = None
+    write_capability: str | None = None
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)

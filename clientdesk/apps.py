@@ -7,7 +7,7 @@ class ClientDeskConfig(AppConfig):
     verbose_name = _("ClientDesk")
 
     def ready(self) -> None:
-        from .celery import ensure_filesystem_broker_dirs
+        from clientdesk.celery import ensure_filesystem_broker_dirs
 
         # The web process publishes to the embedded broker too, so its folders must exist before the first send.
         ensure_filesystem_broker_dirs()

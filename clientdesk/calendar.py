@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from .models import CalendarDay, WorkingHours
+from clientdesk.models import CalendarDay, WorkingHours
 
 
 def local_zone() -> ZoneInfo:

@@ -31,13 +31,16 @@ def _prepare_worker(**_kwargs) -> None:
     ensure_filesystem_broker_dirs()
 
 
-def send_after_commit(task, *args, **kwargs) -> None:
-    """Queue a Celery task once the current transaction commits; if the broker is down, log and go on.
+def send_after_commit(task, *args, options: dict | None = None, **kwargs) -> None:
+    """Queue a Celery task (the task, or its registered name) once the current transaction commits; if the broker
+    is down, log and go on. `options` go to `apply_async` (`expires`, `countdown`).
 
     The database is the truth: whatever the task would do, the next planner run does too, so losing a message
     costs a few minutes, while failing the manager's request would lose their work.
     """
     from django.db import transaction
+
+    name = task if isinstance(task, str) else task.name
 
     def send() -> None:
         try:
@@ -45,8 +48,12 @@ def send_after_commit(task, *args, **kwargs) -> None:
             # at once instead of holding the request in the transport's and the result backend's retry loops.
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=0)
-                task.apply_async(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True)
+                sent = dict(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True)
+                if isinstance(task, str):
+                    app.send_task(name, **sent, **(options or {}))
+                else:
+                    task.apply_async(**sent, **(options or {}))
         except Exception:  # noqa: BLE001 - any broker failure; the planners catch up
-            logger.warning("Could not queue %s; the next planner run will catch up.", task.name, exc_info=True)
+            logger.warning("Could not queue %s; the next planner run will catch up.", name, exc_info=True)
 
     transaction.on_commit(send, robust=True)

@@ -1,7 +1,5 @@
 from django.db import models
 
-from accounts.roles import Capability
-
 
 class VisibleQuerySet(models.QuerySet):
     """Rows a user may see: the one queryset method every view and viewset filters through.
@@ -10,7 +8,7 @@ class VisibleQuerySet(models.QuerySet):
     rows (say, by branch) goes here and every page and endpoint follows it.
     """
 
-    view_capability: Capability
+    view_capability: str  # a capability of `accounts.roles.Capability`, which the core does not import
 
     def visible_to(self, user):
         if user is None or not user.is_authenticated or not user.has_capability(self.view_capability):

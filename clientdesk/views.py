@@ -7,17 +7,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views import View
 from django.views.generic import FormView
 
-from accounts.permissions import CapabilityRequiredMixin
-from accounts.roles import Capability
-
-from .errors import Conflict
-from .models import Heartbeat, Notification
+from clientdesk.errors import Conflict
+from clientdesk.models import Heartbeat
 
 
 def apply_validation_error(form, exc: ValidationError | Conflict) -> None:
@@ -61,17 +55,6 @@ class ServiceFormView(FormView):
 
     def perform(self, form):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
-
-
-class HomeView(CapabilityRequiredMixin, View):
-    """Where each role starts: advisors at their arrivals, everyone else at the client search."""
-
-    def get(self, request):
-        if request.user.role == "advisor":
-            return redirect("bookings:my-arrivals")
-        if request.user.has_capability(Capability.VIEW_CLIENTS):
-            return redirect("clients:search")
-        return redirect("accounts:password-change")
 
 
 def health(request):
@@ -137,15 +120,3 @@ class KeysetPage:
 
     def __len__(self) -> int:
         return len(self.object_list)
-
-
-class NotificationsView(CapabilityRequiredMixin, View):
-    """The bell in the header: polled by HTMX every few seconds, so news appears without a reload."""
-
-    def get(self, request):
-        unread = list(Notification.objects.filter(user=request.user).unread()[:10])
-        return render(request, "_notifications.html", {"unread": unread})
-
-    def post(self, request):
-        Notification.objects.filter(user=request.user).unread().update(read_at=timezone.now())
-        return render(request, "_notifications.html", {"unread": []})

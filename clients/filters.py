@@ -7,10 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import Role
 from clientdesk.forms import StyledForm, yes_no_select
-
-from .models import Client, Vehicle
-from .normalize import normalize_plate, normalize_vin, phone_fragment
-from .selectors import search_client_ids
+from clients.models import Client, Vehicle
+from clients.normalize import normalize_plate, normalize_vin, phone_fragment
+from clients.selectors import search_client_ids
 
 LIST_SEARCH_LIMIT = 200
 

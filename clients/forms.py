@@ -3,11 +3,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.forms import ServiceModelForm, StyledForm
-
-from .filters import staff_managers
-from .models import Client, ClientPhone, Vehicle
-from .normalize import normalize_phone, normalize_plate, normalize_vin
-from .services import PhoneInput
+from clients.filters import staff_managers
+from clients.models import Client, ClientPhone, Vehicle
+from clients.normalize import normalize_phone, normalize_plate, normalize_vin
+from clients.services.clients import PhoneInput
 
 
 class ClientForm(ServiceModelForm):

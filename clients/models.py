@@ -11,8 +11,7 @@ from accounts.roles import Capability
 from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
-
-from .normalize import format_phone
+from clients.normalize import format_phone
 
 
 class ClientQuerySet(VisibleQuerySet):

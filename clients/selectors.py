@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Client, ClientPhone, Delivery, Vehicle
-from .normalize import phone_fragment, plate_fragment, vin_fragment
+from clients.extensions import TimelineEntry, card_panels, timeline_sources
+from clients.models import Client, ClientPhone, Delivery, Vehicle
+from clients.normalize import phone_fragment, plate_fragment, vin_fragment
 
 # Why a client matched, strongest first: results are ordered by it.
 MATCH_LABELS = {
@@ -173,41 +174,36 @@ def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple
     return result, (numbers[-1] if has_next else None)
 
 
-@dataclass
-class TimelineEntry:
-    kind: str
-    at: object
-    obj: object
-
-
 def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEntry]:
-    """What happened with the client, newest first: calls, bookings, handovers with their survey (claims will join
-    them)."""
-    from bookings.models import Booking
-    from calls.models import Call
-
-    calls = (
-        Call.objects.visible_to(user)
-        .filter(client=client)
-        .select_related("manager", "vehicle")
-        .order_by("-started_at", "-id")[:limit]
-    )
-    entries = [TimelineEntry(kind="call", at=call.started_at, obj=call) for call in calls]
-    bookings = (
-        Booking.objects.visible_to(user)
-        .filter(client=client)
-        .select_related("vehicle", "advisor", "area")
-        .order_by("-starts_at", "-id")[:limit]
-    )
-    entries += [TimelineEntry(kind="booking", at=booking.starts_at, obj=booking) for booking in bookings]
+    """What happened with the client, newest first: its handovers and what the other apps contribute (calls,
+    workshop visits, surveys; `extensions.timeline_sources`), at most `limit` entries."""
     deliveries = (
-        Delivery.objects.visible_to(user)
-        .filter(client=client)
-        .select_related("vehicle", "survey_response")
-        .order_by("-delivered_at")[:limit]
+        Delivery.objects.visible_to(user).filter(client=client).select_related("vehicle").order_by("-delivered_at")
     )
-    entries += [TimelineEntry(kind="delivery", at=delivery.delivered_at, obj=delivery) for delivery in deliveries]
+    entries = [
+        TimelineEntry(kind="delivery", at=d.delivered_at, obj=d, template="clients/_timeline_delivery.html")
+        for d in deliveries[:limit]
+    ]
+    for source in timeline_sources:
+        entries += source(client, user, limit)
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+
+
+def client_card(client: Client, *, request, **state) -> dict:
+    """The card's context: the client, likely duplicates, the timeline and the panels other apps contribute
+    (`extensions.card_panels`), each panel's context merged in and its template listed in `panels`."""
+    context = {
+        "client": client,
+        "duplicates": client_duplicates(client),
+        "timeline": client_timeline(client, user=request.user),
+        "panels": [],
+    }
+    for panel in card_panels:
+        panel_context = panel.context(request, client, state)
+        if panel_context is not None:
+            context.update(panel_context)
+            context["panels"].append(panel.template)
+    return context
 
 
 def client_for_card(pk: int, *, user) -> Client:

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views, views_deliveries
+from clients.views import clients as views
+from clients.views import deliveries as views_deliveries
 
 app_name = "clients"
 urlpatterns = [

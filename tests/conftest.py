@@ -4,7 +4,7 @@ from django.test import Client as DjangoTestClient
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
-from accounts.services import api_key_create
+from accounts.services.users import api_key_create
 from tests.factories import UserFactory
 
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from bench.cases import CASE_BUILDERS
-from bookings.setup import working_week_set
+from bookings.services.setup import working_week_set
 
 WEEK = {weekday: (time(8), time(20)) for weekday in range(5)} | {5: (time(9), time(18)), 6: None}
 

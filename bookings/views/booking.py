@@ -17,17 +17,18 @@ from django.views.generic import TemplateView
 
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
+from bookings.extensions import card_panels
+from bookings.filters import BookingFilter
+from bookings.forms import BoardFilterForm, BookingForm, CancelForm, RescheduleForm
+from bookings.models import Booking, ServiceType
+from bookings.selectors import bookings as selectors
+from bookings.selectors.recalls import open_recalls_for_vins
+from bookings.selectors.slots import free_slots
+from bookings.services import bookings as services
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clientdesk.views import KeysetPage, apply_validation_error
 from clients.models import Client
-
-from .. import selectors, services
-from ..filters import BookingFilter
-from ..forms import BoardFilterForm, BookingForm, CancelForm, RescheduleForm
-from ..models import Booking, ServiceType
-from ..recalls import open_recalls_for_vins
-from ..slots import free_slots
 
 
 def _parse_day(value: str | None, default: date) -> date:
@@ -167,23 +168,23 @@ class BookingDetailView(CapabilityRequiredMixin, View):
         return render(request, "bookings/booking_detail.html", booking_card_context(request, booking))
 
 
-def booking_card_context(request, booking, *, cancel_form=None) -> dict:
-    from calls.models import Call
-
+def booking_card_context(request, booking, *, cancel_form=None, **state) -> dict:
+    """The booking card: the booking, its open recalls, the actions the user may take, and the panels other apps
+    contribute (`bookings.extensions.card_panels`: the calls app's recent calls)."""
     recalls = open_recalls_for_vins([booking.vehicle.vin]) if booking.vehicle_id and booking.vehicle.vin else {}
-    calls = (
-        Call.objects.visible_to(request.user)
-        .filter(client=booking.client)
-        .select_related("manager")
-        .order_by("-started_at")[:10]
-    )
-    return {
+    context = {
         "booking": booking,
         "recalls": recalls.get(booking.vehicle.vin, []) if booking.vehicle_id else [],
-        "calls": calls,
         "actions": available_actions(request.user, booking),
         "cancel_form": cancel_form or CancelForm(),
+        "panels": [],
     }
+    for panel in card_panels:
+        panel_context = panel.context(request, booking, state)
+        if panel_context is not None:
+            context.update(panel_context)
+            context["panels"].append(panel.template)
+    return context
 
 
 # action name in the URL → (target status, capability needed, button label)

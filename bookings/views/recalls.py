@@ -24,19 +24,11 @@ from django.views.generic import TemplateView
 
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
-from clientdesk.calendar import local_date
-from clientdesk.errors import Conflict
-from clientdesk.forms import ServiceModelForm, StyledForm
-from clientdesk.views import KeysetPage, ServiceFormView
-from clients.models import Vehicle
-
-from ..imports import parse_vin_file
-from ..models import RecallCampaign, RecallVin
-from ..recalls import (
-    RecallCampaignFilter,
-    RecallVinFilter,
-    campaign_vins,
-    campaigns_with_counts,
+from bookings.filters import RecallCampaignFilter, RecallVinFilter
+from bookings.imports import parse_vin_file
+from bookings.models import RecallCampaign, RecallVin
+from bookings.selectors.recalls import campaign_vins, campaigns_with_counts
+from bookings.services.recalls import (
     may_mark_done,
     recall_campaign_create,
     recall_campaign_update,
@@ -44,6 +36,11 @@ from ..recalls import (
     recall_vins_import,
     recall_vins_new_count,
 )
+from clientdesk.calendar import local_date
+from clientdesk.errors import Conflict
+from clientdesk.forms import ServiceModelForm, StyledForm
+from clientdesk.views import KeysetPage, ServiceFormView
+from clients.models import Vehicle
 
 SESSION_KEY = "recall_import"
 PREVIEW_BAD_ROWS = 100

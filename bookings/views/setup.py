@@ -25,14 +25,13 @@ from django.views.generic import TemplateView
 from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
+from bookings.models import AdvisorProfile, ServiceArea, ServiceType
+from bookings.services import setup as services
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.forms import ServiceModelForm, StyledForm
 from clientdesk.models import CalendarDay, Weekday, WorkingHours
 from clientdesk.views import ServiceFormView, apply_validation_error
-
-from .. import setup as services
-from ..models import AdvisorProfile, ServiceArea, ServiceType
 
 TIME_WIDGET = {"type": "time"}
 

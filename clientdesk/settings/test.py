@@ -1,6 +1,6 @@
 """pytest: the same as production in behaviour, with a fast password hasher (the test runner keeps mail in memory)."""
 
-from .base import *  # noqa: F403
+from clientdesk.settings.base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -8,12 +8,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Absence
-from accounts.services import api_key_create
+from accounts.services.users import api_key_create
 from bookings.models import Booking
-from bookings.recalls import recall_campaign_create
-from calls.campaigns import campaign_create
+from bookings.services.recalls import recall_campaign_create
 from calls.models import CallTask
-from calls.surveys import survey_create
+from calls.services.campaigns import campaign_create
+from calls.services.surveys import survey_create
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
 from clients.models import Client, Delivery

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, User
 from accounts.roles import Role
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services.users import api_key_create, api_key_revoke
 
 pytestmark = pytest.mark.django_db
 

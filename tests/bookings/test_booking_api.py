@@ -1,7 +1,7 @@
 import pytest
 
 from bookings.models import Booking
-from bookings.services import booking_create
+from bookings.services.bookings import booking_create
 from tests.bookings.conftest import moment
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.recalls import recall_campaign_create, recall_vins_import
-from bookings.selectors import LATE_AFTER, board_version_now, day_board, rows_version
-from bookings.services import booking_create, booking_transition
-from bookings.slots import Slot
+from bookings.selectors.bookings import LATE_AFTER, board_version_now, day_board, rows_version
+from bookings.selectors.slots import Slot
+from bookings.services.bookings import booking_create, booking_transition
+from bookings.services.recalls import recall_campaign_create, recall_vins_import
 from clientdesk.calendar import day_bounds, local_date
 from clientdesk.models import Notification
 from tests.bookings.conftest import moment

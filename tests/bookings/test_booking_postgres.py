@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connections, transaction
 
 from bookings.models import Booking
-from bookings.services import SlotUnavailable, booking_create
+from bookings.services.bookings import SlotUnavailable, booking_create
 from tests.bookings.conftest import moment
 from tests.factories import UserFactory
 

@@ -3,9 +3,11 @@ from datetime import time, timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from bookings.models import Booking, BookingTransition
-from bookings.services import (
+from bookings.selectors.slots import free_slots
+from bookings.services.bookings import (
     ALLOWED_TRANSITIONS,
     SlotUnavailable,
     booking_cancel,
@@ -15,7 +17,7 @@ from bookings.services import (
     booking_reschedule,
     booking_transition,
 )
-from bookings.slots import free_slots
+from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import CalendarDay, Notification
 from tests.bookings.conftest import moment, working_day
@@ -57,7 +59,7 @@ def test_holiday_and_outside_hours_are_refused(manager, car_owner, petrov, to2, 
     CalendarDay.objects.create(date=day, kind=CalendarDay.Kind.HOLIDAY, note="праздник")
     with pytest.raises(SlotUnavailable, match="closed"):
         book(manager, car_owner, petrov, moment(day, 10), [to2])
-    other = working_day(offset=(day - working_day(0)).days + 1)
+    other = working_day(offset=(day - local_date(timezone.now())).days + 1)  # the next regular working day after it
     with pytest.raises(SlotUnavailable, match="08:00–20:00"):
         book(manager, car_owner, petrov, moment(other, 7, 30), [to2])
     with pytest.raises(SlotUnavailable, match="08:00–20:00"):

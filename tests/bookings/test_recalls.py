@@ -16,10 +16,8 @@ from rest_framework.test import APIClient
 from bookings import imports
 from bookings.imports import parse_vin_file, parse_vin_list
 from bookings.models import Booking, RecallCampaign, RecallVin, ServiceArea
-from bookings.recalls import (
-    bookings_with_open_recall,
-    open_recalls_for_vin,
-    open_recalls_for_vins,
+from bookings.selectors.recalls import bookings_with_open_recall, open_recalls_for_vin, open_recalls_for_vins
+from bookings.services.recalls import (
     recall_campaign_create,
     recall_campaign_update,
     recall_vin_mark_done,

@@ -11,13 +11,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.roles import Role
-from bookings.management.commands.seed_large_bookings import MARKER
+from bench.management.commands.seed_large import Schema
+from bench.management.commands.seed_large_bookings import MARKER
 from bookings.models import AdvisorProfile, Booking, RecallVin, ServiceArea
-from bookings.setup import working_week_set
+from bookings.services.setup import working_week_set
 from calls.models import Call
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.models import Heartbeat
-from clients.management.commands.seed_large import Schema
 from tests.commands import run
 
 SMALL_CLIENTS = {"clients": 300, "vehicles": 400, "calls": 500}

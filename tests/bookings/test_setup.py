@@ -11,10 +11,10 @@ from django.urls import URLPattern, get_resolver, resolve, reverse
 from django.utils import timezone, translation
 
 from accounts.roles import Role
-from accounts.services import user_update
+from accounts.services.users import user_update
 from bookings.models import AdvisorProfile, Booking, ServiceArea, ServiceType
-from bookings.services import booking_create
-from bookings.setup import (
+from bookings.services.bookings import booking_create
+from bookings.services.setup import (
     advisor_profile_set,
     bookings_outside_hours,
     calendar_day_remove,

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from bookings.models import Booking
-from bookings.recalls import recall_campaign_create, recall_vins_import
+from bookings.services.recalls import recall_campaign_create, recall_vins_import
 from clientdesk.calendar import at, day_bounds, local_date
 from clientdesk.models import Notification
 from tests.bookings.conftest import working_day

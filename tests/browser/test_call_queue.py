@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from bookings.models import Booking
-from bookings.services import booking_create
+from bookings.services.bookings import booking_create
 from calls.models import CallTask, Survey, SurveyQuestion, SurveyResponse
 from clientdesk.calendar import at
 from clients.models import Delivery

@@ -16,7 +16,7 @@ from django.utils import translation
 
 from accounts.forms import LoginForm
 from accounts.roles import Role
-from calls.forms import CallForm
+from calls.forms.calls import CallForm
 from calls.models import Call
 from tests.factories import UserFactory, VehicleFactory, client_with_phone
 

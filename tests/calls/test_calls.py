@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call
-from calls.services import call_log, call_update
+from calls.services.calls import call_log, call_update
 from tests.factories import CallFactory, ClientFactory, VehicleFactory, client_with_phone
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.models import Booking, RecallCampaign, RecallVin
-from calls.campaigns import (
+from calls.models import CallRules, CallTask, Campaign, CampaignMember, TaskOutcome
+from calls.services.calls import call_task_work
+from calls.services.campaigns import (
     campaign_cancel,
     campaign_create,
     campaign_finish,
@@ -28,9 +30,7 @@ from calls.campaigns import (
     campaigns_finish_complete,
     segment_clean,
 )
-from calls.models import CallRules, CallTask, Campaign, CampaignMember, TaskOutcome
-from calls.planning import run_planners
-from calls.services import call_task_work
+from calls.services.planning import run_planners
 from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import CalendarDay

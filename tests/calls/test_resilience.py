@@ -37,9 +37,9 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from bookings.models import Booking
-from bookings.slots import Slot
+from bookings.selectors.slots import Slot
 from calls.models import CallRules, CallTask
-from calls.planning import confirmation_due, run_planners
+from calls.services.planning import confirmation_due, run_planners
 from calls.tasks import plan_calls
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.models import WorkingHours
@@ -329,7 +329,7 @@ import django
 django.setup()
 from django.db import connection
 
-from calls.planning import run_planners
+from calls.services.planning import run_planners
 
 now, sync, me, rounds = datetime.fromisoformat(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 connection.ensure_connection()

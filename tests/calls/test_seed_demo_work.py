@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, BookingTransition, RecallVin
-from bookings.services import ALLOWED_TRANSITIONS
+from bookings.services.bookings import ALLOWED_TRANSITIONS
 from calls.models import CallTask, Campaign, Survey, SurveyResponse
 from calls.selectors import manager_queue
-from calls.surveys import csi_report
+from calls.services.surveys import csi_report
 from clientdesk.calendar import BusinessCalendar, local_date
 from clients.models import Delivery
 from tests.commands import run

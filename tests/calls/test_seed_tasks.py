@@ -10,13 +10,13 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.roles import Role
-from bookings.setup import working_week_set
-from calls.management.commands.seed_large_tasks import CAMPAIGN_NAMES, MARKER
+from bench.management.commands.seed_large import Schema
+from bench.management.commands.seed_large_tasks import CAMPAIGN_NAMES, MARKER
+from bookings.services.setup import working_week_set
 from calls.models import Call, CallTask, Campaign, CampaignMember
-from calls.planning import run_planners
+from calls.services.planning import run_planners
 from clientdesk.calendar import local_date
 from clientdesk.models import Heartbeat
-from clients.management.commands.seed_large import Schema
 from clients.models import Delivery
 from tests.commands import run
 from tests.factories import UserFactory

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calls.models import Survey, SurveyQuestion, SurveyResponse
-from calls.surveys import (
+from calls.services.surveys import (
     QuestionInput,
     csi_report,
     survey_activate,
@@ -210,7 +210,7 @@ def test_two_heads_activating_different_surveys_at_once_leave_exactly_one_in_use
 
 
 def test_the_follow_up_call_asks_the_survey_in_use(head, manager):
-    from calls.surveys import active_survey
+    from calls.services.surveys import active_survey
 
     make_survey(head, "Старая", active=True)
     new = make_survey(head, "Новая")

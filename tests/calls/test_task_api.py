@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
-from bookings.services import booking_create
+from bookings.services.bookings import booking_create
 from calls.models import Call, CallTask, Survey, SurveyQuestion, SurveyResponse
 from clientdesk.calendar import at, local_date
 from clients.models import Delivery

@@ -6,17 +6,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.services import booking_create
-from bookings.slots import Slot
+from bookings.selectors.slots import Slot
+from bookings.services.bookings import booking_create
 from calls.models import Call, CallRules, CallTask, Survey, SurveyQuestion, SurveyResponse, TaskOutcome
-from calls.planning import run_planners
-from calls.services import (
+from calls.services.calls import (
     call_task_claim,
     call_task_claim_next,
     call_task_work,
     call_tasks_reassign,
     release_stale_claims,
 )
+from calls.services.planning import run_planners
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.errors import Conflict
 from clients.models import Delivery

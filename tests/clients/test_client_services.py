@@ -2,10 +2,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from calls.models import Call
-from calls.services import call_log
+from calls.services.calls import call_log
 from clientdesk.errors import Conflict
 from clients.models import Client, ClientPhone, Vehicle
-from clients.services import (
+from clients.services.clients import (
     PhoneInput,
     client_create,
     client_merge,

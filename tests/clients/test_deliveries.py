@@ -13,11 +13,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calls.models import CallRules, CallTask
-from calls.planning import run_planners
+from calls.services.planning import run_planners
 from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
-from clients.deliveries import delivery_record, delivery_update, delivery_upsert_by_dms_id, follow_up_call_day
 from clients.models import Delivery, Vehicle
+from calls.services.planning import follow_up_call_day
+from clients.services.deliveries import delivery_record, delivery_update, delivery_upsert_by_dms_id
 from tests.bookings.conftest import car_owner  # noqa: F401 - a fixture
 from tests.factories import ClientFactory, VehicleFactory
 
@@ -131,12 +132,15 @@ def test_the_dms_upsert_of_a_new_sale_needs_the_whole_record(integration, buyer)
     assert not Delivery.objects.exists()
 
 
-def test_a_corrected_handover_moves_its_follow_up_not_yet_tried(manager, buyer, car):
+def test_a_corrected_handover_moves_its_follow_up_not_yet_tried(
+    manager, buyer, car, django_capture_on_commit_callbacks
+):
     delivery = delivery_record(by=manager, client=buyer, vehicle=car, delivered_at=days_ago(20))
     task = CallTask.objects.create(
         kind="follow_up", client=buyer, delivery=delivery, due_at=days_ago(13), next_attempt_at=days_ago(13)
     )
-    corrected = delivery_update(delivery=delivery, by=manager, delivered_at=days_ago(2))
+    with django_capture_on_commit_callbacks(execute=True):  # the calls app follows the correction after commit
+        corrected = delivery_update(delivery=delivery, by=manager, delivered_at=days_ago(2))
     task.refresh_from_db()
     expected = at(follow_up_call_day(corrected), CallRules.current().calling_from)
     assert task.due_at == task.next_attempt_at == expected > timezone.now()

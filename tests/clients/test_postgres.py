@@ -7,7 +7,7 @@ from django.db import connection, connections
 
 from clients.models import Client, ClientPhone, Vehicle
 from clients.selectors import search_client_ids
-from clients.services import PhoneInput, client_upsert_by_dms_id
+from clients.services.clients import PhoneInput, client_upsert_by_dms_id
 from tests.factories import VehicleFactory, client_with_phone
 
 pytestmark = pytest.mark.postgres

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from clients.selectors import client_search, search_client_ids
-from clients.services import client_merge
+from clients.services.clients import client_merge
 from tests.factories import PhoneFactory, VehicleFactory, client_with_phone
 
 pytestmark = pytest.mark.django_db

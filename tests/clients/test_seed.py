@@ -12,14 +12,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, User
 from accounts.roles import Role
+from bench.management.commands.seed_large import MODELS, Schema
 from calls.models import Call
 from clientdesk.models import Heartbeat
-from clients.demo_data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
-from clients.management.commands.seed_large import MODELS, Schema
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import PLATE_RE, VIN_RE, normalize_phone, normalize_plate, normalize_vin
 from clients.selectors import duplicate_phone_groups
-from clients.services import client_create
+from clients.services.clients import client_create
+from demo.data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
 from tests.commands import run
 
 

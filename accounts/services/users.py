@@ -1,0 +1,77 @@
+"""Every write to users and API keys."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiKey, User
+from accounts.roles import Role
+
+
+@transaction.atomic
+def user_create(
+    *,
+    by: User | None,
+    username: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    password: str | None = None,
+) -> User:
+    user = User(username=username, role=role, first_name=first_name, last_name=last_name, email=email)
+    if password and role != Role.INTEGRATION:
+        user.set_password(password)
+    else:
+        # Integration users never sign in to pages: they hold API keys.
+        user.set_unusable_password()
+    user.full_clean()
+    user._history_user = by
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, by: User, **fields) -> User:
+    allowed = {"first_name", "last_name", "email", "role", "is_active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"user_update cannot change {sorted(unknown)}")
+    if user.pk == by.pk and (fields.get("is_active") is False or fields.get("role", user.role) != user.role):
+        raise ValidationError(_("You cannot deactivate yourself or change your own role."))
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if user.role == Role.INTEGRATION and user.has_usable_password():
+        user.set_unusable_password()
+    user.full_clean()
+    user._history_user = by
+    user.save()
+    if not user.is_active:
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def api_key_create(*, user: User, name: str, by: User) -> tuple[ApiKey, str]:
+    """A new key for an integration user; returns the key row and the raw key, which is shown only now."""
+    if user.role != Role.INTEGRATION:
+        raise ValidationError(_("API keys are for integration users; staff use the API with their session."))
+    if not user.is_active:
+        raise ValidationError(_("This user is deactivated."))
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Name the key after where it is used, e.g. 'DMS production'.")})
+    if ApiKey.objects.active().filter(user=user, name=name).exists():
+        raise ValidationError({"name": _("This user already has an active key with this name.")})
+    prefix, raw = ApiKey.generate()
+    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, digest=ApiKey.digest_of(raw), created_by=by)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, by: User) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key

@@ -1,0 +1,444 @@
+"""Writes to the call log."""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.roles import Capability
+from bookings.services.bookings import booking_cancel, booking_confirm, booking_reschedule
+from calls.models import Call, CallRules, CallTask, TaskOutcome
+from calls.selectors import routable_to
+from calls.services.planning import clamp_to_window, confirmation_due, follow_up_call_day, next_calling_time
+from calls.services.surveys import survey_record
+from clientdesk.calendar import BusinessCalendar, at, local_date
+from clientdesk.errors import Conflict
+from clients.models import Client, Delivery, Vehicle
+from clients.normalize import normalize_phone
+
+
+def _e164_or_blank(number: str) -> str:
+    try:
+        return normalize_phone(number) if number else ""
+    except ValidationError:
+        # The number as dialled is kept as evidence even when it is not a valid one (a short code, a typo).
+        return ""
+
+
+@transaction.atomic
+def call_log(
+    *,
+    by: User,
+    direction: str,
+    purpose: str = Call.Purpose.OTHER,
+    outcome: str = Call.Outcome.RESOLVED,
+    client: Client | None = None,
+    vehicle: Vehicle | None = None,
+    phone_number: str = "",
+    started_at: datetime | None = None,
+    duration: int = 0,
+    notes: str = "",
+    manager: User | None = None,
+    task: CallTask | None = None,
+) -> Call:
+    """Record a call. Without a number, the client's primary phone is taken; a merged client's call goes to the
+    client kept."""
+    if client is not None:
+        while client.merged_into_id:
+            client = client.merged_into
+    if client is not None and not phone_number:
+        primary = client.phones.filter(is_primary=True).first()
+        phone_number = primary.number if primary else ""
+    call = Call(
+        direction=direction,
+        purpose=purpose,
+        outcome=outcome,
+        client=client,
+        vehicle=vehicle,
+        phone_number=phone_number.strip(),
+        phone_e164=_e164_or_blank(phone_number.strip()),
+        started_at=started_at or timezone.now(),
+        duration=duration,
+        notes=notes,
+        manager=manager or by,
+        task=task,
+    )
+    call.full_clean()
+    call._history_user = by
+    call.save()
+    return call
+
+
+@transaction.atomic
+def call_update(*, call: Call, by: User, **fields) -> Call:
+    """Correct a logged call (notes, outcome, purpose, the client it was with...)."""
+    allowed = {
+        "direction",
+        "purpose",
+        "outcome",
+        "client",
+        "vehicle",
+        "phone_number",
+        "started_at",
+        "duration",
+        "notes",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"call_update cannot set {sorted(unknown)}")
+    call = Call.objects.select_for_update().get(pk=call.pk)
+    client = fields.get("client")
+    if client is not None and client.is_merged:
+        raise Conflict(_("This client was merged into %(target)s.") % {"target": client.merged_into}, field="client")
+    for name, value in fields.items():
+        setattr(call, name, value)
+    if "phone_number" in fields:
+        call.phone_e164 = _e164_or_blank(call.phone_number)
+    call.full_clean()
+    call._history_user = by
+    call.save()
+    return call
+
+
+# --- outbound call tasks --------------------------------------------------------------------------------------------
+
+
+_OUTCOMES_BY_KIND = {
+    CallTask.Kind.CONFIRMATION: {
+        TaskOutcome.CONFIRMED,
+        TaskOutcome.RESCHEDULED,
+        TaskOutcome.CANCELLED,
+        TaskOutcome.CALL_BACK,
+        TaskOutcome.NO_ANSWER,
+        TaskOutcome.BUSY,
+        TaskOutcome.WRONG_NUMBER,
+    },
+}
+_GENERAL_OUTCOMES = {
+    TaskOutcome.ANSWERED,
+    TaskOutcome.DECLINED,
+    TaskOutcome.CALL_BACK,
+    TaskOutcome.NO_ANSWER,
+    TaskOutcome.BUSY,
+    TaskOutcome.WRONG_NUMBER,
+}
+_CALL_PURPOSE = {
+    CallTask.Kind.CONFIRMATION: Call.Purpose.CONFIRMATION,
+    CallTask.Kind.FOLLOW_UP: Call.Purpose.FOLLOW_UP,
+    CallTask.Kind.CAMPAIGN: Call.Purpose.CAMPAIGN,
+    CallTask.Kind.CALLBACK: Call.Purpose.OTHER,
+}
+_CALL_OUTCOME = {
+    TaskOutcome.RESCHEDULED: Call.Outcome.BOOKED,
+    TaskOutcome.CALL_BACK: Call.Outcome.CALLBACK,
+    TaskOutcome.NO_ANSWER: Call.Outcome.NO_ANSWER,
+    TaskOutcome.BUSY: Call.Outcome.BUSY,
+    TaskOutcome.WRONG_NUMBER: Call.Outcome.WRONG_NUMBER,
+}
+# A task taken but not worked for this long goes back to the queue (the manager closed the tab, the phone died).
+CLAIM_TIMEOUT = timedelta(minutes=20)
+
+
+def outcomes_for(kind: str) -> list[TaskOutcome]:
+    allowed = _OUTCOMES_BY_KIND.get(kind, _GENERAL_OUTCOMES)
+    return [o for o in TaskOutcome if o in allowed]
+
+
+def _close(task: CallTask, *, status: str, outcome: str, now) -> None:
+    task.status = status
+    task.outcome = outcome
+    task.closed_at = now
+    task.claimed_by = None
+    task.claimed_at = None
+
+
+def _save_task(task: CallTask, *, by: User | None, reason: str = "") -> None:
+    task.full_clean(validate_constraints=False)
+    task._history_user = by
+    if reason:
+        task._change_reason = reason
+    task.save()
+
+
+@transaction.atomic
+def call_task_work(
+    *,
+    task: CallTask,
+    by: User,
+    outcome: str,
+    notes: str = "",
+    duration: int = 0,
+    cancel_reason: str = "",
+    new_starts_at: datetime | None = None,
+    new_advisor: User | None = None,
+    call_back_at: datetime | None = None,
+    survey_answers: dict | None = None,
+) -> CallTask:
+    """Log the call that worked a task and do what its outcome means: confirm, move or cancel the booking, record
+    the survey, retry later, give up after the last attempt, or flag a wrong number on the client's card."""
+
+    # Lock the task row only: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
+    task = (
+        CallTask.objects.select_for_update(of=("self",)).select_related("client", "booking", "delivery").get(pk=task.pk)
+    )
+    if not task.is_pending:
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+    if outcome not in outcomes_for(task.kind):
+        raise ValidationError(
+            {"outcome": _("This outcome does not fit a %(kind)s call.") % {"kind": task.get_kind_display()}}
+        )
+    now = timezone.now()
+    rules = CallRules.current()
+    errors = {}
+    if outcome == TaskOutcome.CANCELLED and not cancel_reason.strip():
+        errors["cancel_reason"] = _("Say why the client cancels.")
+    if outcome == TaskOutcome.RESCHEDULED and new_starts_at is None:
+        errors["new_starts_at"] = _("Pick the new time.")
+    if outcome == TaskOutcome.CALL_BACK and (call_back_at is None or call_back_at <= now):
+        errors["call_back_at"] = _("When should we call back? Give a time in the future.")
+    if errors:
+        raise ValidationError(errors)
+
+    vehicle = task.booking.vehicle if task.booking_id else (task.delivery.vehicle if task.delivery_id else None)
+    call_log(
+        by=by,
+        client=task.client,
+        vehicle=vehicle,
+        direction=Call.Direction.OUTBOUND,
+        purpose=_CALL_PURPOSE[task.kind],
+        outcome=_CALL_OUTCOME.get(outcome, Call.Outcome.RESOLVED),
+        notes=notes,
+        duration=duration,
+        task=task,
+    )
+    task.attempts += 1
+    label = str(TaskOutcome(outcome).label)
+    if outcome in (TaskOutcome.NO_ANSWER, TaskOutcome.BUSY):
+        if task.attempts >= rules.max_attempts:
+            _close(task, status=CallTask.Status.UNREACHABLE, outcome=label, now=now)
+        else:
+            calendar = BusinessCalendar(local_date(now))
+            task.status, task.outcome = CallTask.Status.OPEN, label
+            task.next_attempt_at = next_calling_time(now + timedelta(minutes=rules.retry_minutes), rules, calendar)
+            task.claimed_by = task.claimed_at = None
+    elif outcome == TaskOutcome.CALL_BACK:
+        calendar = BusinessCalendar(local_date(call_back_at))
+        task.status, task.outcome = CallTask.Status.OPEN, label
+        task.next_attempt_at = next_calling_time(call_back_at, rules, calendar)
+        task.claimed_by = task.claimed_at = None
+    elif outcome == TaskOutcome.WRONG_NUMBER:
+        _close(task, status=CallTask.Status.UNREACHABLE, outcome=label, now=now)
+        _flag_wrong_number(task.client, by=by, now=now)
+    else:
+        _close(task, status=CallTask.Status.DONE, outcome=label, now=now)
+    _save_task(task, by=by, reason=label)
+
+    # The task is closed first, so the booking's own follow-up of its tasks finds nothing pending to change.
+    if task.booking_id and task.booking.is_open:
+        if outcome == TaskOutcome.CONFIRMED:
+            booking_confirm(booking=task.booking, by=by, note=_("on the confirmation call"))
+        elif outcome == TaskOutcome.RESCHEDULED:
+            moved = booking_reschedule(
+                booking=task.booking, by=by, starts_at=new_starts_at, advisor=new_advisor, reason=notes
+            )
+            booking_confirm(booking=moved, by=by, note=_("moved and confirmed on the call"))
+        elif outcome == TaskOutcome.CANCELLED:
+            booking_cancel(booking=task.booking, by=by, reason=cancel_reason)
+    if task.kind == CallTask.Kind.FOLLOW_UP and outcome == TaskOutcome.ANSWERED and survey_answers:
+        survey_record(delivery=task.delivery, by=by, answers=survey_answers)
+    return task
+
+
+def _flag_wrong_number(client: Client, *, by: User, now) -> None:
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    primary = client.phones.filter(is_primary=True).first()
+    client.data_issue = _("Wrong number reported by %(user)s on %(day)s: %(phone)s") % {
+        "user": by,
+        "day": f"{timezone.localtime(now):%d.%m.%Y}",
+        "phone": primary.display if primary else "—",
+    }
+    client._history_user = by
+    client.save(update_fields=["data_issue"])
+
+
+@transaction.atomic
+def call_task_claim(*, task: CallTask, by: User) -> CallTask:
+    """Take a task to call now; a colleague's fresh claim is respected, a stale one is taken over."""
+    task = CallTask.objects.select_for_update().get(pk=task.pk)
+    if not task.is_pending:
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+    now = timezone.now()
+    if task.claimed_by_id not in (None, by.pk) and task.claimed_at and now - task.claimed_at < CLAIM_TIMEOUT:
+        raise Conflict(_("%(user)s is calling this client right now.") % {"user": task.claimed_by})
+    task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
+    _save_task(task, by=by)
+    return task
+
+
+@transaction.atomic
+def call_task_claim_next(*, by: User, now=None) -> CallTask | None:
+    """The user's next due task, taken so no colleague calls the same client: rows a colleague is taking at this
+    very moment are skipped, not waited for."""
+
+    now = now or timezone.now()
+    task = (
+        CallTask.objects.filter(routable_to(by, local_date(now)), status=CallTask.Status.OPEN, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if task is None:
+        return None
+    task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
+    _save_task(task, by=by)
+    return task
+
+
+def release_stale_claims(*, now=None, batch_size: int = 500) -> int:
+    """Return tasks taken but never worked to the queue, in bounded batches that skip rows being worked."""
+    now = now or timezone.now()
+    released = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                CallTask.objects.filter(status=CallTask.Status.IN_PROGRESS, claimed_at__lt=now - CLAIM_TIMEOUT)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return released
+            released += CallTask.objects.filter(pk__in=ids).update(
+                status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
+            )
+        if len(ids) < batch_size:
+            return released
+
+
+@transaction.atomic
+def call_tasks_reassign(*, task_ids: list[int], to: User, by: User) -> int:
+    """The head moves pending tasks to another manager in one go."""
+    if not (to.is_active and to.has_capability(Capability.LOG_CALLS)):
+        raise ValidationError({"to": _("%(user)s does not make calls.") % {"user": to}})
+    tasks = list(CallTask.objects.select_for_update().filter(pk__in=task_ids, status__in=CallTask.PENDING))
+    for task in tasks:
+        task.assignee = to
+        task.claimed_by = task.claimed_at = None
+        if task.status == CallTask.Status.IN_PROGRESS:
+            task.status = CallTask.Status.OPEN
+        _save_task(task, by=by, reason=f"reassigned to {to}")
+    return len(tasks)
+
+
+def call_tasks_follow_booking(*, booking, by: User | None) -> None:
+    """Keep a booking's confirmation task in step with it: a moved booking moves (or reopens) its call; one confirmed
+    another way closes it; a cancelled or missed one cancels it; once the client has come (arrived, in service,
+    completed) there is nothing left to confirm."""
+    task = CallTask.objects.select_for_update().filter(kind=CallTask.Kind.CONFIRMATION, booking=booking).first()
+    if task is None:
+        return
+    now = timezone.now()
+    status = booking.status
+    S = booking.Status
+    if status == S.SCHEDULED:
+        visit_day = local_date(booking.starts_at)
+        due = confirmation_due(visit_day, CallRules.current(), BusinessCalendar(visit_day))
+        if task.due_at == due and task.is_pending:
+            return
+        task.due_at = task.next_attempt_at = due
+        if not task.is_pending:
+            task.status, task.closed_at, task.outcome, task.attempts = CallTask.Status.OPEN, None, "", 0
+        _save_task(task, by=by, reason="booking moved")
+    elif not task.is_pending:
+        return
+    elif status == S.CONFIRMED:
+        _close(task, status=CallTask.Status.DONE, outcome=str(_("Confirmed another way")), now=now)
+        _save_task(task, by=by, reason="booking confirmed")
+    elif status in (S.CANCELLED, S.NO_SHOW):
+        _close(task, status=CallTask.Status.CANCELLED, outcome=str(_("Booking cancelled")), now=now)
+        _save_task(task, by=by, reason="booking cancelled")
+    elif status in (S.ARRIVED, S.IN_SERVICE, S.COMPLETED):
+        _close(task, status=CallTask.Status.DONE, outcome=str(_("The client came")), now=now)
+        _save_task(task, by=by, reason="client arrived")
+
+
+def call_tasks_follow_delivery(*, delivery: Delivery, by: User | None) -> None:
+    """A corrected handover moves its planned follow-up (not yet tried) and gives it to the right buyer."""
+    task = (
+        CallTask.objects.select_for_update()
+        .filter(kind=CallTask.Kind.FOLLOW_UP, delivery=delivery, status__in=CallTask.PENDING)
+        .first()
+    )
+    if task is None:
+        return
+    changed = []
+    if task.client_id != delivery.client_id:
+        task.client_id = delivery.client_id
+        changed.append("client")
+    if task.attempts == 0:
+        rules = CallRules.current()
+        due = clamp_to_window(at(follow_up_call_day(delivery, rules=rules), rules.calling_from), rules)
+        if task.due_at != due:
+            task.due_at = task.next_attempt_at = due
+            changed += ["due_at", "next_attempt_at"]
+    if changed:
+        task._history_user = by
+        task._change_reason = "delivery corrected"
+        task.save(update_fields=changed)
+
+
+# --- the call rules (one row) -------------------------------------------------------------------------------------
+
+RULE_FIELDS = (
+    "calling_from",
+    "calling_until",
+    "confirmation_hour",
+    "follow_up_day",
+    "retry_minutes",
+    "max_attempts",
+    "planner_catch_up_days",
+)
+# Bounds the database does not hold but the planners rely on: a catch-up window of 0 would lose a day of missed
+# beats; a very long one makes every beat look back over months.
+RULE_BOUNDS = {
+    "follow_up_day": (1, 60),
+    "retry_minutes": (5, 24 * 60),
+    "max_attempts": (1, 20),
+    "planner_catch_up_days": (1, 60),
+}
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+@transaction.atomic
+def call_rules_update(*, by: User, **fields) -> CallRules:
+    """The head changes the department's call rules; every refusal names its field. Tasks already planned keep
+    their times; planning, retries and the calling window follow the new rules from now on."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"call_rules_update cannot set {sorted(unknown)}")
+    rules = CallRules.objects.select_for_update().get(pk=CallRules.current().pk)
+    for name, value in fields.items():
+        setattr(rules, name, value)
+    errors: dict[str, str] = {}
+    for name, (low, high) in RULE_BOUNDS.items():
+        value = getattr(rules, name)
+        if value is None or not low <= value <= high:
+            errors[name] = _("From %(low)d to %(high)d.") % {"low": low, "high": high}
+    if rules.calling_from >= rules.calling_until:
+        errors["calling_until"] = _("The calling window must close after it opens.")
+    elif not rules.calling_from <= rules.confirmation_hour < rules.calling_until:
+        errors["confirmation_hour"] = _("Confirmation calls start inside the calling window (%(from)s–%(until)s).") % {
+            "from": _hhmm(rules.calling_from),
+            "until": _hhmm(rules.calling_until),
+        }
+    if errors:
+        raise ValidationError(errors)
+    rules.full_clean()
+    rules._history_user = by
+    rules.save()
+    return rules

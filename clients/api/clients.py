@@ -1,0 +1,185 @@
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+
+from accounts.roles import Capability
+from clientdesk.api import ServiceModelViewSet
+from clients.filters import ClientFilter, VehicleFilter, staff_managers
+from clients.models import Client, ClientPhone, Vehicle
+from clients.normalize import normalize_phone, normalize_plate, normalize_vin
+from clients.services import clients as services
+
+
+class PhoneSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=32, help_text=_("Any Russian spelling; stored as E.164."))
+    kind = serializers.ChoiceField(choices=ClientPhone.Kind.choices, default=ClientPhone.Kind.MOBILE)
+    is_primary = serializers.BooleanField(default=False)
+    comment = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate_number(self, value: str) -> str:
+        return normalize_phone(value)
+
+
+# What an API client may send for a client; the output adds the id, merge and timestamps.
+CLIENT_INPUT_FIELDS = [*services.CLIENT_FIELDS, "phones"]
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    phones = PhoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Client
+        fields = ["id", *CLIENT_INPUT_FIELDS, "merged_into", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ClientInputSerializer(serializers.ModelSerializer):
+    phones = PhoneSerializer(many=True, required=False)
+    assigned_manager = serializers.PrimaryKeyRelatedField(queryset=staff_managers(), required=False, allow_null=True)
+
+    class Meta:
+        model = Client
+        fields = CLIENT_INPUT_FIELDS
+        # Uniqueness is judged by the service, which answers 409 naming the record that holds the value.
+        validators = []
+        extra_kwargs = {"dms_id": {"validators": []}}
+
+    def validate_phones(self, phones: list[dict]) -> list[services.PhoneInput]:
+        numbers = [p["number"] for p in phones]
+        if len(numbers) != len(set(numbers)):
+            raise serializers.ValidationError(_("The same number is listed twice."))
+        if sum(p["is_primary"] for p in phones) > 1:
+            raise serializers.ValidationError(_("Only one phone can be primary."))
+        return [services.PhoneInput(**p) for p in phones]
+
+
+class ClientViewSet(ServiceModelViewSet):
+    """Clients. The DMS upserts with `PUT /clients/dms/{dms_id}/`: the same record sent twice is one row."""
+
+    queryset = Client.objects.all()
+    serializer_class = ClientSerializer
+    input_serializer_class = ClientInputSerializer
+    filterset_class = ClientFilter
+    read_capability = Capability.VIEW_CLIENTS
+    write_capability = Capability.EDIT_CLIENTS
+
+    def get_queryset(self):
+        # The API shows phones only (vehicles have their own endpoint), so load nothing else.
+        queryset = (
+            super()
+            .get_queryset()
+            .prefetch_related(Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")))
+        )
+        return queryset.active() if self.action == "list" else queryset
+
+    def perform_service_create(self, data):
+        return services.client_create(by=self.request.user, **data)
+
+    def perform_service_update(self, instance, data):
+        return services.client_update(client=instance, by=self.request.user, **data)
+
+    @extend_schema(
+        request=ClientInputSerializer,
+        responses={200: ClientSerializer, 201: ClientSerializer, 400: OpenApiResponse(description="Field errors")},
+    )
+    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>[^/]+)")
+    def upsert_by_dms_id(self, request, dms_id: str):
+        """Create or update the client with this DMS id (201 when created, 200 when updated)."""
+        serializer = ClientInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("dms_id", None)
+        client, created = services.client_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
+        client = self.get_queryset().get(pk=client.pk)
+        return self.output(client, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "owner",
+            "vin",
+            "plate",
+            "make",
+            "model",
+            "year",
+            "colour",
+            "mileage",
+            "delivered_at",
+            "dms_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class VehicleInputSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
+    owner_dms_id = serializers.CharField(required=False, write_only=True, help_text=_("The owner's DMS id."))
+
+    class Meta:
+        model = Vehicle
+        fields = [
+            "owner",
+            "owner_dms_id",
+            "vin",
+            "plate",
+            "make",
+            "model",
+            "year",
+            "colour",
+            "mileage",
+            "delivered_at",
+            "dms_id",
+        ]
+        validators = []
+        extra_kwargs = {"dms_id": {"validators": []}, "vin": {"validators": []}}
+
+    def validate_vin(self, value: str) -> str:
+        return normalize_vin(value)
+
+    def validate_plate(self, value: str) -> str:
+        return normalize_plate(value)
+
+    def validate(self, attrs):
+        owner_dms_id = attrs.pop("owner_dms_id", None)
+        if owner_dms_id:
+            owner = Client.objects.filter(dms_id=owner_dms_id).first()
+            if owner is None:
+                raise serializers.ValidationError({"owner_dms_id": _("No client has this DMS id.")})
+            attrs["owner"] = owner
+        if "owner" not in attrs and not self.partial:
+            raise serializers.ValidationError({"owner": _("Give the owner: `owner` (id) or `owner_dms_id`.")})
+        return attrs
+
+
+class VehicleViewSet(ServiceModelViewSet):
+    """Vehicles. The DMS upserts with `PUT /vehicles/dms/{dms_id}/`."""
+
+    queryset = Vehicle.objects.all()
+    serializer_class = VehicleSerializer
+    input_serializer_class = VehicleInputSerializer
+    filterset_class = VehicleFilter
+    read_capability = Capability.VIEW_CLIENTS
+    write_capability = Capability.EDIT_CLIENTS
+
+    def perform_service_create(self, data):
+        return services.vehicle_create(by=self.request.user, **data)
+
+    def perform_service_update(self, instance, data):
+        return services.vehicle_update(vehicle=instance, by=self.request.user, **data)
+
+    @extend_schema(request=VehicleInputSerializer, responses={200: VehicleSerializer, 201: VehicleSerializer})
+    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>[^/]+)")
+    def upsert_by_dms_id(self, request, dms_id: str):
+        """Create or update the vehicle with this DMS id (201 when created, 200 when updated)."""
+        serializer = VehicleInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("dms_id", None)
+        vehicle, created = services.vehicle_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
+        return self.output(vehicle, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

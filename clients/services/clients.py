@@ -1,0 +1,361 @@
+"""Every write to clients, their phones and vehicles: one function per business action.
+
+Each is transactional, validates with the model's rules, turns a uniqueness clash into `Conflict` (HTTP 409, or a
+form error) and records who did it in the history.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.models import HistoricalChanges
+
+from accounts.models import User
+from clientdesk.errors import Conflict
+from clients.models import Client, ClientPhone, Vehicle
+from clients.normalize import normalize_phone, normalize_plate, normalize_vin
+
+# What client_create and client_update take: also the API's input fields (with the phones), in this order.
+CLIENT_FIELDS = (
+    "kind",
+    "name",
+    "email",
+    "preferred_contact_time",
+    "notes",
+    "consent_personal_data",
+    "consent_personal_data_at",
+    "consent_marketing",
+    "consent_marketing_at",
+    "source",
+    "dms_id",
+    "assigned_manager",
+    "data_issue",
+)
+VEHICLE_FIELDS = frozenset(
+    {"owner", "vin", "plate", "make", "model", "year", "colour", "mileage", "delivered_at", "dms_id"}
+)
+
+
+@dataclass(frozen=True)
+class PhoneInput:
+    number: str
+    kind: str = ClientPhone.Kind.MOBILE
+    is_primary: bool = False
+    comment: str = ""
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _check_fields(fields: dict, allowed: Collection[str], action: str) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"{action} cannot set {sorted(unknown)}")
+
+
+def _save(instance: models.Model, *, by: User | None, reason: str = "") -> None:
+    """Validate and save, with the author in the history; a unique index hit by a racing writer becomes Conflict."""
+    instance.full_clean()
+    instance._history_user = by
+    if reason:
+        instance._change_reason = reason
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise Conflict(_("Someone saved the same record a moment ago; reload and try again.")) from exc
+
+
+CONSENTS = (("consent_personal_data", "consent_personal_data_at"), ("consent_marketing", "consent_marketing_at"))
+
+
+def _stamp_consents(client: Client, *, previous: dict[str, bool]) -> None:
+    """A consent turned on gets its date (now, unless given); a consent withdrawn loses it."""
+    now = timezone.now()
+    for flag, stamp in CONSENTS:
+        given = getattr(client, flag)
+        was_given = previous.get(flag, False)
+        if not given:
+            setattr(client, stamp, None)
+        elif not was_given and getattr(client, stamp) is None:
+            setattr(client, stamp, now)
+
+
+def _ensure_dms_id_free(model, dms_id: str, *, exclude_pk=None) -> None:
+    if not dms_id:
+        return
+    clash = model.objects.filter(dms_id=dms_id).exclude(pk=exclude_pk).first()
+    if clash is not None:
+        raise Conflict(
+            _("DMS id %(dms_id)s already belongs to %(record)s.") % {"dms_id": dms_id, "record": clash},
+            field="dms_id",
+            existing=clash,
+        )
+
+
+def _clean_phones(phones: Iterable[PhoneInput]) -> list[PhoneInput]:
+    """Normalised numbers, no repeats, exactly one primary (the first, if none was marked)."""
+    cleaned: list[PhoneInput] = []
+    errors: list[ValidationError] = []
+    seen: set[str] = set()
+    for phone in phones:
+        try:
+            number = normalize_phone(phone.number)
+        except ValidationError as exc:
+            errors.append(
+                ValidationError(_("%(number)s: %(error)s") % {"number": phone.number, "error": exc.messages[0]})
+            )
+            continue
+        if number in seen:
+            errors.append(ValidationError(_("%(number)s is listed twice.") % {"number": phone.number}))
+            continue
+        seen.add(number)
+        cleaned.append(PhoneInput(number=number, kind=phone.kind, is_primary=phone.is_primary, comment=phone.comment))
+    if errors:
+        raise ValidationError({"phones": errors})
+    primaries = [p for p in cleaned if p.is_primary]
+    if len(primaries) > 1:
+        raise ValidationError({"phones": _("Only one phone can be primary.")})
+    if cleaned and not primaries:
+        first = cleaned[0]
+        cleaned[0] = PhoneInput(number=first.number, kind=first.kind, is_primary=True, comment=first.comment)
+    return cleaned
+
+
+def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None) -> None:
+    """Make the client's phones exactly `phones`, keeping the rows (and their history) of numbers that stay."""
+    existing = {p.number: p for p in client.phones.all()}
+    wanted = {p.number for p in phones}
+    for number, row in existing.items():
+        if number not in wanted:
+            row._history_user = by
+            row.delete()
+    # Clear the old primary first so the one-primary index never sees two.
+    for row in existing.values():
+        if row.number in wanted and row.is_primary:
+            row.is_primary = False
+            row._history_user = by
+            row.save(update_fields=["is_primary"])
+    for phone in phones:
+        row = existing.get(phone.number) or ClientPhone(client=client, number=phone.number)
+        row.kind, row.is_primary, row.comment = phone.kind, phone.is_primary, phone.comment
+        _save(row, by=by)
+
+
+# --- clients -----------------------------------------------------------------------------------------------------
+
+
+def _normalise_client_fields(fields: dict) -> dict:
+    # Emails are compared and searched exactly, through an index; the case of an address carries no meaning.
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip().lower()
+    return fields
+
+
+@transaction.atomic
+def client_create(*, by: User | None, name: str, phones: Iterable[PhoneInput] = (), **fields) -> Client:
+    _check_fields(fields, CLIENT_FIELDS, "client_create")
+    _normalise_client_fields(fields)
+    cleaned_phones = _clean_phones(phones)
+    client = Client(name=name.strip(), **fields)
+    _ensure_dms_id_free(Client, client.dms_id)
+    _stamp_consents(client, previous={})
+    _save(client, by=by)
+    _replace_phones(client, cleaned_phones, by=by)
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInput] | None = None, **fields) -> Client:
+    """Change the given fields (and, if `phones` is given, the whole phone list)."""
+    _check_fields(fields, CLIENT_FIELDS, "client_update")
+    _normalise_client_fields(fields)
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if client.is_merged:
+        raise Conflict(_("This client was merged into %(target)s; edit that card.") % {"target": client.merged_into})
+    previous = {flag: getattr(client, flag) for flag, _stamp in CONSENTS}
+    cleaned_phones = _clean_phones(phones) if phones is not None else None
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+    for name, value in fields.items():
+        setattr(client, name, value)
+    _ensure_dms_id_free(Client, client.dms_id, exclude_pk=client.pk)
+    _stamp_consents(client, previous=previous)
+    _save(client, by=by)
+    if cleaned_phones is not None:
+        _replace_phones(client, cleaned_phones, by=by)
+    return client
+
+
+@transaction.atomic
+def client_upsert_by_dms_id(
+    *, by: User | None, dms_id: str, name: str, phones: Iterable[PhoneInput] | None = None, **fields
+) -> tuple[Client, bool]:
+    """Create or update the client the DMS knows as `dms_id`; sending the same record twice gives one row.
+
+    A DMS id that belonged to a client since merged into another updates the client kept.
+    Returns (client, created).
+    """
+    fields.pop("dms_id", None)
+    for attempt in range(2):
+        existing = Client.objects.select_for_update().filter(dms_id=dms_id).first()
+        if existing is not None:
+            while existing.merged_into_id:
+                existing = existing.merged_into
+            return client_update(client=existing, by=by, name=name, phones=phones, **fields), False
+        try:
+            with transaction.atomic():
+                return client_create(by=by, dms_id=dms_id, name=name, phones=phones or (), **fields), True
+        except Conflict as exc:
+            # Another writer inserted the same DMS id between our look and our insert: take the update path.
+            if attempt or exc.field not in (None, "dms_id"):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@transaction.atomic
+def client_merge(*, source: Client, target: Client, by: User) -> Client:
+    """Merge the duplicate `source` into `target`.
+
+    Everything that points at the source (vehicles, calls, and whatever later apps add) moves to the target, each
+    move recorded in its history. Phones the target lacks move too. The source stays, marked as merged, so its
+    history and old links survive; its DMS id passes to the target if the target has none.
+    """
+    if source.pk == target.pk:
+        raise ValidationError(_("A client cannot be merged into itself."))
+    locked = {c.pk: c for c in Client.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.is_merged or target.is_merged:
+        raise Conflict(_("One of these clients has already been merged."))
+
+    target_numbers = set(target.phones.values_list("number", flat=True))
+    for phone in source.phones.all():
+        if phone.number not in target_numbers:
+            phone.client, phone.is_primary = target, False
+            phone._history_user = by
+            phone.save(update_fields=["client", "is_primary"])
+    if not target.phones.filter(is_primary=True).exists():
+        first = target.phones.order_by("id").first()
+        if first is not None:
+            first.is_primary = True
+            first._history_user = by
+            first.save(update_fields=["is_primary"])
+    _move_related(source=source, target=target, by=by)
+
+    changed: list[str] = []
+    for name in ("email", "preferred_contact_time", "assigned_manager_id"):
+        if not getattr(target, name) and getattr(source, name):
+            setattr(target, name, getattr(source, name))
+            changed.append(name)
+    for flag, stamp in CONSENTS:
+        # The later recorded decision is the client's current one.
+        if getattr(source, stamp) and (not getattr(target, stamp) or getattr(source, stamp) > getattr(target, stamp)):
+            setattr(target, flag, getattr(source, flag))
+            setattr(target, stamp, getattr(source, stamp))
+    if source.notes:
+        target.notes = f"{target.notes}\n\n{source.notes}".strip()
+    moved_dms_id = source.dms_id if source.dms_id and not target.dms_id else ""
+
+    source.merged_into, source.merged_at = target, timezone.now()
+    if moved_dms_id:
+        source.dms_id = ""
+    _save(source, by=by, reason=f"merged into #{target.pk}")
+    if moved_dms_id:
+        target.dms_id = moved_dms_id
+    _save(target, by=by, reason=f"merged #{source.pk} into this client")
+    return target
+
+
+def _move_related(*, source: Client, target: Client, by: User) -> None:
+    """Re-point every row of every model that refers to a client (except phones, handled above)."""
+    for relation in Client._meta.related_objects:
+        model = relation.related_model
+        if model is ClientPhone or issubclass(model, HistoricalChanges) or not relation.one_to_many:
+            continue
+        field = relation.field.name
+        for row in model._default_manager.filter(**{field: source}):
+            setattr(row, field, target)
+            row._history_user = by
+            row._change_reason = f"client #{source.pk} merged into #{target.pk}"
+            row.save(update_fields=[field])
+
+
+# --- vehicles ----------------------------------------------------------------------------------------------------
+
+
+def _normalise_vehicle_fields(fields: dict) -> dict:
+    errors: dict[str, list] = {}
+    for name, normalise in (("vin", normalize_vin), ("plate", normalize_plate)):
+        if name in fields:
+            try:
+                fields[name] = normalise(fields[name] or "")
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _ensure_vin_free(vin: str, *, exclude_pk=None) -> None:
+    if not vin:
+        return
+    clash = Vehicle.objects.select_related("owner").filter(vin=vin).exclude(pk=exclude_pk).first()
+    if clash is not None:
+        raise Conflict(
+            _(
+                "VIN %(vin)s is already on file: %(vehicle)s of %(owner)s. "
+                "If that is the same person, merge the clients."
+            )
+            % {"vin": vin, "vehicle": clash, "owner": clash.owner},
+            field="vin",
+            existing=clash,
+        )
+
+
+@transaction.atomic
+def vehicle_create(*, by: User | None, owner: Client, **fields) -> Vehicle:
+    _check_fields(fields, VEHICLE_FIELDS - {"owner"}, "vehicle_create")
+    if owner.is_merged:
+        raise Conflict(_("This client was merged into %(target)s.") % {"target": owner.merged_into}, field="owner")
+    vehicle = Vehicle(owner=owner, **_normalise_vehicle_fields(fields))
+    _ensure_vin_free(vehicle.vin)
+    _ensure_dms_id_free(Vehicle, vehicle.dms_id)
+    _save(vehicle, by=by)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_update(*, vehicle: Vehicle, by: User | None, **fields) -> Vehicle:
+    _check_fields(fields, VEHICLE_FIELDS, "vehicle_update")
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    owner = fields.get("owner")
+    if owner is not None and owner.is_merged:
+        raise Conflict(_("This client was merged into %(target)s.") % {"target": owner.merged_into}, field="owner")
+    for name, value in _normalise_vehicle_fields(fields).items():
+        setattr(vehicle, name, value)
+    _ensure_vin_free(vehicle.vin, exclude_pk=vehicle.pk)
+    _ensure_dms_id_free(Vehicle, vehicle.dms_id, exclude_pk=vehicle.pk)
+    _save(vehicle, by=by)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_upsert_by_dms_id(*, by: User | None, dms_id: str, owner: Client, **fields) -> tuple[Vehicle, bool]:
+    """Create or update the vehicle the DMS knows as `dms_id`. Returns (vehicle, created)."""
+    fields.pop("dms_id", None)
+    while owner.merged_into_id:
+        owner = owner.merged_into
+    for attempt in range(2):
+        existing = Vehicle.objects.select_for_update().filter(dms_id=dms_id).first()
+        if existing is not None:
+            return vehicle_update(vehicle=existing, by=by, owner=owner, **fields), False
+        try:
+            with transaction.atomic():
+                return vehicle_create(by=by, owner=owner, dms_id=dms_id, **fields), True
+        except Conflict as exc:
+            if attempt or exc.field not in (None, "dms_id"):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

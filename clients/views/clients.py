@@ -1,0 +1,210 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts.permissions import CapabilityRequiredMixin
+from accounts.roles import Capability
+from clientdesk.errors import Conflict
+from clientdesk.views import KeysetPage, apply_validation_error
+from clients import selectors
+from clients.filters import ClientFilter
+from clients.forms import ClientForm, MergeForm, VehicleForm, phone_formset
+from clients.models import Client, Vehicle
+from clients.services import clients as services
+
+
+class SearchView(CapabilityRequiredMixin, TemplateView):
+    """The desk: one box that finds a client by phone fragment, name, plate, VIN or DMS id as you type."""
+
+    required_capability = Capability.VIEW_CLIENTS
+    template_name = "clients/search.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["clients/_search_results.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        hits = selectors.client_search(query, user=self.request.user) if query else []
+        return super().get_context_data(query=query, hits=hits, **kwargs)
+
+
+class ClientListView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.VIEW_CLIENTS
+    template_name = "clients/client_list.html"
+
+    def get_context_data(self, **kwargs):
+        queryset = Client.objects.visible_to(self.request.user).active()
+        filterset = ClientFilter(self.request.GET or None, queryset=queryset)
+        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        page = KeysetPage(selectors.clients_for_display(rows), after=self.request.GET.get("after"))
+        query = self.request.GET.copy()
+        query.pop("after", None)
+        return super().get_context_data(filter=filterset, page=page, query=query.urlencode(), **kwargs)
+
+
+class ClientDetailView(CapabilityRequiredMixin, View):
+    """The client card: details, phones, vehicles, likely duplicates, the timeline and what other apps add (the
+    inline call form)."""
+
+    required_capability = Capability.VIEW_CLIENTS
+
+    def get(self, request, pk):
+        try:
+            client = selectors.client_for_card(pk, user=request.user)
+        except Client.DoesNotExist as exc:
+            raise Http404 from exc
+        if client.is_merged:
+            messages.info(request, _("%(old)s was merged into this client.") % {"old": client})
+            return redirect(client.merged_into)
+        return render(request, "clients/client_detail.html", selectors.client_card(client, request=request))
+
+
+class ClientFormMixin(CapabilityRequiredMixin):
+    required_capability = Capability.EDIT_CLIENTS
+    template_name = "clients/client_form.html"
+
+    def render_form(self, request, form, phones, *, client=None, status=200):
+        return render(request, self.template_name, {"form": form, "phones": phones, "client": client}, status=status)
+
+    def save(self, request, form, phones, client=None):
+        if not (form.is_valid() and phones.is_valid()):
+            return None
+        data = dict(form.cleaned_data)
+        try:
+            if client is None:
+                return services.client_create(by=request.user, phones=phones.phone_inputs(), **data)
+            return services.client_update(client=client, by=request.user, phones=phones.phone_inputs(), **data)
+        except (ValidationError, Conflict) as exc:
+            if isinstance(exc, ValidationError) and "phones" in getattr(exc, "error_dict", {}):
+                phones._non_form_errors = phones.error_class(exc.error_dict.pop("phones"))
+            apply_validation_error(form, exc)
+            return None
+
+
+class ClientCreateView(ClientFormMixin, View):
+    def get(self, request):
+        form = ClientForm(initial={"source": request.GET.get("source", Client.Source.CALL)})
+        return self.render_form(request, form, phone_formset(initial_number=request.GET.get("phone", "")))
+
+    def post(self, request):
+        form, phones = ClientForm(request.POST), phone_formset(request.POST)
+        client = self.save(request, form, phones)
+        if client is None:
+            return self.render_form(request, form, phones, status=400)
+        messages.success(request, _("Client %(client)s created.") % {"client": client})
+        url = client.get_absolute_url()
+        if phone := request.GET.get("phone"):
+            url += "?" + urlencode({"phone": phone, "direction": "in"}) + "#log-call"
+        return redirect(url)
+
+
+class ClientUpdateView(ClientFormMixin, View):
+    def get_client(self, request, pk) -> Client:
+        client = get_object_or_404(Client.objects.visible_to(request.user).prefetch_related("phones"), pk=pk)
+        if client.is_merged:
+            raise Http404
+        return client
+
+    def get(self, request, pk):
+        client = self.get_client(request, pk)
+        return self.render_form(request, ClientForm(instance=client), phone_formset(client=client), client=client)
+
+    def post(self, request, pk):
+        client = self.get_client(request, pk)
+        form, phones = ClientForm(request.POST, instance=client), phone_formset(request.POST)
+        if self.save(request, form, phones, client=client) is None:
+            return self.render_form(request, form, phones, client=client, status=400)
+        messages.success(request, _("Saved."))
+        return redirect(client)
+
+
+class VehicleFormView(CapabilityRequiredMixin, View):
+    required_capability = Capability.EDIT_CLIENTS
+    template_name = "clients/vehicle_form.html"
+
+    def get_objects(self, request, **kwargs) -> tuple[Client, Vehicle | None]:
+        if "vehicle_pk" in kwargs:
+            vehicle = get_object_or_404(
+                Vehicle.objects.visible_to(request.user).select_related("owner"), pk=kwargs["vehicle_pk"]
+            )
+            return vehicle.owner, vehicle
+        client = get_object_or_404(Client.objects.visible_to(request.user).active(), pk=kwargs["pk"])
+        return client, None
+
+    def get(self, request, **kwargs):
+        client, vehicle = self.get_objects(request, **kwargs)
+        form = VehicleForm(instance=vehicle)
+        return render(request, self.template_name, {"form": form, "client": client, "vehicle": vehicle})
+
+    def post(self, request, **kwargs):
+        client, vehicle = self.get_objects(request, **kwargs)
+        form = VehicleForm(request.POST, instance=vehicle)
+        if form.is_valid():
+            try:
+                if vehicle is None:
+                    services.vehicle_create(by=request.user, owner=client, **form.cleaned_data)
+                else:
+                    services.vehicle_update(vehicle=vehicle, by=request.user, **form.cleaned_data)
+            except (ValidationError, Conflict) as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Vehicle saved."))
+                return redirect(client)
+        context = {"form": form, "client": client, "vehicle": vehicle}
+        return render(request, self.template_name, context, status=400)
+
+
+class DuplicateListView(CapabilityRequiredMixin, TemplateView):
+    """The head's data-quality list: phone numbers shared by several clients."""
+
+    required_capability = Capability.MANAGE_DUPLICATES
+    template_name = "clients/duplicates.html"
+
+    def get_context_data(self, **kwargs):
+        groups, next_after = selectors.duplicate_phone_groups(after=self.request.GET.get("after"))
+        return super().get_context_data(groups=groups, next_after=next_after, **kwargs)
+
+
+class MergeView(CapabilityRequiredMixin, View):
+    required_capability = Capability.MANAGE_DUPLICATES
+    template_name = "clients/merge.html"
+
+    def get(self, request, pk):
+        source = get_object_or_404(Client.objects.active().prefetch_related("phones", "vehicles"), pk=pk)
+        form = MergeForm(initial={"target": request.GET.get("into")})
+        target = Client.objects.active().prefetch_related("phones", "vehicles").filter(pk=request.GET.get("into") or 0)
+        return render(request, self.template_name, {"source": source, "form": form, "target": target.first()})
+
+    def post(self, request, pk):
+        source = get_object_or_404(Client.objects.active(), pk=pk)
+        form = MergeForm(request.POST)
+        if form.is_valid():
+            try:
+                target = services.client_merge(source=source, target=form.cleaned_data["target"], by=request.user)
+            except (ValidationError, Conflict) as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(
+                    request, _("%(source)s merged into %(target)s.") % {"source": source, "target": target}
+                )
+                return redirect(target)
+        return render(request, self.template_name, {"source": source, "form": form, "target": None}, status=400)
+
+
+class ClientHistoryView(CapabilityRequiredMixin, TemplateView):
+    """Every recorded change of the client, its phones and vehicles: who, when, what."""
+
+    required_capability = Capability.VIEW_CLIENTS
+    template_name = "clients/history.html"
+
+    def get_context_data(self, **kwargs):
+        client = get_object_or_404(Client.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+        return super().get_context_data(client=client, changes=selectors.client_changes(client), **kwargs)
