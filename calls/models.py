@@ -36,6 +36,10 @@ class Call(models.Model):
     class Outcome(models.TextChoices):
         RESOLVED = "resolved", _("Resolved")
         BOOKED = "booked", _("Booked a visit")
+        CONFIRMED = "confirmed", _("Visit confirmed")
+        CANCELLED = "cancelled", _("Visit cancelled")
+        TALKED = "talked", _("Talked")
+        DECLINED = "declined", _("Not interested")
         CALLBACK = "callback", _("Call back later")
         TRANSFERRED = "transferred", _("Transferred")
         NO_ANSWER = "no_answer", _("No answer")

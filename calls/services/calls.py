@@ -131,8 +131,13 @@ _CALL_PURPOSE = {
     CallTask.Kind.CAMPAIGN: Call.Purpose.CAMPAIGN,
     CallTask.Kind.CALLBACK: Call.Purpose.OTHER,
 }
+# What the logged call says happened: each task outcome keeps its own meaning in the call log.
 _CALL_OUTCOME = {
+    TaskOutcome.CONFIRMED: Call.Outcome.CONFIRMED,
     TaskOutcome.RESCHEDULED: Call.Outcome.BOOKED,
+    TaskOutcome.CANCELLED: Call.Outcome.CANCELLED,
+    TaskOutcome.ANSWERED: Call.Outcome.TALKED,
+    TaskOutcome.DECLINED: Call.Outcome.DECLINED,
     TaskOutcome.CALL_BACK: Call.Outcome.CALLBACK,
     TaskOutcome.NO_ANSWER: Call.Outcome.NO_ANSWER,
     TaskOutcome.BUSY: Call.Outcome.BUSY,
@@ -209,7 +214,7 @@ def call_task_work(
         vehicle=vehicle,
         direction=Call.Direction.OUTBOUND,
         purpose=_CALL_PURPOSE[task.kind],
-        outcome=_CALL_OUTCOME.get(outcome, Call.Outcome.RESOLVED),
+        outcome=_CALL_OUTCOME[outcome],
         notes=notes,
         duration=duration,
         task=task,

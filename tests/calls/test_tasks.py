@@ -80,6 +80,22 @@ def test_confirmed_confirms_the_booking_and_logs_the_call(manager, confirmation)
     assert (call.task, call.direction, call.purpose, call.client) == (task, "out", "confirmation", task.client)
 
 
+@pytest.mark.parametrize(
+    ("kind", "outcome", "extra", "logged"),
+    [
+        ("confirmation", TaskOutcome.CONFIRMED, {}, "confirmed"),
+        ("confirmation", TaskOutcome.CANCELLED, {"cancel_reason": "продал машину"}, "cancelled"),
+        ("follow_up", TaskOutcome.ANSWERED, {}, "talked"),
+        ("follow_up", TaskOutcome.DECLINED, {}, "declined"),
+        ("follow_up", TaskOutcome.NO_ANSWER, {}, "no_answer"),
+    ],
+)
+def test_the_call_log_keeps_what_the_task_call_was(request, manager, kind, outcome, extra, logged):
+    task = request.getfixturevalue("confirmation" if kind == "confirmation" else "follow_up")
+    call_task_work(task=task, by=manager, outcome=outcome, **extra)
+    assert Call.objects.get().outcome == logged
+
+
 def test_reschedule_moves_and_confirms_the_visit(manager, confirmation, petrov):
     new_time = at(local_date(confirmation.booking.starts_at), time(16))
     task = call_task_work(
