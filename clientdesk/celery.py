@@ -40,7 +40,11 @@ def send_after_commit(task, *args, options: dict | None = None, **kwargs) -> Non
     """
     from django.db import transaction
 
-    name = task if isinstance(task, str) else task.name
+    if isinstance(task, str):  # by name, for a task whose module the caller may not import
+        if task not in app.tasks:
+            app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them
+        task = app.tasks[task]
+    name = task.name
 
     def send() -> None:
         try:
@@ -49,10 +53,7 @@ def send_after_commit(task, *args, options: dict | None = None, **kwargs) -> Non
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=0)
                 sent = dict(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True)
-                if isinstance(task, str):
-                    app.send_task(name, **sent, **(options or {}))
-                else:
-                    task.apply_async(**sent, **(options or {}))
+                task.apply_async(**sent, **(options or {}))
         except Exception:  # noqa: BLE001 - any broker failure; the planners catch up
             logger.warning("Could not queue %s; the next planner run will catch up.", name, exc_info=True)
 

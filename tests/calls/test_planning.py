@@ -6,11 +6,18 @@ from django.utils import timezone
 from accounts.models import Absence
 from bookings.models import Booking
 from bookings.services.bookings import booking_cancel, booking_confirm, booking_create, booking_reschedule
+from calls import events as calls_events
 from calls.models import CallRules, CallTask
 from calls.selectors import manager_queue
-from calls.services.planning import run_planners
+from calls.services.planning import (
+    PLAN_SOON_EXPIRES,
+    PLAN_SOON_MARKER,
+    planning_request_soon,
+    planning_request_taken,
+    run_planners,
+)
 from clientdesk.calendar import BusinessCalendar, at, local_date
-from clientdesk.models import CalendarDay
+from clientdesk.models import CalendarDay, Heartbeat
 from clients.models import Delivery
 from tests.bookings.conftest import working_day
 from tests.factories import UserFactory
@@ -236,3 +243,34 @@ def test_dealing_stays_even_when_the_sequence_skips_ids(car_owner, petrov, to2):
         run_planners(now=now + timedelta(minutes=5 + minute))
     counts = {m: CallTask.objects.filter(assignee=m).count() for m in (first, second)}
     assert counts == {first: 3, second: 3}
+
+
+# --- "plan soon": visits booked late for the next working day ---------------------------------------------------
+
+
+def test_plan_soon_requests_coalesce_into_one_pending_run():
+    tomorrow = BusinessCalendar(local_date(timezone.now())).next_working_day(local_date(timezone.now()))
+    visit = at(tomorrow, time(10))
+    # one request is queued; while it is pending, further ones queue nothing
+    assert [planning_request_soon(visit_at=visit) for _ in range(5)] == [True, False, False, False, False]
+    # once the run starts, the next booking may ask again
+    planning_request_taken()
+    assert planning_request_soon(visit_at=visit) is True
+    # a request whose message was lost expires, and then another is queued
+    Heartbeat.objects.filter(name=PLAN_SOON_MARKER).update(beat_at=timezone.now() - PLAN_SOON_EXPIRES)
+    assert planning_request_soon(visit_at=visit) is True
+    # a visit further off waits for the beat
+    assert planning_request_soon(visit_at=visit + timedelta(days=10)) is False
+
+
+def test_a_burst_of_late_bookings_queues_one_planner_run(
+    manager, car_owner, petrov, sidorov, to2, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(calls_events, "send_after_commit", lambda task, **kw: sent.append((task.name, kw)))
+    today = local_date(timezone.now())
+    tomorrow = BusinessCalendar(today).next_working_day(today)
+    for advisor, hour in ((petrov, 10), (sidorov, 10)):
+        with django_capture_on_commit_callbacks(execute=True):
+            book_on(tomorrow, manager, car_owner, advisor, [to2], hour=hour)
+    assert sent == [("calls.tasks.plan_calls", {"options": {"expires": int(PLAN_SOON_EXPIRES.total_seconds())}})]

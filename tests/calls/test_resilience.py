@@ -38,6 +38,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from bookings.models import Booking
 from bookings.selectors.slots import Slot
+from bookings.services.bookings import booking_cancel, booking_create, booking_reschedule
 from calls.models import CallRules, CallTask
 from calls.services.planning import confirmation_due, run_planners
 from calls.tasks import plan_calls
@@ -695,3 +696,56 @@ def test_plan_calls_sent_twice_to_a_worker_and_run_twice_in_process_creates_noth
     # then: the first run plans only the new visits, the second nothing
     assert [(r.created, r.assigned) for r in runs] == [(20, 20), (0, 0)]
     assert_one_confirmation_each(first_batch + second_batch)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_a_booking_made_moved_and_cancelled_moves_its_call_through_the_events_with_a_real_worker(tmp_path, manager):
+    """The calls app follows bookings only through the events bookings publishes: a visit booked late for the next
+    working day is planned by a real worker right away (one coalesced "plan soon" for a burst of bookings), a move
+    moves its call and a cancellation cancels it as soon as the booking's transaction commits."""
+    # given: a workshop, the call rules and a worker on a queue of its own, taking the app's default queue
+    CallRules.current()
+    day = next_working_day()
+    area = ServiceAreaFactory()
+    advisors = [AdvisorProfileFactory().user for _ in range(3)]
+    queue = unique_queue("events")
+    with celery_app_on(redis_url()) as app, celery_worker(tmp_path, queue, concurrency=1) as worker:
+        saved_queue = app.conf.task_default_queue
+        app.conf.task_default_queue = queue
+        try:
+            # when: three visits for the next working day are booked one after the other
+            bookings = [
+                booking_create(
+                    by=manager,
+                    client=ClientFactory(),
+                    starts_at=at(day, clock(10)),
+                    advisor=advisor,
+                    area=area,
+                    planned_minutes=60,
+                )
+                for advisor in advisors
+            ]
+            # then: the worker plans their confirmations without waiting for beat
+            wait_until(lambda: CallTask.objects.filter(booking__in=bookings).count() == 3, what="the confirmations")
+        finally:
+            app.conf.task_default_queue = saved_queue
+        runs = worker.log.count("plan_calls[") // 2  # a "received" and a "succeeded" line each
+        assert 1 <= runs <= 3, worker.log
+        assert_one_confirmation_each(bookings)
+
+    # when: one visit moves to the working day after, another is cancelled
+    moved, cancelled = bookings[0], bookings[1]
+    later = BusinessCalendar(day).next_working_day(day)
+    booking_reschedule(booking=moved, by=manager, starts_at=at(later, clock(11)))
+    booking_cancel(booking=cancelled, by=manager, reason="передумал")
+
+    # then: at once, with no planner run in between
+    moved_task = CallTask.objects.get(booking=moved)
+    assert moved_task.due_at == confirmation_due(later, CallRules.current(), BusinessCalendar(later))
+    assert moved_task.is_pending
+    assert CallTask.objects.get(booking=cancelled).status == CallTask.Status.CANCELLED
+    assert CallTask.objects.get(booking=bookings[2]).is_pending
+    assert Booking.objects.filter(pk__in=[b.pk for b in bookings]).count() == 3
+    assert CallTask.objects.filter(kind="confirmation").count() == 3
