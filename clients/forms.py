@@ -33,14 +33,24 @@ class ClientForm(ServiceModelForm):
         self.fields["name"].widget.attrs["autofocus"] = True
 
 
+class PhoneNumberField(forms.CharField):
+    """A phone number as people type it, cleaned to E.164 by the one rule every phone input shares
+    (`clients.normalize.normalize_phone`); a number that rule refuses is a field error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_phone(value) if value else value
+
+
 class PhoneForm(StyledForm):
-    number = forms.CharField(label=_("Phone"), max_length=32)
+    number = PhoneNumberField(label=_("Phone"))
     kind = forms.ChoiceField(label=_("Kind"), choices=ClientPhone.Kind.choices, initial=ClientPhone.Kind.MOBILE)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
     comment = forms.CharField(label=_("Comment"), max_length=100, required=False)
-
-    def clean_number(self):
-        return normalize_phone(self.cleaned_data["number"])
 
 
 class BasePhoneFormSet(forms.BaseFormSet):

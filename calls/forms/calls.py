@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call
 from clientdesk.forms import StyledForm
+from clients.forms import PhoneNumberField
 from clients.models import Client, Vehicle
 
 
@@ -15,8 +16,8 @@ class CallForm(StyledForm):
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Call.Purpose.choices, initial=Call.Purpose.CONSULTATION)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Call.Outcome.choices, initial=Call.Outcome.RESOLVED)
     vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none(), required=False)
-    phone_number = forms.CharField(
-        label=_("Number"), max_length=32, required=False, help_text=_("Empty: the client's primary phone.")
+    phone_number = PhoneNumberField(
+        label=_("Number"), required=False, help_text=_("Empty: the client's primary phone.")
     )
     duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=0, max_value=600, initial=1, required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -48,4 +49,4 @@ class CallForm(StyledForm):
 
 
 class PhoneLookupForm(StyledForm):
-    number = forms.CharField(label=_("Caller's number"), max_length=32)
+    number = PhoneNumberField(label=_("Caller's number"))

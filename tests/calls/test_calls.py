@@ -141,6 +141,29 @@ def test_unknown_caller_page(as_manager):
     assert Call.objects.count() == 1
 
 
+@pytest.mark.parametrize("number", ["123", "12345678901234", "+7 912 abc"])
+def test_unknown_caller_form_refuses_what_the_new_call_page_refuses(as_manager, number):
+    data = {"phone_number": number, "direction": "in", "purpose": "consultation", "outcome": "resolved"}
+    response = as_manager.post(reverse("calls:unknown"), data, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "phone_number" in response.context["form"].errors
+    assert not Call.objects.exists()
+
+
+def test_the_call_forms_store_the_number_in_one_form(as_manager):
+    data = {"phone_number": "8 (903) 111-22-33", "direction": "in", "purpose": "consultation", "outcome": "resolved"}
+    assert as_manager.post(reverse("calls:unknown"), data).status_code == 302
+    assert Call.objects.get().phone_e164 == "+79031112233"
+
+
+def test_client_card_call_form_refuses_a_bad_number(as_manager):
+    client = client_with_phone("+79123456789")
+    data = {"phone_number": "123", "direction": "in", "purpose": "consultation", "outcome": "resolved"}
+    response = as_manager.post(reverse("calls:log-for-client", args=[client.pk]), data)
+    assert response.status_code == 400
+    assert not Call.objects.exists()
+
+
 def test_call_list_filters(as_manager, manager):
     mine = CallFactory(manager=manager, purpose="complaint")
     CallFactory(purpose="booking")
