@@ -90,6 +90,11 @@ class TaskOutcomeSerializer(serializers.Serializer):
         queryset=User.objects.filter(role=Role.ADVISOR, is_active=True), required=False, allow_null=True, default=None
     )
     call_back_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    take_over = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("The department head takes over a task a colleague is working; anyone else gets 409."),
+    )
     survey_answers = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=2000),
         required=False,
@@ -116,7 +121,7 @@ class CallTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         responses={
             200: CallTaskSerializer,
             400: OpenApiResponse(description="Field errors"),
-            409: OpenApiResponse(description="The task is already closed"),
+            409: OpenApiResponse(description="The task is already closed, or a colleague is working it"),
         },
     )
     @action(detail=True, methods=["post"])

@@ -25,9 +25,14 @@ class TaskOutcomeForm(StyledForm):
     )
     call_back_time = forms.TimeField(label=_("at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
 
-    def __init__(self, *args, task: CallTask, survey=None, **kwargs):
+    def __init__(self, *args, task: CallTask, survey=None, take_over_from: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.task = task
+        if take_over_from is not None:
+            self.fields["take_over"] = forms.BooleanField(
+                label=_("Take the task over from %(user)s") % {"user": take_over_from}, required=False
+            )
+            self.fields["take_over"].widget.attrs["class"] = "form-check-input"
         self.fields["outcome"].choices = [(o.value, o.label) for o in outcomes_for(task.kind)]
         self.fields["outcome"].widget.attrs["class"] = "form-check-input"
         if task.kind != CallTask.Kind.CONFIRMATION:
@@ -61,6 +66,7 @@ class TaskOutcomeForm(StyledForm):
             "notes": data.get("notes", ""),
             "duration": (data.get("duration_minutes") or 0) * 60,
             "cancel_reason": data.get("cancel_reason", ""),
+            "take_over": bool(data.get("take_over")),
         }
         if parsed := parse_slot_key(data.get("slot", "")):
             kwargs["new_advisor"] = User.objects.filter(pk=parsed[0]).first()

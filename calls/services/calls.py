@@ -147,6 +147,37 @@ _CALL_OUTCOME = {
 CLAIM_TIMEOUT = timedelta(minutes=20)
 
 
+class TaskClaimed(Conflict):
+    """A colleague is working the task right now (a fresh claim); `holder` is who. The department head may take it
+    over (`take_over=True`), and the take-over is written in the task's history."""
+
+    def __init__(self, holder: User, *, can_take_over: bool = False):
+        message = _("%(user)s is calling this client right now.") % {"user": holder}
+        if can_take_over:
+            message += " " + _("As the department head you may take the task over.")
+        super().__init__(message, field="take_over" if can_take_over else None)
+        self.holder = holder
+        self.can_take_over = can_take_over
+
+
+def claim_holder(task: CallTask, *, by: User, now: datetime) -> User | None:
+    """The colleague whose fresh claim keeps `by` off the task, or None (unclaimed, by's own, or gone stale)."""
+    if task.claimed_by_id in (None, by.pk) or task.claimed_at is None or now - task.claimed_at >= CLAIM_TIMEOUT:
+        return None
+    return task.claimed_by
+
+
+def _respect_claim(task: CallTask, *, by: User, now: datetime, take_over: bool) -> str:
+    """Refuse a task a colleague is working, unless the head takes it over: then the history reason to record."""
+    holder = claim_holder(task, by=by, now=now)
+    if holder is None:
+        return ""
+    can_take_over = by.has_capability(Capability.MANAGE_CALLS)
+    if not (take_over and can_take_over):
+        raise TaskClaimed(holder, can_take_over=can_take_over)
+    return f"taken over from {holder} (id {holder.pk})"
+
+
 def outcomes_for(kind: str) -> list[TaskOutcome]:
     allowed = _OUTCOMES_BY_KIND.get(kind, _GENERAL_OUTCOMES)
     return [o for o in TaskOutcome if o in allowed]
@@ -181,9 +212,11 @@ def call_task_work(
     new_advisor: User | None = None,
     call_back_at: datetime | None = None,
     survey_answers: dict | None = None,
+    take_over: bool = False,
 ) -> CallTask:
     """Log the call that worked a task and do what its outcome means: confirm, move or cancel the booking, record
-    the survey, retry later, give up after the last attempt, or flag a wrong number on the client's card."""
+    the survey, retry later, give up after the last attempt, or flag a wrong number on the client's card. A task a
+    colleague is working is refused (TaskClaimed) unless the department head takes it over."""
 
     # Lock the task row only: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
     task = (
@@ -196,6 +229,7 @@ def call_task_work(
             {"outcome": _("This outcome does not fit a %(kind)s call.") % {"kind": task.get_kind_display()}}
         )
     now = timezone.now()
+    taken_over = _respect_claim(task, by=by, now=now, take_over=take_over)
     rules = CallRules.current()
     errors = {}
     if outcome == TaskOutcome.CANCELLED and not cancel_reason.strip():
@@ -239,7 +273,7 @@ def call_task_work(
         _flag_wrong_number(task.client, by=by, now=now)
     else:
         _close(task, status=CallTask.Status.DONE, outcome=label, now=now)
-    _save_task(task, by=by, reason=label)
+    _save_task(task, by=by, reason=f"{label}; {taken_over}" if taken_over else label)
 
     # The task is closed first, so the booking's own follow-up of its tasks finds nothing pending to change.
     if task.booking_id and task.booking.is_open:
@@ -270,16 +304,16 @@ def _flag_wrong_number(client: Client, *, by: User, now) -> None:
 
 
 @transaction.atomic
-def call_task_claim(*, task: CallTask, by: User) -> CallTask:
-    """Take a task to call now; a colleague's fresh claim is respected, a stale one is taken over."""
-    task = CallTask.objects.select_for_update().get(pk=task.pk)
+def call_task_claim(*, task: CallTask, by: User, take_over: bool = False) -> CallTask:
+    """Take a task to call now; a colleague's fresh claim is respected (TaskClaimed) unless the department head takes
+    it over, which the history records; a stale one is simply taken."""
+    task = CallTask.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=task.pk)
     if not task.is_pending:
         raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
     now = timezone.now()
-    if task.claimed_by_id not in (None, by.pk) and task.claimed_at and now - task.claimed_at < CLAIM_TIMEOUT:
-        raise Conflict(_("%(user)s is calling this client right now.") % {"user": task.claimed_by})
+    taken_over = _respect_claim(task, by=by, now=now, take_over=take_over)
     task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
-    _save_task(task, by=by)
+    _save_task(task, by=by, reason=taken_over)
     return task
 
 

@@ -158,6 +158,9 @@ class TakeTaskView(CapabilityRequiredMixin, View):
             services.call_task_claim(task=task, by=request.user)
         except Conflict as exc:
             messages.warning(request, str(exc.message))
+            if isinstance(exc, services.TaskClaimed) and exc.can_take_over:
+                # The head may take it over: on the task's page, with the box to do so.
+                return redirect("calls:task", pk=task.pk)
             return redirect("calls:queue")
         return redirect("calls:task", pk=task.pk)
 
@@ -173,12 +176,23 @@ class TaskWorkView(CapabilityRequiredMixin, View):
             queue_rows(CallTask.objects.visible_to(request.user)).select_related("booking__area"), pk=pk
         )
 
+    def outcome_form(self, request, task, data=None) -> TaskOutcomeForm:
+        """The outcome form; for the head, when a colleague is working the task, with a box to take it over."""
+        holder = services.claim_holder(task, by=request.user, now=timezone.now())
+        can_take_over = holder is not None and request.user.has_capability(Capability.MANAGE_CALLS)
+        form = TaskOutcomeForm(
+            data, task=task, survey=active_survey(), take_over_from=holder if can_take_over else None
+        )
+        form.holder = holder
+        return form
+
     def render_page(self, request, task, form, status=200):
         client = client_selectors.client_for_card(task.client_id, user=request.user)
         context = client_selectors.client_card(client, request=request, without_call_form=True)
         vins = [v.vin for v in client.vehicles.all() if v.vin]
         context.update(
             task=task,
+            holder=form.holder,
             outcome_form=form,
             recalls=open_recalls_for_vins(vins),
             previous_calls=task.calls.select_related("manager").order_by("-started_at"),
@@ -187,11 +201,11 @@ class TaskWorkView(CapabilityRequiredMixin, View):
 
     def get(self, request, pk):
         task = self.get_task(request, pk)
-        return self.render_page(request, task, TaskOutcomeForm(task=task, survey=active_survey()))
+        return self.render_page(request, task, self.outcome_form(request, task))
 
     def post(self, request, pk):
         task = self.get_task(request, pk)
-        form = TaskOutcomeForm(request.POST, task=task, survey=active_survey())
+        form = self.outcome_form(request, task, request.POST)
         if form.is_valid():
             try:
                 services.call_task_work(task=task, by=request.user, **form.service_kwargs())

@@ -286,3 +286,37 @@ def test_any_manager_may_log_a_colleagues_task(confirmation):
     response = api.post(outcome_url(confirmation), {"outcome": "busy"}, format="json")
     assert response.status_code == 200
     assert Call.objects.get().manager == colleague
+
+
+# --- a task a colleague is working ---------------------------------------------------------------------------------
+
+
+def test_a_task_a_colleague_is_working_is_409_naming_them(api_as_manager, confirmation):
+    colleague = UserFactory(username="colleague", first_name="Ольга", last_name="Коллегова")
+    CallTask.objects.filter(pk=confirmation.pk).update(
+        status="in_progress", claimed_by=colleague, claimed_at=timezone.now()
+    )
+    response = api_as_manager.post(
+        outcome_url(confirmation), {"outcome": "confirmed", "take_over": True}, format="json"
+    )
+    assert response.status_code == 409, response.content
+    assert str(colleague) in response.json()["detail"]
+    fresh = CallTask.objects.get(pk=confirmation.pk)
+    assert (fresh.status, fresh.claimed_by, fresh.attempts) == ("in_progress", colleague, 0)
+    assert not Call.objects.exists()
+    assert Booking.objects.get(pk=confirmation.booking_id).status == "scheduled"
+
+
+def test_the_head_takes_a_colleagues_task_over_and_it_is_recorded(head, manager, confirmation):
+    CallTask.objects.filter(pk=confirmation.pk).update(
+        status="in_progress", claimed_by=manager, claimed_at=timezone.now()
+    )
+    api = APIClient()
+    api.force_authenticate(head)
+    assert api.post(outcome_url(confirmation), {"outcome": "confirmed"}, format="json").status_code == 409
+    assert not Call.objects.exists()
+    response = api.post(outcome_url(confirmation), {"outcome": "confirmed", "take_over": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert Call.objects.get().manager == head
+    reason = CallTask.history.filter(id=confirmation.pk).latest("history_date").history_change_reason
+    assert f"taken over from {manager}" in reason

@@ -10,6 +10,7 @@ from bookings.selectors.slots import Slot
 from bookings.services.bookings import booking_create
 from calls.models import Call, CallRules, CallTask, Survey, SurveyQuestion, SurveyResponse, TaskOutcome
 from calls.services.calls import (
+    TaskClaimed,
     call_task_claim,
     call_task_claim_next,
     call_task_work,
@@ -186,6 +187,33 @@ def test_claims_keep_two_managers_off_one_client(manager, confirmation):
     assert CallTask.objects.get(pk=confirmation.pk).status == "open"
 
 
+def test_a_colleagues_fresh_claim_keeps_others_from_working_the_task(manager, head, confirmation):
+    colleague = UserFactory(username="colleague")
+    call_task_claim(task=confirmation, by=colleague)
+    with pytest.raises(TaskClaimed) as exc:
+        call_task_work(task=confirmation, by=manager, outcome=TaskOutcome.CONFIRMED, take_over=True)
+    assert str(colleague) in str(exc.value.message) and not exc.value.can_take_over
+    with pytest.raises(TaskClaimed) as exc:
+        call_task_work(task=confirmation, by=head, outcome=TaskOutcome.CONFIRMED)
+    assert exc.value.can_take_over
+    assert not Call.objects.exists()
+    assert CallTask.objects.get(pk=confirmation.pk).claimed_by == colleague
+    # the one holding it works it; a stale claim is no obstacle
+    CallTask.objects.filter(pk=confirmation.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    task = call_task_work(task=confirmation, by=manager, outcome=TaskOutcome.BUSY)
+    assert task.status == "open"
+
+
+def test_the_head_takes_a_claimed_task_over_on_record(manager, head, confirmation):
+    call_task_claim(task=confirmation, by=manager)
+    task = call_task_claim(task=confirmation, by=head, take_over=True)
+    assert task.claimed_by == head
+    record = CallTask.history.filter(id=confirmation.pk).latest("history_date")
+    assert record.history_change_reason.startswith(f"taken over from {manager}")
+    with pytest.raises(TaskClaimed):
+        call_task_claim(task=confirmation, by=manager)
+
+
 def test_take_next_takes_the_earliest_due(manager, confirmation, follow_up):
     CallTask.objects.filter(pk=follow_up.pk).update(next_attempt_at=timezone.now() - timedelta(hours=2))
     task = call_task_claim_next(by=manager)
@@ -228,6 +256,32 @@ def test_working_the_task_from_its_page(as_manager, confirmation):
     response = as_manager.post(reverse("calls:task", args=[confirmation.pk]), {"outcome": "confirmed", "notes": "ок"})
     assert response.status_code == 302 and response["Location"] == reverse("calls:queue")
     assert CallTask.objects.get(pk=confirmation.pk).status == "done"
+
+
+def test_task_page_refuses_a_task_a_colleague_is_working(as_manager, confirmation):
+    colleague = UserFactory(username="colleague")
+    call_task_claim(task=confirmation, by=colleague)
+    url = reverse("calls:task", args=[confirmation.pk])
+    page = as_manager.get(url, headers={"Accept-Language": "en"})
+    assert 'id="task-claimed"' in page.content.decode() and "take_over" not in page.context["outcome_form"].fields
+    response = as_manager.post(url, {"outcome": "confirmed", "take_over": "on"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert f"{colleague} is calling this client right now" in response.content.decode()
+    task = CallTask.objects.get(pk=confirmation.pk)
+    assert (task.status, task.claimed_by, task.attempts) == ("in_progress", colleague, 0) and not Call.objects.exists()
+
+
+def test_task_page_lets_the_head_take_over(as_head, head, manager, confirmation):
+    call_task_claim(task=confirmation, by=manager)
+    url = reverse("calls:task", args=[confirmation.pk])
+    # from the queue's take button the head lands on the task, told who has it
+    assert as_head.post(reverse("calls:task-take", args=[confirmation.pk]))["Location"] == url
+    assert "take_over" in as_head.get(url).context["outcome_form"].fields
+    assert as_head.post(url, {"outcome": "confirmed"}).status_code == 400
+    assert CallTask.objects.get(pk=confirmation.pk).status == "in_progress"
+    response = as_head.post(url, {"outcome": "confirmed", "take_over": "on"})
+    assert response.status_code == 302
+    assert CallTask.objects.get(pk=confirmation.pk).status == "done" and Call.objects.get().manager == head
 
 
 def test_task_page_field_errors(as_manager, confirmation):
