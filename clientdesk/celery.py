@@ -31,6 +31,17 @@ def _prepare_worker(**_kwargs) -> None:
     ensure_filesystem_broker_dirs()
 
 
+def enqueue_connection_options() -> dict:
+    """How long a request may wait for the broker when it queues a task (settings.ENQUEUE_TIMEOUT seconds)."""
+    from django.conf import settings
+
+    timeout = settings.ENQUEUE_TIMEOUT
+    return {
+        "connect_timeout": timeout,
+        "transport_options": {"socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0},
+    }
+
+
 def send_after_commit(task, *args, options: dict | None = None, **kwargs) -> None:
     """Queue a Celery task (the task, or its registered name) once the current transaction commits; if the broker
     is down, log and go on. `options` go to `apply_async` (`expires`, `countdown`).
@@ -49,8 +60,10 @@ def send_after_commit(task, *args, options: dict | None = None, **kwargs) -> Non
     def send() -> None:
         try:
             # One connection attempt, no result subscription, no publish retries: a broker that is down fails this
-            # at once instead of holding the request in the transport's and the result backend's retry loops.
-            with app.connection_for_write() as connection:
+            # at once instead of holding the request in the transport's and the result backend's retry loops. The
+            # socket timeouts bound a broker that accepts the connection but does not answer (hung, paused,
+            # half-open): it fails within ENQUEUE_TIMEOUT seconds instead of holding a web worker until it is killed.
+            with app.connection_for_write(**enqueue_connection_options()) as connection:
                 connection.ensure_connection(max_retries=0)
                 sent = dict(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True)
                 task.apply_async(**sent, **(options or {}))

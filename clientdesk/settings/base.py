@@ -3,6 +3,8 @@
 Environment:
     DATABASE_URL   postgres://user:pass@host:5432/name; unset means the embedded SQLite file under var/
     REDIS_URL      redis://host:6379/0 for Celery's broker and results; unset means kombu's filesystem transport
+    BROKER_SOCKET_TIMEOUT  seconds workers and beat wait for a silent Redis, default 5
+    ENQUEUE_TIMEOUT        seconds a web request waits for the broker when it queues a task, default 1
     SECRET_KEY     required in production
     ALLOWED_HOSTS  comma-separated
     TIME_ZONE      the dealership's zone, default Europe/Moscow
@@ -189,6 +191,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# A Redis that accepts connections but does not answer (hung, paused, a half-open connection) must not hold anyone
+# forever: workers and beat give up on a silent broker after BROKER_SOCKET_TIMEOUT seconds, and a web request that
+# queues a task after ENQUEUE_TIMEOUT seconds (send_after_commit logs it; the planners catch up).
+BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+ENQUEUE_TIMEOUT = float(os.environ.get("ENQUEUE_TIMEOUT", "1"))
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -199,7 +206,12 @@ if REDIS_URL:
         "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
         # A web request that queues a task never waits for a Redis that is down (send_after_commit logs it).
         "max_retries": 0,
+        "socket_timeout": BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
     }
+    CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+    CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_SOCKET_TIMEOUT
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{CELERY_FILESYSTEM_DIR / 'results'}"
