@@ -13,11 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calls.models import CallRules, CallTask
-from calls.services.planning import run_planners
+from calls.services.planning import follow_up_call_day, run_planners
 from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
 from clients.models import Delivery, Vehicle
-from calls.services.planning import follow_up_call_day
 from clients.services.deliveries import delivery_record, delivery_update, delivery_upsert_by_dms_id
 from tests.bookings.conftest import car_owner  # noqa: F401 - a fixture
 from tests.factories import ClientFactory, VehicleFactory
