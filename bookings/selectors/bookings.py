@@ -131,6 +131,8 @@ class BoardRow:
     url: str = ""
     client_url: str = ""
     arrived_url: str = ""
+    # The buttons the board offers (bookings.views.booking.available_actions), filled in by the view.
+    actions: list = field(default_factory=list)
 
     STATE_LABELS = {
         "expected": _("Expected"),

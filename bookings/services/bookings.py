@@ -41,6 +41,34 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # A walk-in is booked for "now"; a booking a little in the past is a typo, not a walk-in.
 WALK_IN_GRACE = timedelta(minutes=30)
+# The steps that belong to the visit's own day (see `step_refusal`).
+DAY_BOUND_STEPS = frozenset({S.ARRIVED, S.IN_SERVICE, S.NO_SHOW})
+
+
+def step_refusal(booking: Booking, to: str, *, now: datetime) -> str | None:
+    """Why the step to `to` cannot be taken at `now`, or None when it can. Arrival belongs to the visit's day (from
+    the start of that day, so an early client is welcome, until its end: a client who comes a day late is a new
+    visit); taking the car into service is not before the visit's day (a car left overnight is taken in the next
+    morning); a no-show only once the slot has started."""
+    if to not in DAY_BOUND_STEPS:
+        return None
+    day, today = local_date(booking.starts_at), local_date(now)
+    when = {"day": date_format(day), "time": timezone.localtime(booking.starts_at).strftime("%H:%M")}
+    if to in (S.ARRIVED, S.IN_SERVICE) and today < day:
+        return _("The visit is on %(day)s at %(time)s; the client is marked arrived on that day.") % when
+    if to == S.ARRIVED and today > day:
+        return _("The visit was on %(day)s; a client who comes on another day is booked again.") % when
+    if to == S.NO_SHOW and now < booking.starts_at:
+        return _("The visit starts on %(day)s at %(time)s; a no-show is marked once the slot has started.") % when
+    return None
+
+
+def allowed_steps(booking: Booking, *, now: datetime) -> frozenset[str]:
+    """The statuses the booking may move to at `now`: its allowed transitions less those for another day. The pages
+    offer exactly these (bookings.views.booking.available_actions); `booking_transition` refuses the rest."""
+    return frozenset(
+        to for to in ALLOWED_TRANSITIONS.get(booking.status, frozenset()) if step_refusal(booking, to, now=now) is None
+    )
 
 
 class SlotUnavailable(Conflict):
@@ -258,7 +286,8 @@ def booking_reschedule(
 
 @transaction.atomic
 def booking_transition(*, booking: Booking, by: User | None, to: str, note: str = "") -> Booking:
-    """Move a booking along its life; an illegal step is refused with a Conflict and changes nothing."""
+    """Move a booking along its life; an illegal step, or one that belongs to another day (`step_refusal`), is refused
+    with a Conflict and changes nothing."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     previous = booking.status
     if to not in ALLOWED_TRANSITIONS.get(previous, frozenset()):
@@ -267,9 +296,12 @@ def booking_transition(*, booking: Booking, by: User | None, to: str, note: str 
             % {"current": Booking.Status(previous).label, "wanted": Booking.Status(to).label if to in S.values else to},
             field="status",
         )
+    now = timezone.now()
+    if refusal := step_refusal(booking, to, now=now):
+        raise Conflict(refusal, field="status")
     if to == S.CANCELLED and not note.strip():
         raise ValidationError({"cancel_reason": _("Say why the booking is cancelled.")})
-    booking.take_status(to, at=timezone.now(), note=note)
+    booking.take_status(to, at=now, note=note)
     _save(booking, by=by, reason=f"{previous} → {to}")
     _record(booking, by=by, previous=previous, to=to, note=note)
     by_id = by.pk if by else None

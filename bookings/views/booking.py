@@ -187,7 +187,7 @@ def booking_card_context(request, booking, *, cancel_form=None, **state) -> dict
     return context
 
 
-# action name in the URL → (target status, capability needed, button label)
+# action name in the URL → (target status, capability needed)
 ACTIONS = {
     "confirm": (Booking.Status.CONFIRMED, Capability.EDIT_BOOKINGS),
     "arrived": (Booking.Status.ARRIVED, Capability.EDIT_BOOKINGS),
@@ -198,8 +198,10 @@ ACTIONS = {
 }
 
 
-def available_actions(user, booking: Booking) -> list[str]:
-    allowed = services.ALLOWED_TRANSITIONS.get(booking.status, frozenset())
+def available_actions(user, booking: Booking, *, now=None) -> list[str]:
+    """The buttons the user gets for the booking now: the steps the service would take today (an arrival only on the
+    visit's day, a no-show once its slot has started) that the user's role may take."""
+    allowed = services.allowed_steps(booking, now=now or timezone.now())
     return [
         name for name, (target, capability) in ACTIONS.items() if target in allowed and user.has_capability(capability)
     ]
@@ -345,6 +347,7 @@ def board_context(request) -> dict:
     rows = selectors.day_board(day, user=request.user, now=now, **chosen)
     counts: dict[str, int] = {}
     for row in rows:
+        row.actions = available_actions(request.user, row.booking, now=now)
         counts[row.state_label] = counts.get(row.state_label, 0) + 1
     return {
         "day": day,

@@ -19,7 +19,7 @@ def payload(client, advisor, when, types, **extra):
     }
 
 
-def test_dms_books_and_works_a_visit_through_actions(dms_api, car_owner, petrov, to2, day):
+def test_dms_books_and_works_a_visit_through_actions(dms_api, car_owner, petrov, to2, day, travel):
     response = dms_api.post(BOOKINGS, payload(car_owner, petrov, moment(day, 10), [to2], source="dms"), format="json")
     assert response.status_code == 201, response.content
     booking_id = response.json()["id"]
@@ -27,9 +27,24 @@ def test_dms_books_and_works_a_visit_through_actions(dms_api, car_owner, petrov,
         dms_api.post(f"{BOOKINGS}{booking_id}/confirm/", {"note": "клиент подтвердил"}, format="json").json()["status"]
         == "confirmed"
     )
+    travel(moment(day, 9, 45))
     assert dms_api.post(f"{BOOKINGS}{booking_id}/arrived/").json()["status"] == "arrived"
     # the DMS may not take a car into service: that is the advisor's
     assert dms_api.post(f"{BOOKINGS}{booking_id}/start/").status_code == 403
+
+
+@pytest.mark.parametrize("action", ["arrived", "no-show"])
+def test_arrival_or_no_show_before_the_visit_is_409_and_changes_nothing(
+    api_as_manager, manager, car_owner, petrov, to2, day, action
+):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 10), service_types=[to2]
+    )
+    response = api_as_manager.post(f"{BOOKINGS}{booking.pk}/{action}/", headers={"Accept-Language": "en"})
+    assert response.status_code == 409, response.content
+    assert "status" in response.json()
+    booking.refresh_from_db()
+    assert (booking.status, booking.arrived_at, booking.transitions.count()) == ("scheduled", None, 1)
 
 
 def test_taken_slot_is_409_with_alternatives(api_as_manager, manager, car_owner, petrov, to2, day):

@@ -131,17 +131,43 @@ def test_head_overrides_capacity_with_an_advisor_and_a_time(as_head, manager, ca
     assert Booking.objects.get(advisor=sidorov).capacity_override_reason == "VIP"
 
 
-def test_card_actions_and_the_arrival_notification(as_manager, manager, car_owner, petrov, to2, day):
+def test_card_actions_and_the_arrival_notification(as_manager, manager, car_owner, petrov, to2, day, travel):
     booking = booking_create(
         by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
     )
+    travel(moment(day, 8, 40))
     card = as_manager.get(booking.get_absolute_url()).content.decode()
     assert 'data-action="confirm"' in card and 'data-action="arrived"' in card
     assert 'data-action="start"' not in card  # only once the car has arrived
+    assert 'data-action="no-show"' not in card  # only once the slot has started
     as_manager.post(reverse("bookings:action", args=[booking.pk, "arrived"]))
     booking.refresh_from_db()
     assert booking.status == "arrived"
     assert Notification.objects.filter(user=petrov).count() == 1
+
+
+def test_a_future_visit_offers_no_arrival_and_refuses_one_with_a_message(
+    as_manager, manager, car_owner, petrov, to2, day
+):
+    booking = booking_create(
+        by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2]
+    )
+    card = as_manager.get(booking.get_absolute_url()).content.decode()
+    assert 'data-action="confirm"' in card
+    assert 'data-action="arrived"' not in card and 'data-action="no-show"' not in card
+    board = as_manager.get(reverse("bookings:board"), {"day": day.isoformat()}).content.decode()
+    assert car_owner.name in board and "arrived-button" not in board
+    for action in ("arrived", "no-show"):
+        response = as_manager.post(
+            reverse("bookings:action", args=[booking.pk, action]), follow=True, headers={"Accept-Language": "en"}
+        )
+        assert response.status_code == 200
+        assert "a no-show is marked once the slot has started" in response.content.decode() or (
+            "the client is marked arrived on that day" in response.content.decode()
+        )
+    booking.refresh_from_db()
+    assert (booking.status, booking.arrived_at) == ("scheduled", None)
+    assert not Notification.objects.exists()
 
 
 def test_an_illegal_action_is_refused_with_a_message(as_manager, manager, car_owner, petrov, to2, day):

@@ -10,6 +10,7 @@ from bookings.selectors.slots import free_slots
 from bookings.services.bookings import (
     ALLOWED_TRANSITIONS,
     SlotUnavailable,
+    allowed_steps,
     booking_cancel,
     booking_confirm,
     booking_create,
@@ -17,7 +18,7 @@ from bookings.services.bookings import (
     booking_reschedule,
     booking_transition,
 )
-from clientdesk.calendar import local_date
+from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import CalendarDay, Notification
 from tests.bookings.conftest import moment, working_day
@@ -133,10 +134,11 @@ def test_every_illegal_transition_is_refused_and_changes_nothing(manager, car_ow
     assert booking.transitions.count() == 1
 
 
-def test_a_booking_lives_its_whole_life(manager, advisor_user, car_owner, petrov, to2, day):
+def test_a_booking_lives_its_whole_life(manager, advisor_user, car_owner, petrov, to2, day, travel):
     booking = book(manager, car_owner, petrov, moment(day, 9), [to2])
     booking = booking_confirm(booking=booking, by=manager)
     assert booking.confirmed_at is not None
+    travel(moment(day, 8, 50))
     booking = booking_mark_arrived(booking=booking, by=manager)
     assert booking.arrived_at is not None
     booking = booking_transition(booking=booking, by=petrov, to=Booking.Status.IN_SERVICE)
@@ -148,6 +150,34 @@ def test_a_booking_lives_its_whole_life(manager, advisor_user, car_owner, petrov
         "in_service",
         "completed",
     ]
+
+
+def test_arrival_start_and_no_show_belong_to_the_visits_day(manager, car_owner, petrov, to2, day, travel):
+    booking = book(manager, car_owner, petrov, moment(day, 14), [to2])
+    # the day before: no arrival, no no-show, nothing offered
+    travel(moment(day, 14) - timedelta(days=1))
+    for step in (Booking.Status.ARRIVED, Booking.Status.NO_SHOW):
+        with pytest.raises(Conflict):
+            booking_transition(booking=booking, by=manager, to=step)
+    assert allowed_steps(booking, now=timezone.now()) == {"confirmed", "cancelled"}
+    booking.refresh_from_db()
+    assert (booking.status, booking.arrived_at, booking.transitions.count()) == ("scheduled", None, 1)
+    assert not Notification.objects.exists()
+    # the visit's morning: an early client may arrive, but nobody is a no-show before the slot starts
+    travel(at(day, time(0, 5)))
+    with pytest.raises(Conflict):
+        booking_transition(booking=booking, by=manager, to=Booking.Status.NO_SHOW)
+    assert allowed_steps(booking, now=timezone.now()) == {"confirmed", "arrived", "cancelled"}
+    # once the slot has started, a no-show too; the next day, no arrival for that visit any more
+    travel(moment(day, 14, 1))
+    assert allowed_steps(booking, now=timezone.now()) == {"confirmed", "arrived", "cancelled", "no_show"}
+    travel(moment(day, 10) + timedelta(days=1))
+    with pytest.raises(Conflict):
+        booking_mark_arrived(booking=booking, by=manager)
+    assert allowed_steps(booking, now=timezone.now()) == {"confirmed", "cancelled", "no_show"}
+    travel(moment(day, 13))
+    assert booking_mark_arrived(booking=booking, by=manager).status == "arrived"
+    assert Notification.objects.filter(user=petrov).count() == 1
 
 
 @pytest.fixture
@@ -185,11 +215,12 @@ def test_a_finished_booking_cannot_be_moved(manager, car_owner, petrov, to2, day
 
 
 def test_arrival_tells_the_advisor_in_app_and_by_email(
-    manager, car_owner, petrov, to2, day, django_capture_on_commit_callbacks, celery_eager
+    manager, car_owner, petrov, to2, day, django_capture_on_commit_callbacks, celery_eager, travel
 ):
     petrov.email = "petrov@dealer.example"
     petrov.save()
     booking = book(manager, car_owner, petrov, moment(day, 9), [to2], vehicle=car_owner.vehicles.get())
+    travel(moment(day, 9, 5))
     with django_capture_on_commit_callbacks(execute=True):
         booking_mark_arrived(booking=booking, by=manager)
     note = Notification.objects.get(user=petrov)
