@@ -11,12 +11,22 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clientdesk.errors import Conflict
+from clientdesk.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE_ERRORS,
+    DATABASE_UNAVAILABLE_MESSAGE,
+    Conflict,
+)
 
 
 def exception_handler(exc, context):
     """Service refusals become answers: a Conflict is 409, a model ValidationError is 400 with field errors, a body
-    over the server's limit 413 (Django would answer an HTML page)."""
+    over the server's limit 413 (Django would answer an HTML page), a database that is not answering 503 with
+    Retry-After."""
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        response = Response({"detail": str(DATABASE_UNAVAILABLE_MESSAGE)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
         detail = _("The request is larger than the %(mb).1f MB the server accepts; send it in parts.") % {"mb": limit}

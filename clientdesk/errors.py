@@ -1,5 +1,6 @@
 """Errors services raise that the web and API layers turn into a clear answer (a form error, a 409)."""
 
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,3 +22,10 @@ class Conflict(Exception):
         if self.existing is not None:
             body["existing_id"] = self.existing.pk
         return body
+
+
+# The database went away (down, restarting, out of connections): the request may succeed in a moment, so the answer
+# is 503 with Retry-After rather than a 500 (clientdesk.middleware for pages, clientdesk.api for the API).
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 30
+DATABASE_UNAVAILABLE_MESSAGE = _("The database is not answering. Try again in a minute.")

@@ -7,8 +7,10 @@ import socket
 import subprocess
 import time
 from datetime import time as clock
+from unittest import mock
 
 import pytest
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -104,3 +106,65 @@ def test_a_late_booking_is_saved_and_answered_while_the_broker_hangs(paused_redi
     started = time.monotonic()
     assert api_as_manager.get("/healthz").status_code == 200
     assert time.monotonic() - started < 1
+
+
+# --- a database that is not answering -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def database_down():
+    """Every query fails as it does when PostgreSQL is down or out of connections (the one simulated fault)."""
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("server closed the connection")):
+        yield
+
+
+def test_an_api_list_answers_json_503_with_retry_after_when_the_database_is_down(api_as_manager, database_down):
+    response = api_as_manager.get("/api/v1/clients/")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Retry-After"] == "30"
+    assert "database" in response.json()["detail"]
+
+
+def test_an_api_call_signed_in_by_session_answers_json_503_too(as_manager):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("server closed the connection")):
+        response = as_manager.get("/api/v1/clients/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert set(response.json()) == {"detail"}
+
+
+def test_a_page_answers_a_plain_503_when_the_database_is_down(as_manager):
+    with mock.patch.object(connection, "cursor", side_effect=InterfaceError("connection already closed")):
+        response = as_manager.get("/clients/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Temporarily unavailable" in response.content
+
+
+def test_other_errors_are_not_turned_into_503(as_manager):
+    with mock.patch.object(connection, "cursor", side_effect=RuntimeError("a bug")), pytest.raises(RuntimeError):
+        as_manager.get("/clients/")
+
+
+def test_an_outage_met_outside_a_view_is_a_503_too(rf):
+    """An exception raised in a middleware (a session read) never reaches process_exception; Django hands it to
+    handler500, which still answers 503."""
+    from clientdesk.middleware import server_error
+
+    try:
+        raise OperationalError("too many connections")
+    except OperationalError:
+        api, page = server_error(rf.get("/api/v1/clients/")), server_error(rf.get("/clients/"))
+    assert (api.status_code, page.status_code) == (503, 503)
+    assert api["Retry-After"] == page["Retry-After"] == "30"
+    assert api["Content-Type"].startswith("application/json")
+
+
+def test_an_unexpected_api_error_answers_json_500(as_manager):
+    as_manager.raise_request_exception = False
+    with mock.patch.object(connection, "cursor", side_effect=RuntimeError("a bug")):
+        response = as_manager.get("/api/v1/clients/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error."}

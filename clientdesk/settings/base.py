@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "clientdesk.middleware.SecurityHeadersMiddleware",
+    "clientdesk.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "clientdesk.urls"

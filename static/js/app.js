@@ -82,3 +82,32 @@ document.addEventListener("htmx:afterSwap", function (event) {
   const still = event.target.querySelector('[data-slot="' + input.value + '"]');
   if (still) { still.classList.add("active"); still.setAttribute("aria-checked", "true"); } else { input.value = ""; }
 });
+
+// Behaviour the pages declare with data attributes (the Content-Security-Policy allows no inline script):
+// data-submit-on-change on a field submits its form; data-confirm on a form asks before sending it;
+// data-busy-on-submit disables the form's button and shows its [role=status] while it is sent;
+// data-tick-all="<selector>" on a checkbox ticks every box the selector finds.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    const field = event.target.closest("[data-submit-on-change]");
+    if (field && field.form) { field.form.submit(); return; }
+    const all = event.target.closest("[data-tick-all]");
+    if (all) {
+      document.querySelectorAll(all.getAttribute("data-tick-all")).forEach(function (box) { box.checked = all.checked; });
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-busy-on-submit")) {
+      const button = form.querySelector("button");
+      const status = form.querySelector("[role=status]");
+      if (button) button.disabled = true;
+      if (status) status.classList.remove("d-none");
+    }
+  });
+})();
