@@ -1,6 +1,9 @@
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.test import Client as DjangoTestClient
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
@@ -149,3 +152,13 @@ def _default_working_week(request):
             WorkingHours(weekday=day, opens=opens, closes=closes) for day, (opens, closes) in week.items()
         )
     yield
+
+
+@pytest.fixture
+def travel(monkeypatch):
+    """Set the clock to a moment (a visit's day, say) for the rest of the test: `travel(moment(day, 8))`."""
+
+    def go(moment: datetime) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    return go

@@ -26,16 +26,6 @@ def moment(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def travel(monkeypatch):
-    """Set the clock to a moment (a visit's day, say) for the rest of the test: `travel(moment(day, 8))`."""
-
-    def go(moment: datetime) -> None:
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return go
-
-
-@pytest.fixture
 def day():
     return working_day()
 

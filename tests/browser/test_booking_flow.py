@@ -29,7 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOTIFICATION_POLL_MS = 15_000  # the bell polls every 10 s
 
 
-def test_manager_books_with_the_slot_picker_and_the_advisor_hears_of_the_arrival(browser, page, js_errors, live_server):
+def test_manager_books_with_the_slot_picker_and_the_advisor_hears_of_the_arrival(
+    browser, page, js_errors, live_server, travel
+):
     # given: a client whose car is in an open recall campaign, a workshop with one advisor
     UserFactory(username="maria", role=Role.MANAGER)
     head = UserFactory(username="olga", role=Role.HEAD)
@@ -74,7 +76,10 @@ def test_manager_books_with_the_slot_picker_and_the_advisor_hears_of_the_arrival
     assert (booking.starts_at, booking.advisor) == (at(day, time(11)), advisor)
     expect(page.locator(".recall-alert")).to_contain_text("RC-77")
 
-    # when: the client arrives
+    # when: the visit's morning comes (no "arrived" before it), and the client arrives
+    expect(page.get_by_role("button", name="Client arrived")).to_have_count(0)
+    travel(at(day, time(10, 40)))
+    page.reload()
     page.get_by_role("button", name="Client arrived").click()
     expect(page.locator(".status-arrived")).to_be_visible()
 
