@@ -23,10 +23,9 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 clientdesk \
     && useradd --system --uid 10001 --gid clientdesk --home-dir /app --no-create-home --shell /usr/sbin/nologin clientdesk
 
-# Dependencies first, so a code change does not reinstall them. `--group` needs pip>=25.1.
-COPY pyproject.toml ./
-RUN python -m pip install --upgrade "pip>=25.1" \
-    && python -m pip install --group app
+# Dependencies first, so a code change does not reinstall them: the locked versions `make run` installs, hash-checked.
+COPY requirements/app.txt requirements/app.txt
+RUN python -m pip install --require-hashes -r requirements/app.txt
 
 COPY . .
 # Only the built files of each library, at the paths STATICFILES_DIRS names (BASE_DIR/node_modules/<package>/dist).

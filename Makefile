@@ -6,24 +6,44 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test test-fast lint fmt seed seed-large bench messages assets venv dev-deps browser clean help
+.PHONY: run serve test test-fast lint fmt seed seed-large bench messages assets venv dev-deps browser lock upgrade clean help
 
 help:
 	@echo "make run    - install, migrate, load demo data, start web + Celery worker + beat"
 	@echo "make test   - install test dependencies and run the whole suite"
 	@echo "make bench  - load (or reuse) the large data set on PostgreSQL and time the hot paths"
 	@echo "make lint   - ruff check and format check"
+	@echo "make lock   - re-lock requirements/*.txt after editing pyproject.toml (make upgrade: newest allowed versions)"
 
 # --- Installation (each step re-runs only when its inputs change) ------------------------------------------------------
-$(VENV)/.app-installed: pyproject.toml
+# Exactly the locked versions, checked against their hashes: requirements/app.txt (what the app runs on; the
+# Dockerfile installs the same file) and requirements/dev.txt (the same pins plus the test tools).
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
+$(VENV)/.app-installed: requirements/app.txt
 	@test -x $(PY) || { py=$$(scripts/find-python) && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV); }
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --disable-pip-version-check --group app
+	$(PIP_INSTALL) -r requirements/app.txt
 	@touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.app-installed
-	$(PY) -m pip install --quiet --disable-pip-version-check --group dev
+$(VENV)/.dev-installed: requirements/dev.txt $(VENV)/.app-installed
+	$(PIP_INSTALL) -r requirements/dev.txt
 	@touch $@
+
+# The lock is written from pyproject.toml's dependency groups by uv (a resolver only: installs use pip and the hashes),
+# for every Python the project supports. `make lock` keeps the pins that still satisfy pyproject.toml; `make upgrade`
+# moves every package to the newest version allowed. Commit requirements/ afterwards.
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+LOCK = UV_NATIVE_TLS=1 $(UV) pip compile pyproject.toml --universal --python-version 3.12 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+$(UV): $(VENV)/.app-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+lock: $(UV)
+	$(LOCK) --group app -o requirements/app.txt
+	$(LOCK) --group dev -c requirements/app.txt -o requirements/dev.txt
+
+upgrade: LOCK_ARGS = --upgrade
+upgrade: lock
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to install Bootstrap and HTMX (apt install npm)"; exit 1; }

@@ -18,6 +18,9 @@ from celery import Celery
 from celery.app.utils import find_app
 from django.conf import settings
 from django.urls import Resolver404, resolve
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -257,7 +260,7 @@ def test_dockerfile_builds_from_slim_images_and_runs_as_a_non_root_user():
     assert froms == ["node:20-slim", "python:3.13-slim"]
     runs = " ".join(arg for op, arg in instructions if op == "RUN")
     assert "npm ci" in runs
-    assert "pip install --group app" in runs
+    assert "pip install --require-hashes -r requirements/app.txt" in runs
     assert "collectstatic --noinput" in runs
     assert "DJANGO_SETTINGS_MODULE=clientdesk.settings.production" in runs
     users = [arg for op, arg in instructions if op == "USER"]
@@ -289,3 +292,74 @@ def test_production_settings_refuse_a_missing_or_weak_secret_key(tmp_path, secre
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+# --- the locked install ----------------------------------------------------------------------------------------
+
+
+def locked(path: str) -> dict[str, str]:
+    """name -> pinned version of a lock file written by `make lock`, each pin followed by its hashes."""
+    text = (ROOT / path).read_text()
+    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^\s;]+)", text, flags=re.MULTILINE))
+    assert pins, f"{path} pins nothing"
+    blocks = re.split(r"\n(?=[a-z0-9])", text.split("\n", 3)[-1])
+    assert all("--hash=sha256:" in block for block in blocks if re.match(r"[a-z0-9]", block)), (
+        f"{path}: a pin without hashes"
+    )
+    return {canonicalize_name(name): version for name, version in pins.items()}
+
+
+def dependency_group(name: str) -> list[Requirement]:
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    requirements = []
+    for entry in groups[name]:
+        if isinstance(entry, dict):
+            requirements += dependency_group(entry["include-group"])
+        else:
+            requirements.append(Requirement(entry))
+    return requirements
+
+
+@pytest.mark.parametrize(("group", "path"), [("app", "requirements/app.txt"), ("dev", "requirements/dev.txt")])
+def test_the_lock_pins_every_dependency_within_what_pyproject_allows(group, path):
+    """pyproject.toml says what is allowed, the lock says what is installed: edit one, `make lock` the other."""
+    pins = locked(path)
+    for requirement in dependency_group(group):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement} is not in {path}: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{path} pins {name}=={pins[name]} outside {requirement}: run `make lock`"
+        )
+
+
+def test_the_test_tools_are_installed_on_the_same_pins_as_the_app():
+    app, dev = locked("requirements/app.txt"), locked("requirements/dev.txt")
+    assert {name: dev.get(name) for name in app} == app
+
+
+def test_make_ci_and_the_dockerfile_install_the_lock_and_nothing_else():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes" in makefile
+    assert "-r requirements/app.txt" in makefile and "-r requirements/dev.txt" in makefile
+    assert "--group" not in makefile.split("lock:")[0], "an install from pyproject.toml would resolve anew"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY requirements/app.txt" in dockerfile and "pyproject.toml" not in dockerfile
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_installed_versions_are_the_locked_ones():
+    """This environment was installed from the lock (a stray `pip install -U` shows here)."""
+    from importlib.metadata import distributions
+
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    pins = locked("requirements/dev.txt")
+    wrong = {
+        name: (installed[name], version) for name, version in pins.items() if installed.get(name, version) != version
+    }
+    assert wrong == {}
+
+
+def test_gunicorn_is_held_below_27_whose_control_socket_the_container_user_cannot_create():
+    assert Version(locked("requirements/app.txt")["gunicorn"]) < Version("27")
