@@ -30,13 +30,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def paused_redis(monkeypatch):
+def paused_redis():
     """Our own redis-server on a free port (never the shared one), the broker pointed at it, then SIGSTOPped: it
     still accepts TCP connections (the kernel does) but answers nothing, like a hung broker."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
+    saved = None
     process = subprocess.Popen(  # noqa: S603 - a local test server
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
@@ -52,11 +53,17 @@ def paused_redis(monkeypatch):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{port}/0")
-        monkeypatch.setattr(app.conf, "broker_write_url", None)
+        # By key, not attribute: `app.conf.broker_write_url` is a property that falls back to broker_url, so saving
+        # and restoring it as an attribute would leave the paused server's URL behind for later tests.
+        saved = {key: app.conf.get(key) for key in ("broker_url", "broker_write_url")}
+        app.conf.update(broker_url=f"redis://127.0.0.1:{port}/0", broker_write_url=None)
         os.kill(process.pid, signal.SIGSTOP)
         yield port
     finally:
+        if saved:
+            app.conf.update(saved)
+            app._pool = None
+            app.amqp._producer_pool = None
         os.kill(process.pid, signal.SIGCONT)
         process.terminate()
         process.wait(timeout=10)
@@ -119,7 +126,7 @@ def database_down():
 
 
 def test_an_api_list_answers_json_503_with_retry_after_when_the_database_is_down(api_as_manager, database_down):
-    response = api_as_manager.get("/api/v1/clients/")
+    response = api_as_manager.get("/api/v1/clients/", headers={"Accept-Language": "en"})
     assert response.status_code == 503
     assert response["Content-Type"].startswith("application/json")
     assert response["Retry-After"] == "30"
@@ -136,7 +143,7 @@ def test_an_api_call_signed_in_by_session_answers_json_503_too(as_manager):
 
 def test_a_page_answers_a_plain_503_when_the_database_is_down(as_manager):
     with mock.patch.object(connection, "cursor", side_effect=InterfaceError("connection already closed")):
-        response = as_manager.get("/clients/")
+        response = as_manager.get("/clients/", headers={"Accept-Language": "en"})
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert response["Content-Type"].startswith("text/html")

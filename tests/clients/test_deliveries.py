@@ -229,7 +229,7 @@ def test_the_form_preselects_the_clients_only_car(as_manager, car_owner, car):  
 def test_the_form_records_the_clients_car_and_says_when_the_call_is(as_manager, car_owner, car):  # noqa: F811
     response = as_manager.post(
         reverse("clients:delivery-create", args=[car_owner.pk]),
-        {"vehicle": car.pk, "delivered_at": local_input(days_ago(0, hour=9)), "dms_id": "S-2"},
+        {"vehicle": car.pk, "delivered_at": local_input(days_ago(0, hour=0)), "dms_id": "S-2"},  # never ahead
         follow=True,
         headers={"Accept-Language": "en"},
     )
