@@ -59,6 +59,7 @@ browser:
 
 # --- Running -------------------------------------------------------------------------------------------------------
 run: venv assets
+	@if [ -n "$$DATABASE_URL" ]; then $(PY) scripts/ensure-database; fi
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
@@ -66,9 +67,12 @@ run: venv assets
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
 	@$(MAKE) --no-print-directory serve
 
-# The web server, a Celery worker and beat (Procfile.dev), with the virtualenv's programs first on PATH.
+# The web server, a Celery worker and beat (Procfile.dev), with the virtualenv's programs first on PATH. Ctrl-C: honcho
+# sends each one SIGTERM (the worker finishes what it runs: threads, no pool processes to kill) and answers 130,
+# which is the stop that was asked for, so the recipe reports no error (make itself still ends as interrupted).
 serve:
-	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/honcho --no-prefix -f Procfile.dev start
+	@PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho --no-prefix -f Procfile.dev start; \
+	status=$$?; if [ $$status -eq 130 ]; then echo "ClientDesk stopped."; exit 0; fi; exit $$status
 
 seed: venv
 	$(PY) manage.py seed_demo
@@ -77,6 +81,7 @@ seed: venv
 
 # --- Quality -------------------------------------------------------------------------------------------------------
 test: dev-deps assets browser
+	@if [ -n "$$DATABASE_URL" ]; then $(PY) scripts/ensure-database; fi
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -96,12 +96,23 @@ def test_embedded_default_runs_web_worker_and_beat(tmp_path):
         while b"beat: Starting" not in (tmp_path / "honcho.log").read_bytes():
             assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text()
             time.sleep(0.5)
+
+        # when: the user presses Ctrl-C (the terminal sends SIGINT to the whole foreground group)
+        os.killpg(stack.pid, signal.SIGINT)
+        stack.wait(timeout=30)
+        # then: web, worker and beat stop by themselves (the worker's warm shutdown finishes what it runs), nothing
+        # is killed, the recipe reports no error, and make ends as any program stopped with Ctrl-C does (the shell
+        # shows 130): GNU make always re-raises the SIGINT it was sent, whatever its recipe answered
+        log.flush()
+        output = (tmp_path / "honcho.log").read_text()
+        assert stack.returncode == -signal.SIGINT, output
+        assert "Warm shutdown" in output and "make: ***" not in output and "Traceback" not in output, output
+        assert "ERROR" not in output and "SIGKILL" not in output, output
+        assert "ClientDesk stopped." in output
     finally:
-        os.killpg(stack.pid, signal.SIGTERM)
-        try:
-            stack.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if stack.poll() is None:
             os.killpg(stack.pid, signal.SIGKILL)
+            stack.wait(timeout=30)
         log.close()
 
 

@@ -23,6 +23,13 @@ from demo.data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
 from tests.commands import run
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """The demo key is saved beside the embedded database; tests keep it in their own folder."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
 def row_counts() -> dict[str, int]:
     models = [User, ApiKey, Client, ClientPhone, Vehicle, Call]
     models += [m.history.model for m in (User, Client, ClientPhone, Vehicle, Call)]
@@ -57,7 +64,7 @@ def test_seed_demo_creates_the_demo_logins_with_their_roles():
 def test_the_printed_api_key_lets_the_dms_read_the_api():
     output = run("seed_demo")
 
-    raw_key = output.split("(shown only now): ", 1)[1].split()[0]
+    raw_key = output.split("(make run prints it again): ", 1)[1].split()[0]
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
     response = api.get("/api/v1/clients/", {"source": "dms"})
@@ -132,7 +139,7 @@ def test_seed_demo_twice_creates_nothing_new():
 
     assert row_counts() == before
     assert "already loaded" in output
-    assert "shown only now" not in output
+    assert "make run prints it again" not in output
 
 
 @pytest.mark.django_db
@@ -156,6 +163,7 @@ def test_seed_demo_gives_the_same_people_and_cars_for_the_same_seed():
     assert snapshot() == first
 
 
+@pytest.mark.django_db
 def test_banner_shows_the_address_the_logins_and_the_api_docs():
     output = run("banner", address="http://127.0.0.1:8000")
 
@@ -165,6 +173,38 @@ def test_banner_shows_the_address_the_logins_and_the_api_docs():
     for spec in DEMO_STAFF:
         assert spec.username in output
     assert "worker" in output and "beat" in output
+    assert "Api-Key" not in output  # no demo loaded, no key to show
+
+
+def banner_key(output: str) -> str:
+    return output.split("Authorization: Api-Key ", 1)[1].split()[0]
+
+
+@pytest.mark.django_db
+def test_banner_prints_the_same_working_demo_key_on_every_run():
+    # given the demo loaded once
+    seeded = run("seed_demo").split("(make run prints it again): ", 1)[1].split()[0]
+    # when make run starts twice
+    first, second = banner_key(run("banner", address="http://x/")), banner_key(run("banner", address="http://x/"))
+    # then both banners show the key seed_demo made, and it lets the DMS in
+    assert first == second == seeded
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {first}")
+    assert api.get("/api/v1/clients/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_banner_replaces_a_demo_key_the_head_revoked(var_dir):
+    run("seed_demo")
+    old = banner_key(run("banner", address="http://x/"))
+    ApiKey.objects.update(revoked_at=timezone.now())
+
+    new = banner_key(run("banner", address="http://x/"))
+
+    assert new != old
+    assert ApiKey.objects.active().filter(user__username=DEMO_INTEGRATION.username).count() == 1
+    assert (var_dir / "demo-api-key").read_text().strip() == new
+    assert (var_dir / "demo-api-key").stat().st_mode & 0o077 == 0
 
 
 # --- seed_large --------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ go and how to sign in."""
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
+from demo.api_key import demo_api_key
 from demo.data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
 
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             "",
             f"Demo logins (password {DEMO_PASSWORD} for all):",
             *(f"  {spec.username:<{width}}  {role}" for spec, role in zip(DEMO_STAFF, roles, strict=True)),
-            f"The '{DEMO_INTEGRATION.username}' user has no password: it calls the API with the key seed_demo printed.",
+            *self._api_key_lines(),
             "",
             "The web server, the Celery worker and beat are starting below.",
             "Press Ctrl+C to stop them all.",
@@ -40,3 +41,12 @@ class Command(BaseCommand):
         for line in lines:
             self.stdout.write(f"| {line:<{inner}} |")
         self.stdout.write(border)
+
+    def _api_key_lines(self) -> list[str]:
+        raw = demo_api_key()
+        if raw is None:
+            return []
+        return [
+            f"The DMS demo user '{DEMO_INTEGRATION.username}' signs in to the API with a key (no password):",
+            f"  Authorization: Api-Key {raw}",
+        ]

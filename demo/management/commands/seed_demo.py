@@ -15,11 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services.users import api_key_create, user_create
+from accounts.services.users import user_create
 from calls.services.calls import call_log
 from clients.models import Client, ClientPhone, Vehicle
 from clients.services.clients import PhoneInput, client_create, vehicle_create
 from demo import data as demo_data
+from demo.api_key import demo_api_key
 
 CLIENTS = 60
 COMPANIES = 6
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(summary))
         if raw_key:
             username = demo_data.DEMO_INTEGRATION.username
-            self.stdout.write(f"API key of the '{username}' user (shown only now): {raw_key}")
+            self.stdout.write(f"API key of the '{username}' user (make run prints it again): {raw_key}")
 
     def _users(self, already: set[str]) -> tuple[list[User], str | None]:
         created = [
@@ -73,8 +74,7 @@ class Command(BaseCommand):
                 by=None, username=spec.username, role=spec.role, first_name=spec.first_name, last_name=spec.last_name
             )
             created.append(integration)
-            head = User.objects.get(username="head")
-            _key, raw_key = api_key_create(user=integration, name="DMS demo", by=head)
+            raw_key = demo_api_key()
         return created, raw_key
 
 
