@@ -14,6 +14,7 @@ from clientdesk.calendar import local_date
 from clientdesk.constraints import PostgresExclusionConstraint
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
+from clientdesk.timefmt import local_datetime_text
 
 
 class TsTzRange(Func):
@@ -222,7 +223,7 @@ class Booking(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client} · {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.client} · {local_datetime_text(self.starts_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("bookings:detail", args=[self.pk])

@@ -1,10 +1,11 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bookings.models import Booking
+from clientdesk.timefmt import local_time_text
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -21,7 +22,7 @@ def send_arrival_email(booking_id: int) -> bool:
             % {
                 "client": booking.client,
                 "vehicle": booking.vehicle or "—",
-                "time": f"{timezone.localtime(booking.starts_at):%H:%M}",
+                "time": local_time_text(booking.starts_at),
             },
             from_email=None,
             recipient_list=[booking.advisor.email],

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.roles import Capability
 from clientdesk.querysets import VisibleQuerySet
+from clientdesk.timefmt import local_datetime_text
 from clients.normalize import format_phone
 
 
@@ -111,7 +112,7 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_direction_display()} {local_datetime_text(self.started_at)}"
 
     def clean(self) -> None:
         errors = {}

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -27,6 +26,7 @@ from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.celery import send_after_commit
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
+from clientdesk.timefmt import local_date_text, local_time_text
 from clients.models import Client, Vehicle
 
 S = Booking.Status
@@ -53,7 +53,7 @@ def step_refusal(booking: Booking, to: str, *, now: datetime) -> str | None:
     if to not in DAY_BOUND_STEPS:
         return None
     day, today = local_date(booking.starts_at), local_date(now)
-    when = {"day": date_format(day), "time": timezone.localtime(booking.starts_at).strftime("%H:%M")}
+    when = {"day": local_date_text(day), "time": local_time_text(booking.starts_at)}
     if to in (S.ARRIVED, S.IN_SERVICE) and today < day:
         return _("The visit is on %(day)s at %(time)s; the client is marked arrived on that day.") % when
     if to == S.ARRIVED and today > day:
@@ -118,11 +118,11 @@ def _check_time(booking: Booking, *, calendar: BusinessCalendar, now: datetime) 
     if booking.starts_at < now - grace:
         message = _("This time has passed.")
     elif hours is None:
-        message = _("The workshop is closed on %(day)s.") % {"day": date_format(local_date(booking.starts_at))}
+        message = _("The workshop is closed on %(day)s.") % {"day": local_date_text(booking.starts_at)}
     elif booking.starts_at < hours.start or booking.advisor_until > hours.end:
         message = _("The workshop works %(opens)s–%(closes)s that day.") % {
-            "opens": hours.opens.strftime("%H:%M"),
-            "closes": hours.closes.strftime("%H:%M"),
+            "opens": local_time_text(hours.opens),
+            "closes": local_time_text(hours.closes),
         }
     else:
         return
@@ -174,7 +174,7 @@ def _check_slot_and_capacity(booking: Booking, *, by: User | None) -> None:
         _("%(area)s is full on %(day)s: %(left)d of %(capacity)d minutes left, %(needed)d needed.")
         % {
             "area": booking.area,
-            "day": date_format(day),
+            "day": local_date_text(day),
             "left": left,
             "capacity": booking.area.daily_capacity_minutes,
             "needed": booking.planned_minutes,
@@ -328,7 +328,7 @@ def _tell_advisor_of_arrival(booking: Booking) -> None:
     holds up the manager's click)."""
 
     recalls = open_recalls_for_vin(booking.vehicle.vin) if booking.vehicle_id and booking.vehicle.vin else []
-    body = f"{booking.vehicle or ''} · {timezone.localtime(booking.starts_at):%H:%M}".strip(" ·")
+    body = f"{booking.vehicle or ''} · {local_time_text(booking.starts_at)}".strip(" ·")
     if recalls:
         body += " · " + _("open recall: %(codes)s") % {"codes": ", ".join(c.manufacturer_code for c in recalls)}
     Notification.objects.create(

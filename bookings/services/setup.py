@@ -32,7 +32,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -41,6 +40,7 @@ from bookings.models import AdvisorProfile, Booking, ServiceArea, ServiceType
 from clientdesk.calendar import BusinessCalendar, day_bounds, local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import CalendarDay, Weekday, WorkingHours
+from clientdesk.timefmt import local_date_text, local_time_text
 
 AREA_FIELDS = frozenset({"name", "code", "daily_capacity_minutes", "is_active"})
 TYPE_FIELDS = frozenset({"name", "code", "area", "standard_minutes", "is_active"})
@@ -96,11 +96,11 @@ def _clean_code(code: str) -> str:
 
 
 def _clock(value: time) -> str:
-    return value.strftime("%H:%M")
+    return local_time_text(value)
 
 
 def _day(value: date) -> str:
-    return date_format(value)
+    return local_date_text(value)
 
 
 def _listed(items) -> str:

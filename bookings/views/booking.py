@@ -27,6 +27,7 @@ from bookings.selectors.slots import free_slots
 from bookings.services import bookings as services
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, apply_validation_error
 from clients.models import Client
 
@@ -121,7 +122,11 @@ class BookingCreateView(CapabilityRequiredMixin, View):
                 form.alternatives = getattr(exc, "alternatives", [])
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, _("Booked: %(booking)s.") % {"booking": booking})
+                messages.success(
+                    request,
+                    _("Booked: %(client)s, %(when)s.")
+                    % {"client": booking.client, "when": local_datetime_text(booking.starts_at)},
+                )
                 return redirect(booking)
         return render(request, self.template_name, self.context(request, client, form), status=400)
 
@@ -276,7 +281,7 @@ class BookingRescheduleView(CapabilityRequiredMixin, View):
                 alternatives = getattr(exc, "alternatives", [])
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, _("Moved to %(time)s.") % {"time": timezone.localtime(data["starts_at"])})
+                messages.success(request, _("Moved to %(time)s.") % {"time": local_datetime_text(data["starts_at"])})
                 return redirect(booking)
         context = {"booking": booking, "form": form, "alternatives": alternatives}
         return render(request, self.template_name, context, status=400)

@@ -16,6 +16,7 @@ from calls.services.planning import clamp_to_window, confirmation_due, follow_up
 from calls.services.surveys import survey_record
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.errors import Conflict
+from clientdesk.timefmt import local_date_text, local_time_text
 from clients.models import Client, Delivery, Vehicle
 from clients.normalize import normalize_phone
 
@@ -296,7 +297,7 @@ def _flag_wrong_number(client: Client, *, by: User, now) -> None:
     primary = client.phones.filter(is_primary=True).first()
     client.data_issue = _("Wrong number reported by %(user)s on %(day)s: %(phone)s") % {
         "user": by,
-        "day": f"{timezone.localtime(now):%d.%m.%Y}",
+        "day": local_date_text(now),
         "phone": primary.display if primary else "—",
     }
     client._history_user = by
@@ -450,7 +451,7 @@ RULE_BOUNDS = {
 
 
 def _hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
+    return local_time_text(value)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from calls.models import CallRules, CallTask, Campaign, CampaignMember, TaskOutc
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.forms import StyledForm
+from clientdesk.timefmt import local_date_text
 from clients.models import Client, Vehicle
 
 CAMPAIGN_FIELDS = frozenset({"name", "script", "segment", "starts_on", "ends_on"})
@@ -295,8 +296,8 @@ def _calling_days(campaign: Campaign, *, now: datetime) -> list[date]:
     days = [hours.day for hours in calendar.working_days(first, campaign.ends_on)]
     if not days:
         message = _("There is no working day between %(first)s and %(last)s; move the campaign's dates.") % {
-            "first": f"{first:%d.%m.%Y}",
-            "last": f"{campaign.ends_on:%d.%m.%Y}",
+            "first": local_date_text(first),
+            "last": local_date_text(campaign.ends_on),
         }
         raise ValidationError({"ends_on": message})
     return days

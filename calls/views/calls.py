@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -23,6 +22,7 @@ from calls.services.planning import follow_up_call_day
 from calls.services.surveys import active_survey
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.timefmt import local_date_text
 from clientdesk.views import KeysetPage, apply_validation_error, url_maker
 from clients import selectors as client_selectors
 from clients.normalize import normalize_phone, phone_fragment
@@ -259,5 +259,5 @@ def follow_up_notice(delivery) -> tuple[str, str] | None:
         return "warning", _(
             "Delivery recorded. It is too long ago for the follow-up call: call the buyer yourself if needed."
         )
-    text = _("Delivery recorded. The follow-up call is planned for %(day)s.") % {"day": date_format(call_day)}
+    text = _("Delivery recorded. The follow-up call is planned for %(day)s.") % {"day": local_date_text(call_day)}
     return "success", text
