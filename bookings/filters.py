@@ -7,14 +7,15 @@ from accounts.roles import Role
 from bookings.models import Booking, RecallCampaign, RecallVin, ServiceArea
 from bookings.selectors.recalls import bookings_with_open_recall
 from clientdesk.calendar import day_bounds
+from clientdesk.filters import DateFilter, IsoDateTimeFilter
 from clientdesk.forms import StyledForm, yes_no_select
 from clients.normalize import vin_fragment
 
 
 class BookingFilter(filters.FilterSet):
-    day = filters.DateFilter(method="filter_day", label=_("day"))
-    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("starting from"))
-    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label=_("starting before"))
+    day = DateFilter(method="filter_day", label=_("day"))
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("starting from"))
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt", label=_("starting before"))
     status = filters.MultipleChoiceFilter(choices=Booking.Status.choices, label=_("status"))
     advisor = filters.ModelChoiceFilter(
         queryset=User.objects.filter(role=Role.ADVISOR, is_active=True), label=_("advisor")

@@ -2,6 +2,7 @@ import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call
+from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
 from clients.filters import staff_managers
 from clients.normalize import phone_fragment
@@ -13,8 +14,8 @@ class CallFilter(filters.FilterSet):
     direction = filters.ChoiceFilter(choices=Call.Direction.choices, label=_("direction"))
     purpose = filters.ChoiceFilter(choices=Call.Purpose.choices, label=_("purpose"))
     outcome = filters.ChoiceFilter(choices=Call.Outcome.choices, label=_("outcome"))
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte", label=_("started from"))
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt", label=_("started before"))
+    started_after = IsoDateTimeFilter(field_name="started_at", lookup_expr="gte", label=_("started from"))
+    started_before = IsoDateTimeFilter(field_name="started_at", lookup_expr="lt", label=_("started before"))
     phone = filters.CharFilter(method="filter_phone", label=_("number"))
 
     class Meta:

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -35,6 +35,10 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):
         return Response({"detail": _("This conflicts with an existing record.")}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DataError):
+        # What validation let through and the database cannot store: a NUL byte, a number past its column's range.
+        detail = _("A value in the request cannot be stored (a NUL character or a number out of range).")
+        return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(as_serializer_error(exc))
     return drf_exception_handler(exc, context)

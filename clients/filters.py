@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm, yes_no_select
 from clients.models import Client, Vehicle
 from clients.normalize import normalize_plate, normalize_vin, phone_fragment
@@ -28,7 +29,7 @@ class ClientFilter(filters.FilterSet):
     )
     dms_id = filters.CharFilter(label=_("DMS id"))
     phone = filters.CharFilter(method="filter_phone", label=_("phone"))
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
 
     class Meta:
         model = Client
@@ -60,7 +61,7 @@ class VehicleFilter(filters.FilterSet):
         label=_("delivered"),
         widget=yes_no_select(_("sold here"), _("not sold here")),
     )
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
 
     class Meta:
         model = Vehicle

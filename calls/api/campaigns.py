@@ -15,6 +15,7 @@ from accounts.roles import Capability
 from calls.models import Campaign, SurveyAnswer, SurveyResponse
 from calls.services.campaigns import CampaignFilter, campaign_progress, campaigns_progress
 from clientdesk.api import BaseViewSet
+from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.pagination import IdCursorPagination
 
 PROGRESS = inline_serializer(
@@ -112,8 +113,8 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 
 
 class SurveyResponseFilter(filters.FilterSet):
-    answered_after = filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="gte", label=_("answered from"))
-    answered_before = filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="lt", label=_("answered before"))
+    answered_after = IsoDateTimeFilter(field_name="answered_at", lookup_expr="gte", label=_("answered from"))
+    answered_before = IsoDateTimeFilter(field_name="answered_at", lookup_expr="lt", label=_("answered before"))
     delivery = filters.NumberFilter(field_name="delivery_id", label=_("delivery"))
     client = filters.NumberFilter(field_name="delivery__client_id", label=_("client"))
 

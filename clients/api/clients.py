@@ -84,7 +84,7 @@ class ClientViewSet(ServiceModelViewSet):
         request=ClientInputSerializer,
         responses={200: ClientSerializer, 201: ClientSerializer, 400: OpenApiResponse(description="Field errors")},
     )
-    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>[^/]+)")
+    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>.+)")
     def upsert_by_dms_id(self, request, dms_id: str):
         """Create or update the client with this DMS id (201 when created, 200 when updated)."""
         serializer = ClientInputSerializer(data=request.data, context=self.get_serializer_context())
@@ -174,7 +174,7 @@ class VehicleViewSet(ServiceModelViewSet):
         return services.vehicle_update(vehicle=instance, by=self.request.user, **data)
 
     @extend_schema(request=VehicleInputSerializer, responses={200: VehicleSerializer, 201: VehicleSerializer})
-    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>[^/]+)")
+    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>.+)")
     def upsert_by_dms_id(self, request, dms_id: str):
         """Create or update the vehicle with this DMS id (201 when created, 200 when updated)."""
         serializer = VehicleInputSerializer(data=request.data, context=self.get_serializer_context())

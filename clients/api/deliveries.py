@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Capability
 from clientdesk.api import BaseViewSet
+from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Delivery, Vehicle
@@ -19,8 +20,8 @@ from clients.services import deliveries
 class DeliveryFilter(filters.FilterSet):
     client = filters.NumberFilter(field_name="client_id", label=_("client"))
     vehicle = filters.NumberFilter(field_name="vehicle_id", label=_("vehicle"))
-    delivered_after = filters.IsoDateTimeFilter(field_name="delivered_at", lookup_expr="gte", label=_("from"))
-    delivered_before = filters.IsoDateTimeFilter(field_name="delivered_at", lookup_expr="lt", label=_("to"))
+    delivered_after = IsoDateTimeFilter(field_name="delivered_at", lookup_expr="gte", label=_("from"))
+    delivered_before = IsoDateTimeFilter(field_name="delivered_at", lookup_expr="lt", label=_("to"))
     dms_id = filters.CharFilter(label=_("DMS id"))
 
     class Meta:
@@ -113,7 +114,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             409: OpenApiResponse(description="The same car's handover that day has another DMS id"),
         },
     )
-    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>[^/]+)")
+    @action(detail=False, methods=["put"], url_path=r"dms/(?P<dms_id>.+)")
     def upsert_by_dms_id(self, request, dms_id: str):
         """Create or update the delivery with this DMS id (201 when created, 200 when updated). A handover already
         entered by hand (same car, same day, no DMS id) is taken over."""

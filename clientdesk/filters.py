@@ -1,0 +1,44 @@
+"""Filter pieces every app's FilterSets share.
+
+Dates in filters are bounded to years 1900–9998: a year-1 or year-9999 date with a time-zone offset falls outside what
+Python's datetime and the business calendar can shift by a day, and no dealership record is dated there. Outside the
+range the filter answers a field error (400 on the API), never a 500.
+"""
+
+from datetime import date, datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9998, 12, 31)
+OUT_OF_RANGE = _("Give a date between %(earliest)s and %(latest)s.")
+
+
+def check_date_range(value: date | datetime | None) -> None:
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(
+            OUT_OF_RANGE, code="out_of_range", params={"earliest": EARLIEST.year, "latest": LATEST.year}
+        )
+
+
+class BoundedDateField(forms.DateField):
+    default_validators = [check_date_range]
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    default_validators = [check_date_range]
+
+
+class DateFilter(django_filters.DateFilter):
+    field_class = BoundedDateField
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
