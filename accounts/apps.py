@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401 - registers the API key scheme with drf-spectacular
+        from accounts import audit, schema  # noqa: F401 - the security log; the API key scheme for drf-spectacular

@@ -1,17 +1,35 @@
+import logging
+import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
+from accounts.throttle import FailureThrottle
+from clientdesk.middleware import client_ip
+
+security_log = logging.getLogger("clientdesk.security")
 
 # last_used_at is written at most this often per key, so a busy integration does not turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The public part of a key (cd_<prefix>_<secret>), safe to log; the rest never is.
+KEY_PREFIX = re.compile(rf"cd_([0-9a-f]{{{ApiKey.PREFIX_LENGTH}}})_")
+
+
+def api_key_throttle() -> FailureThrottle:
+    return FailureThrottle("api-key", limit=settings.API_KEY_FAILURE_LIMIT, window=60)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Api-Key <key>`: keys an integration user holds; see ApiKey."""
+    """`Authorization: Api-Key <key>`: keys an integration user holds; see ApiKey.
+
+    The key is looked up by its SHA-256 digest (an index lookup, whose timing tells nothing about the key). Wrong keys
+    are counted per address in the cache (no database write): past API_KEY_FAILURE_LIMIT in a minute the address gets
+    429 with Retry-After, before any lookup, until the minute is over.
+    """
 
     keyword = "Api-Key"
 
@@ -20,11 +38,30 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _sep, raw_key = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
+        address = client_ip(request)
+        throttle = api_key_throttle()
+        if (wait := throttle.retry_after(address)) is not None:
+            security_log.warning("API key throttled: address=%s retry_after=%ss", address, wait)
+            raise exceptions.Throttled(
+                wait=wait,
+                detail=_("Too many wrong API keys from this address; try again in %(seconds)d s.") % {"seconds": wait},
+            )
         raw_key = raw_key.strip()
-        if not raw_key:
-            raise exceptions.AuthenticationFailed(_("No API key given."))
-        key = ApiKey.objects.active().select_related("user").filter(digest=ApiKey.digest_of(raw_key)).first()
+        key = None
+        if raw_key:
+            key = ApiKey.objects.active().select_related("user").filter(digest=ApiKey.digest_of(raw_key)).first()
         if key is None:
+            failures = throttle.add_failure(address)
+            prefix = match.group(1) if (match := KEY_PREFIX.match(raw_key)) else "-"
+            security_log.warning(
+                "API key refused: address=%s key_prefix=%s path=%s failures_this_minute=%s",
+                address,
+                prefix,
+                request.path,
+                failures,
+            )
+            if not raw_key:
+                raise exceptions.AuthenticationFailed(_("No API key given."))
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:

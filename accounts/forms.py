@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.services import security
 from clientdesk.forms import StyledForm, StyledFormMixin
 
 
@@ -48,4 +49,15 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
 
 
 class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
+    """Django's reset form (it answers the same whether or not the address is known), with our bilingual mail."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        security.password_reset_mail_send(context=context, to_email=to_email)
+
+
+class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
     pass

@@ -13,6 +13,13 @@ from simple_history.models import HistoricalRecords
 from accounts.roles import Capability, Role, capabilities_for
 
 
+class SecurityEventKind(models.TextChoices):
+    """What the head did to a user's sign-in, kept as the reason of a row in the user's history."""
+
+    UNLOCKED = "unlocked", _("Sign-in unlocked")
+    RESET_LINK_SENT = "reset-link-sent", _("Password reset link sent")
+
+
 class User(AbstractUser):
     """A member of staff, or an integration (the DMS) that only talks to the API."""
 

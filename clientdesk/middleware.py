@@ -1,9 +1,13 @@
-"""Site-wide answers that no view should have to remember: a database outage as 503, and the headers every page
-and API answer carries (Permissions-Policy; Cache-Control: no-store for signed-in users)."""
+"""Site-wide answers that no view should have to remember: a database outage as 503, the headers every page and API
+answer carries (Permissions-Policy; Cache-Control: no-store for signed-in users and the API), and which proxy headers
+are believed."""
 
+import ipaddress
 import logging
 import sys
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import Error as DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -102,6 +106,64 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if _signed_in(request):
+        # The API answers personal data to whoever holds a key (no session user then): never stored either.
+        if is_api_request(request) or _signed_in(request):
             add_never_cache_headers(response)
         return response
+
+
+# --- The proxy in front ----------------------------------------------------------------------------------------------
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED")
+
+
+def _address(value: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _networks(entries: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(entry, strict=False) for entry in entries]
+
+
+class TrustedProxyMiddleware:
+    """X-Forwarded-For and X-Forwarded-Proto are believed only from the reverse proxies in TRUSTED_PROXIES (addresses
+    or networks). From anyone else they are removed before SecurityMiddleware (SECURE_PROXY_SSL_HEADER) or anything
+    else reads them. From a trusted proxy, REMOTE_ADDR becomes the client it forwarded for: the right-most address in
+    X-Forwarded-For that is not itself a trusted proxy (the left part of that header is what the client wrote). The
+    peer's own address is kept in META["PROXY_ADDR"]. Sign-in lockout, logs and throttling all read REMOTE_ADDR."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    @staticmethod
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+    def __call__(self, request):
+        meta = request.META
+        peer = meta.get("REMOTE_ADDR", "")
+        if not self.trusted(_address(peer)):
+            for header in FORWARDED_HEADERS:
+                meta.pop(header, None)
+            return self.get_response(request)
+        meta["PROXY_ADDR"] = peer
+        client = peer
+        for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            address = _address(hop)
+            if address is None:  # garbage written by the client: stop at the last address a proxy vouched for
+                break
+            client = str(address)
+            if not self.trusted(address):
+                break
+        meta["REMOTE_ADDR"] = client
+        return self.get_response(request)
+
+
+def client_ip(request) -> str:
+    """The client's address as TrustedProxyMiddleware left it (django-axes' AXES_CLIENT_IP_CALLABLE)."""
+    return request.META.get("REMOTE_ADDR") or "unknown"

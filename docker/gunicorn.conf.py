@@ -15,6 +15,9 @@ max_requests = 1000
 max_requests_jitter = 100
 # The heartbeat file on tmpfs: the container's overlay filesystem can stall and get healthy workers killed.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 - a private tmpfs in the container, gunicorn's advice for Docker
+# X-Forwarded-Proto/-For count only from the proxies the app trusts too (TRUSTED_PROXIES; empty: none, not gunicorn's
+# default of localhost).
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

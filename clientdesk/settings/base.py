@@ -8,12 +8,19 @@ Environment:
     SECRET_KEY     required in production
     ALLOWED_HOSTS  comma-separated
     TIME_ZONE      the dealership's zone, default Europe/Moscow
+    TRUSTED_PROXIES        comma-separated addresses/networks of the reverse proxies whose X-Forwarded-* headers count
+    SESSION_HOURS          how long a sign-in lasts (a shift), default 12
+    LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES, API_KEY_FAILURE_LIMIT: sign-in lockout and API-key throttling
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "axes",
     # The app order: each app may import only those above it in this list (tests/test_house.py holds it).
     "clientdesk",
     "accounts",
@@ -62,7 +70,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* count only from TRUSTED_PROXIES; REMOTE_ADDR becomes the real client for everything below.
+    "clientdesk.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -75,6 +86,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "clientdesk.middleware.SecurityHeadersMiddleware",
     "clientdesk.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused for a lockout into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clientdesk.urls"
@@ -92,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "accounts.context_processors.capabilities",
             ],
         },
@@ -123,6 +137,63 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# django-axes first: it refuses a locked-out user or address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# --- Sessions, sign-in lockout, password reset (README "Security") -------------------------------------------------
+# A sign-in lasts one shift: the session and its cookie end SESSION_HOURS after signing in, whatever is done meanwhile.
+SESSION_HOURS = float(os.environ.get("SESSION_HOURS", "12"))
+SESSION_COOKIE_AGE = int(SESSION_HOURS * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# A reset link works once and for an hour.
+PASSWORD_RESET_TIMEOUT = 3600
+# django-axes: LOGIN_FAILURE_LIMIT failed sign-ins for one username, or from one address, within the lockout time lock
+# that username (from anywhere) or that address (for any username) for LOGIN_LOCKOUT_MINUTES; a success resets the
+# counts; the department head can unlock sooner (user list). The lock runs from the last counted failure: attempts
+# while locked are refused and logged but do not prolong it, so a password guesser cannot keep a colleague out.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_NEVER_LOCKOUT_GET = True
+AXES_CLIENT_IP_CALLABLE = "clientdesk.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.users.lockout_response"
+# Our own clientdesk.security log says who signed in, failed and was locked; axes' access log table is not needed.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: none,
+# so a client cannot claim another address (to dodge the lockout) or claim HTTPS.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+# Wrong API keys from one address: after this many in a minute the address gets 429 with Retry-After until the minute
+# is over (counted in the cache, not the database).
+API_KEY_FAILURE_LIMIT = int(os.environ.get("API_KEY_FAILURE_LIMIT", "20"))
+
+# --- Content-Security-Policy (Django's own middleware) ---------------------------------------------------------------
+# Scripts and style sheets only from the site itself (Bootstrap, HTMX, Chart.js are served from static/), no eval, no
+# inline <script>; the one exception is a nonce, which only the Swagger UI page at /api/docs/ asks for. Inline style
+# *attributes* stay allowed (style-src-attr): progress bars set their width from the data; a style attribute cannot
+# run code, and <style> elements are still refused.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "style-src-elem": [CSP.SELF, CSP.NONCE],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -154,6 +225,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# --- Cache: Redis when there is one (shared by every web process: API-key throttling), else a folder under var/ -----
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "clientdesk",
+            # A silent Redis must not hold a request: the callers treat a cache error as a miss.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+    }
 
 # --- REST API -------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -192,7 +280,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
 # A Redis that accepts connections but does not answer (hung, paused, a half-open connection) must not hold anyone
 # forever: workers and beat give up on a silent broker after BROKER_SOCKET_TIMEOUT seconds, and a web request that
 # queues a task after ENQUEUE_TIMEOUT seconds (send_after_commit logs it; the planners catch up).
@@ -297,5 +384,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # clientdesk.security: sign-ins, failures, lockouts, unlocks, password resets, API-key failures (never a password
+    # or a key). Route it to its own handler in production if the security log is kept apart.
+    # django-axes repeats what clientdesk.security says (with the names starred out); its errors still show.
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "clientdesk.security": {"level": "INFO"},
+        "axes": {"level": "ERROR"},
+    },
 }

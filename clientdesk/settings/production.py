@@ -12,6 +12,8 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 
+# HTTPS as the proxy saw it. clientdesk.middleware.TrustedProxyMiddleware removes X-Forwarded-Proto (and -For) from
+# every request that does not come from one of TRUSTED_PROXIES, so a client cannot claim HTTPS by itself.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -15,3 +15,5 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Each test process keeps its own cache (API-key throttling counts); tests that count clear it.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

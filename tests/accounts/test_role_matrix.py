@@ -138,6 +138,25 @@ def page_matrix(o):
     ]
 
 
+def public_pages():
+    """Pages anyone may open, signed in or not: the way back in when the password is forgotten."""
+    return [
+        reverse("accounts:password-reset"),
+        reverse("accounts:password-reset-done"),
+        reverse("accounts:password-reset-confirm", args=["MQ", "no-such-token"]),
+        reverse("accounts:password-reset-complete"),
+    ]
+
+
+def head_actions(o):
+    """POST-only actions of the department head on users' sign-in."""
+    return [
+        (reverse("accounts:user-unlock", args=[o["user"].pk]), {}),
+        (reverse("accounts:user-send-reset", args=[o["user"].pk]), {}),
+        (reverse("accounts:address-unlock"), {"address": "192.0.2.7"}),
+    ]
+
+
 def api_matrix(o):
     return [
         ("/api/v1/clients/", STAFF | {"integration"}),
@@ -173,6 +192,27 @@ def test_anonymous_is_sent_to_sign_in_from_every_page(objects):
         response = web.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("accounts:login")), url
+
+
+def test_reset_pages_are_open_to_anonymous_and_every_role(users):
+    for who in [None, *ROLES]:
+        web = logged_in(users[who]) if who else DjangoTestClient()
+        for url in public_pages():
+            assert web.get(url).status_code == 200, (who, url)
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_only_the_head_unlocks_and_sends_reset_links(users, objects, role, mailoutbox):
+    objects["user"].email = "manager@example.com"
+    objects["user"].save()
+    web = logged_in(users[role]) if role else DjangoTestClient()
+    for url, data in head_actions(objects):
+        response = web.post(url, data)
+        if role is None:
+            assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")), url
+        else:
+            assert response.status_code == (302 if role == "head" else 403), (role, url)
+    assert len(mailoutbox) == (1 if role == "head" else 0)
 
 
 def test_anonymous_api_is_401_or_403(objects):
@@ -247,7 +287,8 @@ def test_integration_user_with_api_key_gets_the_api_but_no_pages(users, head, ob
     web = DjangoTestClient(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     assert web.get(reverse("clients:search")).status_code == 302
     assert not users["integration"].has_usable_password()
-    assert not web.login(username="dms", password="")
+    assert web.post(reverse("accounts:login"), {"username": "dms", "password": ""}).status_code == 200
+    assert "_auth_user_id" not in web.session
 
 
 def _all_routes(resolver=None, prefix=""):
@@ -277,8 +318,12 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
         "calls/campaigns/<int:pk>/finish/",
         "calls/surveys/<int:pk>/activate/",
         "calls/surveys/<int:pk>/deactivate/",
+        "accounts/users/<int:pk>/unlock/",
+        "accounts/users/<int:pk>/send-reset/",
+        "accounts/lockouts/address/unlock/",
     )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
+    covered |= {resolve(url).route for url in public_pages()}
     for route in _all_routes():
         if route in elsewhere or route.startswith(elsewhere[:3]) or route in post_only:
             continue
