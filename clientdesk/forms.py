@@ -1,5 +1,17 @@
+from uuid import uuid4
+
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+
+# The hidden field that carries a form's one-time token (clientdesk.views.SubmitOnceMixin).
+FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - a field name, not a secret
+
+
+def form_token_input() -> SafeString:
+    """A fresh one-time token as a hidden input, made when the form is rendered (`{% form_token %}`)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', FORM_TOKEN_FIELD, uuid4())
 
 
 def yes_no_select(yes: str, no: str) -> forms.Select:

@@ -128,3 +128,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class FormToken(models.Model):
+    """A form's one-time token, spent by the first submission that saved something: a second POST with it (a retry
+    after a network blip or a 500, a double click) is sent to what the first one saved instead of saving it again.
+
+    The row is written in the same transaction as the record it stands for, so a submission that failed leaves no
+    token behind and its retry saves. The unique token decides between two submissions racing with it. Beat purges
+    the rows of old forms (`clientdesk.tasks.purge_form_tokens`).
+    """
+
+    token = models.UUIDField(_("token"), unique=True)
+    user = models.ForeignKey(
+        "accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"), null=True)
+    url = models.CharField(_("link"), max_length=300)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("form token")
+        verbose_name_plural = _("form tokens")
+
+    def __str__(self) -> str:
+        return str(self.token)

@@ -1,10 +1,13 @@
-"""Project-wide tasks: a liveness signal that proves the worker and beat are running; retries of domain events."""
+"""Project-wide tasks: a liveness signal that proves the worker and beat are running; retries of domain events; the
+purge of old form tokens."""
+
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
 from clientdesk import events
-from clientdesk.models import Heartbeat
+from clientdesk.models import FormToken, Heartbeat
 
 
 @shared_task(ignore_result=False)
@@ -32,3 +35,19 @@ def redeliver_event(self, event_name: str, payload: dict, handler_name: str) -> 
     if events.redeliver(event_name, payload, handler_name):
         return True
     raise self.retry(countdown=60 * 2**self.request.retries)
+
+
+# A form is sent within minutes of being shown; two days on, its token guards nothing (a page that old is reloaded).
+FORM_TOKEN_KEEP = timedelta(days=2)
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def purge_form_tokens(batch_size: int = 5000) -> int:
+    """Delete the spent form tokens of old forms (SubmitOnceMixin), in bounded batches; run by beat every hour."""
+    cutoff = timezone.now() - FORM_TOKEN_KEEP
+    deleted = 0
+    while True:
+        ids = list(FormToken.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += FormToken.objects.filter(pk__in=ids).delete()[0]

@@ -1,17 +1,24 @@
-"""Shared view pieces: a form view that hands the cleaned form to a service, URLs for long lists, the home page,
-health."""
+"""Shared view pieces: a form view that hands the cleaned form to a service, forms submitted once, URLs for long
+lists, the home page, health."""
 
 from datetime import datetime
+from uuid import UUID
 
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Q
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.generic import FormView
+from django_htmx.http import HttpResponseClientRedirect
 
 from clientdesk.errors import Conflict
-from clientdesk.models import Heartbeat
+from clientdesk.forms import FORM_TOKEN_FIELD
+from clientdesk.models import FormToken, Heartbeat
 
 
 def apply_validation_error(form, exc: ValidationError | Conflict) -> None:
@@ -55,6 +62,65 @@ class ServiceFormView(FormView):
 
     def perform(self, form):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+
+def posted_form_token(request) -> UUID | None:
+    """The one-time token a POSTed form carries, or None (an old page, the API, a mangled value)."""
+    try:
+        return UUID(request.POST.get(FORM_TOKEN_FIELD, ""))
+    except ValueError:
+        return None
+
+
+class SubmitOnceMixin:
+    """A form that saves at most once per rendering (issue: saved, then 500).
+
+    The page renders a fresh token in the form (`{% load form_token %}{% form_token %}`). The POST claims it by
+    inserting a FormToken row, then runs the view, all in one transaction: when the view saved something it calls
+    `self.saved_once(obj, url)` and the row keeps where it went; when it saved nothing (a form error) the claim is
+    dropped, so the corrected form may use the token again. A second POST with a spent token (a retry after a blip
+    that lost the first answer, a double click) saves nothing and goes to what the first one saved, with a message.
+    Two POSTs racing with one token meet at the unique index: the second waits for the first to commit, then takes
+    the same way. A failure after the claim rolls it back with everything else, so the retry saves.
+
+    Put it after the capability mixin, so only a permitted request claims a token. A POST without a token is served
+    as before.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        token = posted_form_token(request) if request.method == "POST" else None
+        if token is None:
+            return super().dispatch(request, *args, **kwargs)
+        spent = FormToken.objects.filter(token=token).first()
+        if spent is not None:
+            return self.already_saved(request, spent)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    claim = FormToken.objects.create(token=token, user=request.user)
+            except IntegrityError:
+                # Another request with this token committed while this one waited on the unique index.
+                return self.already_saved(request, FormToken.objects.get(token=token))
+            self._saved_once = None
+            response = super().dispatch(request, *args, **kwargs)
+            if self._saved_once is None:
+                claim.delete()
+            else:
+                obj, claim.url = self._saved_once
+                claim.content_type = ContentType.objects.get_for_model(obj)
+                claim.object_id = obj.pk
+                claim.save(update_fields=["url", "content_type", "object_id"])
+        return response
+
+    def saved_once(self, obj: Model, url: str) -> None:
+        """The view saved `obj`; a repeat of this submission goes to `url`."""
+        self._saved_once = (obj, url)
+
+    def already_saved(self, request, spent: FormToken):
+        messages.info(request, _("This form was already sent and saved; here is what it saved."))
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(spent.url)
+        return redirect(spent.url)
 
 
 def health(request):

@@ -28,7 +28,7 @@ from bookings.services import bookings as services
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_datetime_text
-from clientdesk.views import KeysetPage, apply_validation_error
+from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients.models import Client
 
 
@@ -64,7 +64,7 @@ class BookingListView(CapabilityRequiredMixin, TemplateView):
         )
 
 
-class BookingCreateView(CapabilityRequiredMixin, View):
+class BookingCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
     """Book a visit for a client while they are on the line: services, a free slot, the data check, any recall."""
 
     required_capability = Capability.EDIT_BOOKINGS
@@ -128,6 +128,7 @@ class BookingCreateView(CapabilityRequiredMixin, View):
                     % {"client": booking.client, "when": local_datetime_text(booking.starts_at)},
                 )
                 return redirect(booking)
+                self.saved_once(booking, booking.get_absolute_url())
         return render(request, self.template_name, self.context(request, client, form), status=400)
 
 

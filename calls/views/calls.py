@@ -23,7 +23,7 @@ from calls.services.surveys import active_survey
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_date_text
-from clientdesk.views import KeysetPage, apply_validation_error, url_maker
+from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error, url_maker
 from clients import selectors as client_selectors
 from clients.normalize import normalize_phone, phone_fragment
 
@@ -67,7 +67,7 @@ class NewCallView(CapabilityRequiredMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
-class ClientCallCreateView(CapabilityRequiredMixin, View):
+class ClientCallCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
     """The inline "log a call" form on the client card (HTMX swaps the panel; without JS it redirects)."""
 
     required_capability = Capability.LOG_CALLS
@@ -81,8 +81,9 @@ class ClientCallCreateView(CapabilityRequiredMixin, View):
         saved = False
         if form.is_valid():
             try:
-                services.call_log(by=request.user, **form.service_kwargs())
+                call = services.call_log(by=request.user, **form.service_kwargs())
                 saved = True
+                self.saved_once(call, client.get_absolute_url())
             except (ValidationError, Conflict) as exc:
                 apply_validation_error(form, exc)
         if not request.htmx:
@@ -96,7 +97,7 @@ class ClientCallCreateView(CapabilityRequiredMixin, View):
         return render(request, "clients/_card_activity.html", context, status=200 if saved else 400)
 
 
-class UnknownCallerView(CapabilityRequiredMixin, View):
+class UnknownCallerView(CapabilityRequiredMixin, SubmitOnceMixin, View):
     """Log a call from a number that belongs to no client (a wrong number, an enquiry that gave no name)."""
 
     required_capability = Capability.LOG_CALLS
@@ -110,11 +111,12 @@ class UnknownCallerView(CapabilityRequiredMixin, View):
         form = CallForm(request.POST)
         if form.is_valid():
             try:
-                services.call_log(by=request.user, **form.service_kwargs())
+                call = services.call_log(by=request.user, **form.service_kwargs())
             except (ValidationError, Conflict) as exc:
                 apply_validation_error(form, exc)
             else:
                 messages.success(request, _("Call logged."))
+                self.saved_once(call, reverse("calls:list"))
                 return redirect(reverse("calls:list"))
         return render(request, self.template_name, {"form": form}, status=400)
 

@@ -362,6 +362,11 @@ MAILERS = {
                 "port": int(os.environ["EMAIL_PORT"]) if os.environ.get("EMAIL_PORT") else None,
                 "username": os.environ.get("EMAIL_HOST_USER"),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD"),
+    "purge-form-tokens": {
+        "task": "clientdesk.tasks.purge_form_tokens",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
                 "use_tls": env_bool("EMAIL_USE_TLS") or None,
             }.items()
             if value is not None

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.errors import Conflict
-from clientdesk.views import KeysetPage, apply_validation_error
+from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients import selectors
 from clients.filters import ClientFilter
 from clients.forms import ClientForm, MergeForm, VehicleForm, phone_formset
@@ -89,7 +89,7 @@ class ClientFormMixin(CapabilityRequiredMixin):
             return None
 
 
-class ClientCreateView(ClientFormMixin, View):
+class ClientCreateView(ClientFormMixin, SubmitOnceMixin, View):
     def get(self, request):
         form = ClientForm(initial={"source": request.GET.get("source", Client.Source.CALL)})
         return self.render_form(request, form, phone_formset(initial_number=request.GET.get("phone", "")))
@@ -106,10 +106,11 @@ class ClientCreateView(ClientFormMixin, View):
         return redirect(url)
 
 
-class ClientUpdateView(ClientFormMixin, View):
+class ClientUpdateView(ClientFormMixin, SubmitOnceMixin, View):
     def get_client(self, request, pk) -> Client:
         client = get_object_or_404(Client.objects.visible_to(request.user).prefetch_related("phones"), pk=pk)
         if client.is_merged:
+        self.saved_once(client, url)
             raise Http404
         return client
 
@@ -130,6 +131,7 @@ class VehicleFormView(CapabilityRequiredMixin, View):
     required_capability = Capability.EDIT_CLIENTS
     template_name = "clients/vehicle_form.html"
 
+        self.saved_once(client, client.get_absolute_url())
     def get_objects(self, request, **kwargs) -> tuple[Client, Vehicle | None]:
         if "vehicle_pk" in kwargs:
             vehicle = get_object_or_404(
