@@ -10,4 +10,14 @@ class BookingsConfig(AppConfig):
         from bookings.selectors.bookings import client_timeline_bookings
         from clients import extensions as clients
 
-        clients.timeline_sources.register("bookings", client_timeline_bookings, order=20)
+        clients.timeline_sources.register(
+            "bookings",
+            clients.TimelineSource(
+                "booking",
+                "starts_at",
+                client_timeline_bookings,
+                "bookings/_timeline_booking.html",
+                url="bookings:detail",
+            ),
+            order=20,
+        )

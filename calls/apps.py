@@ -21,8 +21,18 @@ class CallsConfig(AppConfig):
             subscribe(event, events.follow_booking, durable=True)
         subscribe(DeliveryCorrected, events.follow_delivery, durable=True)
 
-        clients.timeline_sources.register("calls", selectors.client_timeline_calls, order=10)
-        clients.timeline_sources.register("surveys", selectors.client_timeline_surveys, order=30)
+        clients.timeline_sources.register(
+            "calls",
+            clients.TimelineSource("call", "started_at", selectors.client_timeline_calls, "calls/_timeline_call.html"),
+            order=10,
+        )
+        clients.timeline_sources.register(
+            "surveys",
+            clients.TimelineSource(
+                "survey", "answered_at", selectors.client_timeline_surveys, "calls/_timeline_survey.html"
+            ),
+            order=30,
+        )
         clients.card_panels.register(
             "log-call", clients.CardPanel("calls/_client_call_form.html", views.client_call_form_panel)
         )

@@ -3,14 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Absence
 from calls.models import Call, CallTask, SurveyResponse
 from clientdesk.calendar import day_bounds, local_date
-from clients.extensions import TimelineEntry
 from clients.models import Delivery
 
 # A task whose next attempt is this far behind is marked overdue in the queue.
@@ -65,29 +64,28 @@ def manager_queue(user, *, now=None, kind: str | None = None, limit: int = 100) 
     return Queue(tasks=tasks, counts=counts, overdue=sum(t.is_overdue for t in tasks), now=now)
 
 
-# --- the client card's timeline (registered in CallsConfig.ready) ----------------------------------------------------
+# --- the client card's timeline (registered in CallsConfig.ready; the card pages them) --------------------------------
+
+# What calls/_timeline_call.html shows of a call, its manager and its vehicle.
+CALL_LINE_FIELDS = (
+    *("direction", "purpose", "outcome", "started_at", "duration", "notes", "phone_number", "phone_e164"),
+    *("manager__first_name", "manager__last_name", "manager__username"),
+    *("vehicle__make", "vehicle__model", "vehicle__plate"),
+)
 
 
-def client_timeline_calls(client, user, limit: int) -> list[TimelineEntry]:
-    calls = (
-        Call.objects.visible_to(user)
-        .filter(client=client)
-        .select_related("manager", "vehicle")
-        .order_by("-started_at", "-id")[:limit]
+def client_timeline_calls(client, user) -> QuerySet:
+    """The client's calls, with only what a timeline line shows."""
+    return (
+        Call.objects.visible_to(user).filter(client=client).select_related("manager", "vehicle").only(*CALL_LINE_FIELDS)
     )
-    return [TimelineEntry(kind="call", at=c.started_at, obj=c, template="calls/_timeline_call.html") for c in calls]
 
 
-def client_timeline_surveys(client, user, limit: int) -> list[TimelineEntry]:
+def client_timeline_surveys(client, user) -> QuerySet:
     """The buyer's answers to follow-up surveys (seen by whoever may see the handovers they follow)."""
-    responses = (
-        SurveyResponse.objects.filter(delivery__in=Delivery.objects.visible_to(user).filter(client=client))
-        .select_related("delivery__vehicle", "taken_by")
-        .order_by("-answered_at")[:limit]
-    )
-    return [
-        TimelineEntry(kind="survey", at=r.answered_at, obj=r, template="calls/_timeline_survey.html") for r in responses
-    ]
+    return SurveyResponse.objects.filter(
+        delivery__in=Delivery.objects.visible_to(user).filter(client=client)
+    ).select_related("delivery__vehicle", "taken_by")
 
 
 def pending_tasks_of_user():

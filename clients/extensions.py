@@ -1,28 +1,53 @@
 """What higher apps add to the clients' pages, without this app importing them (see `clientdesk.registry`).
 
-- `timeline_sources`: functions `(client, user, limit) -> entries` whose entries join the card's timeline (calls,
-  workshop visits, follow-up surveys; claims and loaners later).
+- `timeline_sources`: kinds of rows that join the card's timeline (calls, workshop visits, follow-up surveys; claims
+  and loaners later), each a `TimelineSource`: the card pages them all together, newest first.
 - `card_panels`: blocks on the card's activity column (the "log a call" form), each a template and a function
   giving its context, or None to show nothing.
 - `delivery_notices`: functions `(delivery) -> (level, text) | None` whose message follows a recorded handover (the
   calls app says when the follow-up call will be).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db.models import QuerySet
 
 from clientdesk.registry import Registry
 
 
 @dataclass(frozen=True)
+class TimelineSource:
+    """A kind of row on the client's timeline.
+
+    `rows(client, user)` is the client's rows of this kind that the user may see, shaped for `template`
+    (`select_related`, `only` the columns it shows) and unordered: the card orders them by the `at` field and id,
+    newest first, and reads one page at a time after a cursor, so (client, `at`) wants an index. `url`, if given,
+    names the URL of a row (taking its pk), reversed once per page and handed to the template as `entry.url`.
+    """
+
+    kind: str
+    at: str
+    rows: Callable[..., QuerySet]
+    template: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
-    """One line of the client's timeline: drawn with `template`, which finds the row as `entry.obj`."""
+    """One line of the client's timeline: drawn with `template`, which finds the row as `entry.obj` (and its page
+    as `entry.url`). Entries are ordered by (at, kind, id), newest first."""
 
     kind: str
     at: datetime
     obj: object
     template: str
+    url: str = ""
+
+    @property
+    def position(self) -> tuple[datetime, str, int]:
+        return self.at, self.kind, self.obj.pk
 
 
 @dataclass(frozen=True)
@@ -34,7 +59,6 @@ class CardPanel:
     context: Callable[..., dict | None]
 
 
-TimelineSource = Callable[..., Iterable[TimelineEntry]]
 DeliveryNotice = Callable[..., tuple[str, str] | None]
 
 timeline_sources: Registry[TimelineSource] = Registry("client timeline")

@@ -1,12 +1,14 @@
 """Reads shaped for the pages and the API: search, the client card, likely duplicates."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from clients.extensions import TimelineEntry, card_panels, timeline_sources
+from clientdesk.views import url_maker
+from clients.extensions import TimelineEntry, TimelineSource, card_panels, timeline_sources
 from clients.models import Client, ClientPhone, Delivery, Vehicle
 from clients.normalize import phone_fragment, plate_fragment, vin_fragment
 
@@ -174,28 +176,81 @@ def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple
     return result, (numbers[-1] if has_next else None)
 
 
-def client_timeline(client: Client, *, user, limit: int = 30) -> list[TimelineEntry]:
-    """What happened with the client, newest first: its handovers and what the other apps contribute (calls,
-    workshop visits, surveys; `extensions.timeline_sources`), at most `limit` entries."""
-    deliveries = (
-        Delivery.objects.visible_to(user).filter(client=client).select_related("vehicle").order_by("-delivered_at")
-    )
-    entries = [
-        TimelineEntry(kind="delivery", at=d.delivered_at, obj=d, template="clients/_timeline_delivery.html")
-        for d in deliveries[:limit]
-    ]
-    for source in timeline_sources:
-        entries += source(client, user, limit)
-    return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
+def client_timeline_deliveries(client: Client, user) -> QuerySet:
+    """The client's handovers, for the card's timeline."""
+    return Delivery.objects.visible_to(user).filter(client=client).select_related("vehicle")
 
 
-def client_card(client: Client, *, request, **state) -> dict:
-    """The card's context: the client, likely duplicates, the timeline and the panels other apps contribute
-    (`extensions.card_panels`), each panel's context merged in and its template listed in `panels`."""
+DELIVERIES = TimelineSource("delivery", "delivered_at", client_timeline_deliveries, "clients/_timeline_delivery.html")
+# Entries on the card's first page, and on each page "Show more" adds.
+TIMELINE_PAGE = 20
+
+
+@dataclass
+class TimelinePage:
+    entries: list[TimelineEntry]
+    # The cursor of the next page ("Show more"), None on the last.
+    next_before: str | None
+
+
+def timeline_cursor(entry: TimelineEntry) -> str:
+    at, kind, pk = entry.position
+    return f"{at.isoformat()}_{kind}_{pk}"
+
+
+def _parse_timeline_cursor(before: str | None) -> tuple[datetime, str, int] | None:
+    if not before:
+        return None
+    try:
+        moment, kind, pk = before.split("_")
+        at = datetime.fromisoformat(moment)
+        return (at, kind, int(pk)) if at.tzinfo is not None else None
+    except ValueError:
+        return None  # a mangled cursor shows the first page rather than an error
+
+
+def _older_than(source: TimelineSource, position: tuple[datetime, str, int]) -> Q:
+    """Rows of `source` that come after `position` in (time, kind, id) order, newest first. The kind is one value
+    per source, so it only decides whether rows at the cursor's very moment come before or after it."""
+    at, kind, pk = position
+    if source.kind < kind:
+        return Q(**{f"{source.at}__lte": at})
+    if source.kind > kind:
+        return Q(**{f"{source.at}__lt": at})
+    return Q(**{f"{source.at}__lt": at}) | Q(**{source.at: at, "pk__lt": pk})
+
+
+def client_timeline(client: Client, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
+    """What happened with the client, newest first, one page of `size` entries after the cursor `before`: its
+    handovers and what the other apps contribute (calls, workshop visits, surveys; `extensions.timeline_sources`).
+
+    Keyset by (time, kind, id): each source gives at most `size + 1` rows after the cursor from its (client, time)
+    index, one query each, and the merge keeps the first `size`; the extra row tells whether there is a next page.
+    """
+    position = _parse_timeline_cursor(before)
+    entries: list[TimelineEntry] = []
+    for source in (DELIVERIES, *timeline_sources):
+        rows = source.rows(client, user)
+        if position is not None:
+            rows = rows.filter(_older_than(source, position))
+        url = url_maker(source.url) if source.url else None
+        entries += (
+            TimelineEntry(source.kind, getattr(row, source.at), row, source.template, url(row.pk) if url else "")
+            for row in rows.order_by(f"-{source.at}", "-pk")[: size + 1]
+        )
+    entries.sort(key=lambda e: e.position, reverse=True)
+    page = entries[:size]
+    return TimelinePage(entries=page, next_before=timeline_cursor(page[-1]) if len(entries) > size else None)
+
+
+def client_card(client: Client, *, request, before: str | None = None, **state) -> dict:
+    """The card's context: the client, likely duplicates, a page of the timeline (the newest, or the one after the
+    cursor `before`) and the panels other apps contribute (`extensions.card_panels`), each panel's context merged in
+    and its template listed in `panels`."""
     context = {
         "client": client,
         "duplicates": client_duplicates(client),
-        "timeline": client_timeline(client, user=request.user),
+        "timeline": client_timeline(client, user=request.user, before=before),
         "panels": [],
     }
     for panel in card_panels:

@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,6 @@ from bookings.selectors.recalls import open_recalls_for_vins
 from bookings.selectors.slots import active_advisors
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
 from clientdesk.views import url_maker
-from clients.extensions import TimelineEntry
 from clients.models import Client
 from clients.selectors import client_duplicates
 
@@ -238,15 +237,15 @@ def client_data_warnings(client: Client) -> list[str]:
     return warnings
 
 
-def client_timeline_bookings(client, user, limit: int) -> list[TimelineEntry]:
-    """The client's workshop visits for the card's timeline (registered in BookingsConfig.ready)."""
-    bookings = (
+def client_timeline_bookings(client, user) -> QuerySet:
+    """The client's workshop visits for the card's timeline (registered in BookingsConfig.ready; the card pages
+    them), with only what a timeline line shows."""
+    return (
         Booking.objects.visible_to(user)
         .filter(client=client)
         .select_related("vehicle", "advisor", "area")
-        .order_by("-starts_at", "-id")[:limit]
+        .only(
+            *("status", "starts_at", "vehicle__make", "vehicle__model", "vehicle__plate", "area__name"),
+            *("advisor__first_name", "advisor__last_name", "advisor__username"),
+        )
     )
-    return [
-        TimelineEntry(kind="booking", at=b.starts_at, obj=b, template="bookings/_timeline_booking.html")
-        for b in bookings
-    ]

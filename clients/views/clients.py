@@ -57,6 +57,12 @@ class ClientDetailView(CapabilityRequiredMixin, View):
     required_capability = Capability.VIEW_CLIENTS
 
     def get(self, request, pk):
+        before = request.GET.get("before")
+        if request.htmx and before:
+            # "Show more" on the timeline: only the next page, drawn in place of the button.
+            client = get_object_or_404(Client.objects.visible_to(request.user).only("pk"), pk=pk)
+            timeline = selectors.client_timeline(client, user=request.user, before=before)
+            return render(request, "clients/_timeline_page.html", {"client": client, "timeline": timeline})
         try:
             client = selectors.client_for_card(pk, user=request.user)
         except Client.DoesNotExist as exc:
@@ -64,7 +70,8 @@ class ClientDetailView(CapabilityRequiredMixin, View):
         if client.is_merged:
             messages.info(request, _("%(old)s was merged into this client.") % {"old": client})
             return redirect(client.merged_into)
-        return render(request, "clients/client_detail.html", selectors.client_card(client, request=request))
+        context = selectors.client_card(client, request=request, before=before)
+        return render(request, "clients/client_detail.html", context)
 
 
 class ClientFormMixin(CapabilityRequiredMixin):
