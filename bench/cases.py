@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client as WebClient
 from django.utils import timezone
@@ -30,7 +31,7 @@ from calls.models import CallRules
 from calls.services.planning import assign_new_tasks, confirmation_due, plan_confirmations
 from clientdesk.calendar import BusinessCalendar, day_bounds, local_date, local_zone
 from clients.models import Client
-from clients.normalize import phone_fragment, plate_fragment, vin_fragment
+from clients.normalize import normalize_phone, phone_fragment, plate_fragment, vin_fragment
 from clients.selectors import client_search
 
 # How many confirmations the planner cases make (`--planned` changes it; the smoke test asks for a few hundred).
@@ -125,23 +126,30 @@ def _search_floor(bench: Bench, query: str) -> object:
     """The queries clients.selectors.search_client_ids sends for this text, in its order, stopping as it does once
     20 clients are found; then the three that load them for display.
 
-    Without ORDER BY: the search wants any 20 matches, and the phone and vehicle models' default ordering that the
-    application's queries inherit is part of what the comparison should expose.
+    Without ORDER BY except for the phone matches, which the search ranks: otherwise the search wants any 20 matches,
+    and the phone and vehicle models' default ordering that the application's queries inherit is part of what the
+    comparison should expose.
     """
     text = " ".join(query.split())
     active = "c.merged_into_id IS NULL"
     sources = [(f"SELECT c.id FROM clients_client c WHERE {active} AND c.dms_id = %s LIMIT 20", [text])]
     if digits := phone_fragment(text):
+        # Ranked as the search ranks phone matches: the whole number, then numbers ending with the digits, then any
+        # containing them; each kind with the most recently active clients first.
+        phones = "SELECT p.client_id FROM clients_clientphone p JOIN clients_client c ON c.id = p.client_id WHERE"
+        recent_first = "ORDER BY c.updated_at DESC, p.client_id DESC LIMIT 20"
+        if len(digits) >= 10:
+            try:
+                number = normalize_phone(text)
+            except ValidationError:
+                pass
+            else:
+                sources.append((f"{phones} p.number = %s AND {active} {recent_first}", [number]))
+        sources.append((f"{phones} p.number LIKE %s AND {active} {recent_first}", [f"%{digits}"]))
         condition, params = "p.number LIKE %s", [f"%{digits}%"]
         if digits.startswith("8") and len(digits) > 1:
             condition, params = f"({condition} OR p.number LIKE %s)", [*params, f"+7{digits[1:]}%"]
-        sources.append(
-            (
-                "SELECT p.client_id FROM clients_clientphone p JOIN clients_client c ON c.id = p.client_id "
-                f"WHERE {condition} AND {active} LIMIT 20",
-                params,
-            )
-        )
+        sources.append((f"{phones} {condition} AND {active} {recent_first}", params))
     vehicles = "SELECT v.owner_id FROM clients_vehicle v JOIN clients_client c ON c.id = v.owner_id WHERE"
     if plate := plate_fragment(text):
         sources.append((f"{vehicles} v.plate LIKE %s AND {active} LIMIT 20", [f"%{plate}%"]))

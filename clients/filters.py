@@ -10,7 +10,7 @@ from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm, yes_no_select
 from clients.models import Client, Vehicle
 from clients.normalize import normalize_plate, normalize_vin, phone_fragment
-from clients.selectors import search_client_ids
+from clients.selectors import search_client_ids, search_hint
 
 LIST_SEARCH_LIMIT = 200
 
@@ -19,8 +19,19 @@ def staff_managers():
     return User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD])
 
 
+def searchable(value: str) -> None:
+    """A phone fragment too short to search is a field error (400 in the API), the same hint the search page gives."""
+    if hint := search_hint(value):
+        raise ValidationError(hint, code="too_short")
+
+
 class ClientFilter(filters.FilterSet):
-    q = filters.CharFilter(method="filter_q", label=_("Search"), help_text=_("Phone digits, name, plate, VIN, DMS id"))
+    q = filters.CharFilter(
+        method="filter_q",
+        label=_("Search"),
+        help_text=_("Phone digits (at least 3), name, plate, VIN, DMS id"),
+        validators=[searchable],
+    )
     kind = filters.ChoiceFilter(choices=Client.Kind.choices, label=_("kind"))
     source = filters.ChoiceFilter(choices=Client.Source.choices, label=_("source"))
     assigned_manager = filters.ModelChoiceFilter(queryset=staff_managers(), label=_("assigned manager"))
@@ -28,7 +39,7 @@ class ClientFilter(filters.FilterSet):
         label=_("consent to marketing"), widget=yes_no_select(_("consented"), _("not consented"))
     )
     dms_id = filters.CharFilter(label=_("DMS id"))
-    phone = filters.CharFilter(method="filter_phone", label=_("phone"))
+    phone = filters.CharFilter(method="filter_phone", label=_("phone"), validators=[searchable])
     updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("changed since"))
 
     class Meta:

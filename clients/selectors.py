@@ -1,16 +1,21 @@
 """Reads shaped for the pages and the API: search, the client card, likely duplicates."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.views import url_maker
 from clients.extensions import TimelineEntry, TimelineSource, card_panels, timeline_sources
 from clients.models import Client, ClientPhone, Delivery, Vehicle
-from clients.normalize import phone_fragment, plate_fragment, vin_fragment
+from clients.normalize import normalize_phone, phone_fragment, plate_fragment, vin_fragment
+
+# What a query that is (part of) a phone number consists of.
+PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")
 
 # Why a client matched, strongest first: results are ordered by it.
 MATCH_LABELS = {
@@ -41,45 +46,78 @@ def _phone_conditions(digits: str) -> Q:
     return condition
 
 
+def _whole_number(text: str, digits: str) -> str | None:
+    """The E.164 number the text spells out whole (any spelling: 8 (912) ..., +7 912 ..., 912...), else None."""
+    if len(digits) < 10:
+        return None
+    try:
+        return normalize_phone(text)
+    except ValidationError:
+        return None
+
+
+def _phone_sources(text: str, digits: str) -> list[QuerySet]:
+    """The phone matches, strongest first: the whole number; numbers ending with the digits (people say the last
+    digits); any number containing them. Within a kind, clients with the most recent activity (the client's last
+    change, `updated_at`) come first. Each is one query with a LIMIT on the phone's trigram index: a fragment of 3-4
+    digits matches a few thousand numbers at 500,000 clients, which PostgreSQL sorts in a few milliseconds."""
+    phones = ClientPhone.objects.filter(client__merged_into__isnull=True)
+    recent_first = ("-client__updated_at", "-client_id")
+    sources = []
+    if number := _whole_number(text, digits):
+        sources.append(phones.filter(number=number).order_by(*recent_first))
+    sources.append(phones.filter(number__endswith=digits).order_by(*recent_first))
+    sources.append(phones.filter(_phone_conditions(digits)).order_by(*recent_first))
+    return [source.values_list("client_id", flat=True) for source in sources]
+
+
+def search_hint(query: str) -> str | None:
+    """What to say instead of results when the query is too short to search: a phone number's fragment needs
+    `SEARCH_MIN_DIGITS` digits (fewer match a good part of the base, in no useful order)."""
+    text = query.strip()
+    minimum = settings.CLIENTDESK["SEARCH_MIN_DIGITS"]
+    if text and PHONE_LIKE.match(text) and len(re.sub(r"\D", "", text)) < minimum:
+        return str(_("Type at least %(count)d digits of the number.") % {"count": minimum})
+    return None
+
+
 def search_client_ids(query: str, *, limit: int | None = None) -> dict[int, list[str]]:
     """Ids of active clients matching the query, each with what it matched on, strongest match first.
 
     Every kind of match is its own small query with a LIMIT, served by its own index (trigram indexes over the
-    normalised columns on PostgreSQL, LIKE on SQLite), instead of one OR across joins no index can serve.
+    normalised columns on PostgreSQL, LIKE on SQLite), instead of one OR across joins no index can serve. Phone
+    matches are ranked (`_phone_sources`); the other kinds take any matches, in no order.
     """
     limit = limit or settings.CLIENTDESK["SEARCH_LIMIT"]
     text = " ".join(query.split())
     if len(text) < 2:
         return {}
     sources: list[tuple[str, QuerySet]] = []
-    active_client = Q(client__merged_into__isnull=True)
     active_owner = Q(owner__merged_into__isnull=True)
 
-    sources.append(("dms_id", Client.objects.active().filter(dms_id=text).values_list("id", flat=True)))
+    # No ORDER BY where the order does not matter: a model's default ordering would make the database sort every
+    # match before the LIMIT.
+    sources.append(("dms_id", Client.objects.active().filter(dms_id=text).values_list("id", flat=True).order_by()))
     if digits := phone_fragment(text):
-        phones = ClientPhone.objects.filter(_phone_conditions(digits), active_client)
-        sources.append(("phone", phones.values_list("client_id", flat=True)))
+        sources += [("phone", ids) for ids in _phone_sources(text, digits)]
     if plate := plate_fragment(text):
-        sources.append(
-            ("plate", Vehicle.objects.filter(active_owner, plate__contains=plate).values_list("owner_id", flat=True))
-        )
+        by_plate = Vehicle.objects.filter(active_owner, plate__contains=plate)
+        sources.append(("plate", by_plate.values_list("owner_id", flat=True).order_by()))
     if vin := vin_fragment(text):
-        sources.append(
-            ("vin", Vehicle.objects.filter(active_owner, vin__contains=vin).values_list("owner_id", flat=True))
-        )
+        by_vin = Vehicle.objects.filter(active_owner, vin__contains=vin)
+        sources.append(("vin", by_vin.values_list("owner_id", flat=True).order_by()))
     if any(ch.isalpha() for ch in text):
         by_name = Client.objects.active()
         for word in Client.search_key(text).split():
             by_name = by_name.filter(search_name__contains=word)
-        sources.append(("name", by_name.values_list("id", flat=True)))
+        sources.append(("name", by_name.values_list("id", flat=True).order_by()))
         if "@" in text:
             email = Client.objects.active().filter(email=text.lower())
-            sources.append(("email", email.values_list("id", flat=True)))
+            sources.append(("email", email.values_list("id", flat=True).order_by()))
 
     hits: dict[int, list[str]] = {}
     for label, ids in sources:
-        # No ORDER BY: a model's default ordering would make the database sort every match before the LIMIT.
-        for client_id in ids.order_by()[:limit]:
+        for client_id in ids[:limit]:
             hits.setdefault(client_id, [])
             if label not in hits[client_id]:
                 hits[client_id].append(label)

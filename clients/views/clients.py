@@ -32,8 +32,9 @@ class SearchView(CapabilityRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()
-        hits = selectors.client_search(query, user=self.request.user) if query else []
-        return super().get_context_data(query=query, hits=hits, **kwargs)
+        hint = selectors.search_hint(query)
+        hits = selectors.client_search(query, user=self.request.user) if query and not hint else []
+        return super().get_context_data(query=query, hits=hits, hint=hint, **kwargs)
 
 
 class ClientListView(CapabilityRequiredMixin, TemplateView):

@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from clients.models import Client
 from clients.selectors import client_search, search_client_ids
 from clients.services.clients import client_merge
 from tests.factories import PhoneFactory, VehicleFactory, client_with_phone
@@ -108,3 +112,55 @@ def test_search_page_query_count_does_not_grow_with_results(as_manager, django_a
 
 
 _SEARCH_QUERIES: dict[str, int] = {}
+
+
+def _active(client, days_ago: int):
+    Client.objects.filter(pk=client.pk).update(updated_at=timezone.now() - timedelta(days=days_ago))
+    return client
+
+
+def test_the_last_digits_rank_before_a_match_inside_and_recent_activity_orders_each(manager):
+    # given, in order of creation (so the lowest ids would come first): numbers with 1234567 inside, and numbers
+    # ending with it, each client last active some days ago
+    inside_old = _active(client_with_phone("+79123456789", name="Внутри, давно"), days_ago=300)
+    ending_old = _active(client_with_phone("+79161234567", name="На конце, давно"), days_ago=200)
+    inside_recent = _active(client_with_phone("+79512345670", name="Внутри, недавно"), days_ago=1)
+    ending_recent = _active(client_with_phone("+79031234567", name="На конце, недавно"), days_ago=2)
+    # when the manager types the last seven digits the caller said
+    hits = client_search("123-45-67", user=manager)
+    # then the numbers ending with them come first, the most recently active first, then the rest likewise
+    assert [h.client for h in hits] == [ending_recent, ending_old, inside_recent, inside_old]
+
+
+@pytest.mark.parametrize("typed", ["8 (916) 123-45-67", "+7 916 123 4567", "89161234567", "9161234567"])
+def test_the_whole_number_in_any_spelling_comes_first(manager, typed):
+    # given two clients sharing the number (the older one active more recently) and others like it
+    shared_recent = _active(client_with_phone("+79161234567", name="Общий номер, недавно"), days_ago=1)
+    shared_old = _active(client_with_phone("+79161234567", name="Общий номер, давно"), days_ago=90)
+    _active(client_with_phone("+79161234560", name="Похожий"), days_ago=0)
+    hits = client_search(typed, user=manager)
+    assert [h.client for h in hits][:2] == [shared_recent, shared_old]
+
+
+@pytest.mark.parametrize("typed", ["9", "91", "+7", "8 (9", "(91)"])
+def test_a_phone_fragment_under_three_digits_gets_a_hint_not_a_list(as_manager, ivanov, typed):
+    for headers in ({}, {"HX-Request": "true"}):
+        page = as_manager.get(reverse("clients:search"), {"q": typed}, headers=headers).content.decode()
+        assert "Type at least 3 digits of the number." in page
+        assert "data-result" not in page and "Nobody matches" not in page
+
+
+def test_three_digits_or_a_name_get_results_not_the_hint(as_manager, ivanov):
+    for typed in ("912", "Ив"):
+        page = as_manager.get(reverse("clients:search"), {"q": typed}, headers={"HX-Request": "true"}).content.decode()
+        assert "Type at least" not in page
+
+
+@pytest.mark.parametrize("param", ["q", "phone"])
+def test_the_api_answers_a_short_phone_fragment_with_a_field_error(api_as_manager, ivanov, param):
+    response = api_as_manager.get("/api/v1/clients/", {param: "91"})
+    assert response.status_code == 400
+    assert response.json()[param] == ["Type at least 3 digits of the number."]
+    found = api_as_manager.get("/api/v1/clients/", {param: "6789"})
+    assert found.status_code == 200
+    assert [c["id"] for c in found.json()["results"]] == [ivanov.pk]
