@@ -11,7 +11,8 @@ from accounts.roles import Capability
 from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
-from clients.normalize import format_phone
+from clientdesk.timefmt import local_date_text
+from clients.normalize import MIN_MODEL_YEAR, format_phone, validate_model_year
 
 
 class ClientQuerySet(VisibleQuerySet):
@@ -277,4 +278,4 @@ class Delivery(TimeStampedModel):
         indexes = [models.Index(fields=["delivered_at"], name="delivery_at_idx")]
 
     def __str__(self) -> str:
-        return f"{self.vehicle} → {self.client} ({self.delivered_at:%Y-%m-%d})"
+        return f"{self.vehicle} → {self.client} ({local_date_text(self.delivered_at)})"

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
+from clientdesk.history import HistoryLine, field_changes, reason_ids, reason_text, related_names, shown_changes
 from clientdesk.views import url_maker
 from clients.extensions import TimelineEntry, TimelineSource, card_panels, timeline_sources
 from clients.models import Client, ClientPhone, Delivery, Vehicle
@@ -304,44 +306,74 @@ def client_for_card(pk: int, *, user) -> Client:
     return clients_for_display(Client.objects.visible_to(user).select_related("merged_into")).get(pk=pk)
 
 
-@dataclass
-class Change:
-    at: object
-    user: object
-    action: str
-    subject: str
-    fields: list[tuple[str, object, object]]
-    reason: str = ""
+# The history page's sentences, whole for each record and event, so that each language can say them its own way
+# (in Russian the verb agrees with the noun: "Клиент создан", "Телефон добавлен").
+HISTORY_SENTENCES = {
+    Client: {
+        "+": pgettext_lazy("history", "Client created"),
+        "~": pgettext_lazy("history", "Client changed"),
+        "-": pgettext_lazy("history", "Client deleted"),
+    },
+    ClientPhone: {
+        "+": pgettext_lazy("history", "Phone %(phone)s added"),
+        "~": pgettext_lazy("history", "Phone %(phone)s changed"),
+        "-": pgettext_lazy("history", "Phone %(phone)s removed"),
+    },
+    Vehicle: {
+        "+": pgettext_lazy("history", "Vehicle %(vehicle)s added"),
+        "~": pgettext_lazy("history", "Vehicle %(vehicle)s changed"),
+        "-": pgettext_lazy("history", "Vehicle %(vehicle)s removed"),
+    },
+}
 
 
-def client_changes(client: Client, *, limit: int = 300) -> list[Change]:
-    """The recorded history of the client, its phones and its vehicles, newest first, with what each change did."""
-    actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+def _history_sentence(record) -> str:
+    sentence = HISTORY_SENTENCES[record.instance_type][record.history_type]
+    instance = record.instance
+    if isinstance(instance, ClientPhone):
+        return sentence % {"phone": instance.display}
+    if isinstance(instance, Vehicle):
+        return sentence % {"vehicle": str(instance)}
+    return str(sentence)
+
+
+def client_changes(client: Client, *, limit: int = 300) -> list[HistoryLine]:
+    """The recorded history of the client, its phones and its vehicles, newest first: each line a sentence, with
+    what changed as people read it (clientdesk.history)."""
+    # A phone or car that came with a merged duplicate shows its whole story, the move included.
     sources = (
-        (Client.history.filter(id=client.pk), lambda r: str(_("client"))),
-        (ClientPhone.history.filter(client_id=client.pk), lambda r: f"{_('phone')} {r.number}"),
-        (Vehicle.history.filter(owner_id=client.pk), lambda r: f"{_('vehicle')} {r.make} {r.model}"),
+        Client.history.filter(id=client.pk),
+        ClientPhone.history.filter(id__in=ClientPhone.history.filter(client_id=client.pk).values("id")),
+        Vehicle.history.filter(id__in=Vehicle.history.filter(owner_id=client.pk).values("id")),
     )
-    changes: list[Change] = []
-    for records, describe in sources:
+    found = []  # (record, its diffs)
+    for records in sources:
         previous: dict[int, object] = {}
         for record in records.select_related("history_user").order_by("history_date", "history_id")[:limit]:
             fields = []
             before = previous.get(record.id)
-            if before is not None and record.history_type == "~":
-                for change in record.diff_against(before).changes:
-                    label = record._meta.get_field(change.field).verbose_name
-                    fields.append((str(label), change.old, change.new))
+            diffs = shown_changes(record, before) if before is not None and record.history_type == "~" else []
             previous[record.id] = record
-            changes.append(
-                Change(
-                    at=record.history_date,
-                    user=record.history_user,
-                    action=str(actions.get(record.history_type, record.history_type)),
-                    subject=describe(record),
-                    fields=fields,
-                    reason=record.history_change_reason or "",
-                )
-            )
+            found.append((record, diffs))
+    # The names of everything the lines link to, one query per model.
+    pairs = [(f.related_model, c.old) for _r, diffs in found for c, f in diffs if f.is_relation]
+    pairs += [(f.related_model, c.new) for _r, diffs in found for c, f in diffs if f.is_relation]
+    pairs += [(Client, pk) for record, _d in found for pk in reason_ids(record.history_change_reason or "")]
+    names = related_names(pairs)
+
+    def client_name(pk: int) -> str:
+        name = names.get((Client, pk))
+        return pgettext("history", "%(name)s (#%(id)s)") % {"name": name, "id": pk} if name else f"#{pk}"
+
+    changes = [
+        HistoryLine(
+            at=record.history_date,
+            user=record.history_user,
+            sentence=_history_sentence(record),
+            fields=field_changes(diffs, names=names),
+            reason=reason_text(record.history_change_reason or "", client_name=client_name),
+        )
+        for record, diffs in found
+    ]
     changes.sort(key=lambda c: c.at, reverse=True)
     return changes[:limit]

@@ -170,3 +170,12 @@ def test_the_follow_up_notice_names_the_local_day(manager, car_owner):  # noqa: 
     # then the day is in the one date format
     call_day = follow_up_call_day(delivery, rules=CallRules.current())
     assert text == f"Delivery recorded. The follow-up call is planned for {local_date_text(call_day)}."
+
+
+def test_a_delivery_reads_as_its_local_day(manager, car_owner):  # noqa: F811
+    # given a car handed over at 01:30 in Moscow, which is still the day before in UTC
+    handed_over = datetime.now(UTC).replace(hour=22, minute=30, second=0, microsecond=0) - timedelta(days=2)
+    delivery = delivery_record(by=manager, client=car_owner, vehicle=car_owner.vehicles.get(), delivered_at=handed_over)
+    # then its name carries the dealership's day
+    assert str(delivery).endswith(f"({local_date_text(handed_over)})")
+    assert local_date_text(handed_over) != local_date_text(handed_over.date())
