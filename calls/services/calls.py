@@ -196,11 +196,6 @@ def _close(task: CallTask, *, status: str, outcome: str, now) -> None:
 def _save_task(task: CallTask, *, by: User | None, reason: str = "") -> None:
     task.full_clean(validate_constraints=False)
     task._history_user = by
-def _closed_as(task: CallTask) -> str:
-    status = str(task.get_status_display())
-    return f"{status}: {task.get_closed_reason_display()}" if task.closed_reason else status
-
-
     if reason:
         task._change_reason = reason
     task.save()
@@ -394,46 +389,23 @@ def call_tasks_follow_booking(*, booking, by: User | None) -> None:
         if task.due_at == due and task.is_pending:
             return
         task.due_at = task.next_attempt_at = due
-# What the booking's new state means for its confirmation call, and how the call ends.
-_CLOSED_BY_BOOKING = {
-    "confirmed": TaskCloseReason.CONFIRMED,
-    "arrived": TaskCloseReason.ARRIVED,
-    "in_service": TaskCloseReason.ARRIVED,
-    "completed": TaskCloseReason.COMPLETED,
-    "cancelled": TaskCloseReason.CANCELLED,
-    "no_show": TaskCloseReason.NO_SHOW,
-}
-_CLOSED_STATUS = {
-    TaskCloseReason.CONFIRMED: CallTask.Status.DONE,
-    TaskCloseReason.ARRIVED: CallTask.Status.DONE,
-    TaskCloseReason.COMPLETED: CallTask.Status.DONE,
-    TaskCloseReason.CANCELLED: CallTask.Status.CANCELLED,
-    TaskCloseReason.NO_SHOW: CallTask.Status.CANCELLED,
-}
-
-# The task history's reason (kept in English, like every change reason the services record).
-_HISTORY_REASON = {
-    TaskCloseReason.CONFIRMED: "booking confirmed",
-    TaskCloseReason.ARRIVED: "client arrived",
-    TaskCloseReason.COMPLETED: "visit completed",
-    TaskCloseReason.CANCELLED: "booking cancelled",
-    TaskCloseReason.NO_SHOW: "client did not come",
-}
-
-
         if not task.is_pending:
             task.status, task.closed_at, task.outcome, task.attempts = CallTask.Status.OPEN, None, "", 0
         _save_task(task, by=by, reason="booking moved")
     elif not task.is_pending:
         return
-    elif (reason := _CLOSED_BY_BOOKING.get(status)) is not None:
-        _close(task, status=_CLOSED_STATUS[reason], outcome=str(reason.label), now=now)
-        task.closed_reason = reason
-        _save_task(task, by=by, reason=_HISTORY_REASON[reason])
+    elif status == S.CONFIRMED:
+        _close(task, status=CallTask.Status.DONE, outcome=str(_("Confirmed another way")), now=now)
+        _save_task(task, by=by, reason="booking confirmed")
+    elif status in (S.CANCELLED, S.NO_SHOW):
+        _close(task, status=CallTask.Status.CANCELLED, outcome=str(_("Booking cancelled")), now=now)
+        _save_task(task, by=by, reason="booking cancelled")
+    elif status in (S.ARRIVED, S.IN_SERVICE, S.COMPLETED):
+        _close(task, status=CallTask.Status.DONE, outcome=str(_("The client came")), now=now)
+        _save_task(task, by=by, reason="client arrived")
 
 
 def call_tasks_follow_delivery(*, delivery: Delivery, by: User | None) -> None:
-            task.closed_reason = ""
     """A corrected handover moves its planned follow-up (not yet tried) and gives it to the right buyer."""
     task = (
         CallTask.objects.select_for_update()
