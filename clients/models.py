@@ -12,7 +12,7 @@ from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.timefmt import local_date_text
-from clients.normalize import MIN_MODEL_YEAR, format_phone, validate_model_year
+from clients.normalize import format_phone
 
 
 class ClientQuerySet(VisibleQuerySet):
