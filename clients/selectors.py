@@ -350,7 +350,6 @@ def client_changes(client: Client, *, limit: int = 300) -> list[HistoryLine]:
     for records in sources:
         previous: dict[int, object] = {}
         for record in records.select_related("history_user").order_by("history_date", "history_id")[:limit]:
-            fields = []
             before = previous.get(record.id)
             diffs = shown_changes(record, before) if before is not None and record.history_type == "~" else []
             previous[record.id] = record
