@@ -1,0 +1,10 @@
+"""The reception app's API routes, included under /api/v1/ by the core's URLs."""
+
+from rest_framework.routers import SimpleRouter
+
+from reception.api.tow import TowContractorViewSet, TowOrderViewSet
+
+router = SimpleRouter()
+router.register("tow-orders", TowOrderViewSet, basename="tow-order")
+router.register("tow-contractors", TowContractorViewSet, basename="tow-contractor")
+urlpatterns = [*router.urls]
