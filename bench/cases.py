@@ -25,7 +25,8 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services.users import api_key_create, api_key_revoke, user_create
 from bookings.models import MAX_SLOT, ServiceArea
-from bookings.selectors.bookings import LATE_AFTER, board_version_now
+from bookings.selectors.board import BOARD_WHOLE_UP_TO, DUE_WITHIN, LATE_AFTER, board_version_now
+from bookings.selectors.bookings import DAY_LISTED_UP_TO
 from bookings.selectors.slots import free_slots
 from calls.models import CallRules
 from calls.services.planning import assign_new_tasks, confirmation_due, plan_confirmations
@@ -352,13 +353,6 @@ def api_list_by_manager(bench: Bench) -> Case:
 WORKING_WEEK = "SELECT * FROM clientdesk_workinghours ORDER BY weekday"
 CALENDAR_DAYS = "SELECT * FROM clientdesk_calendarday WHERE date BETWEEN %s AND %s ORDER BY date"
 OCCUPYING = "NOT (b.status IN ('cancelled', 'no_show'))"
-# The VIN first as well, for the recall lookup to find it whatever columns the tables grow.
-DAY_BOOKINGS = """
-    SELECT v.vin, b.*, c.*, v.*, u.*, a.* FROM bookings_booking b
-    JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
-    JOIN accounts_user u ON u.id = b.advisor_id JOIN bookings_servicearea a ON a.id = b.area_id
-    WHERE b.starts_at >= %s AND b.starts_at < %s {condition} ORDER BY b.starts_at, b.id
-"""
 BOOKING_SERVICES = """
     SELECT l.booking_id, t.* FROM bookings_servicetype t
     JOIN bookings_booking_service_types l ON l.servicetype_id = t.id WHERE l.booking_id = ANY(%s) ORDER BY t.name
@@ -411,6 +405,18 @@ def _workshop_days(bench: Bench, *, ahead: int, past_share: float) -> list[date]
 
 # --- e. the day calendar ----------------------------------------------------------------------------------------------
 
+# What bookings.selectors.bookings.day_plan asks: the day's occupying bookings per advisor and area, and, on a short
+# day, the visits as its lines print them.
+DAY_LOAD = f"""
+    SELECT b.advisor_id, b.area_id, count(*), sum(b.planned_minutes), min(b.starts_at), max(b.starts_at)
+    FROM bookings_booking b WHERE b.starts_at >= %s AND b.starts_at < %s AND {OCCUPYING} GROUP BY 1, 2
+"""
+DAY_VISITS = f"""
+    SELECT b.id, b.advisor_id, b.starts_at, b.status, c.name, v.make, v.model, v.plate FROM bookings_booking b
+    JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+    WHERE b.starts_at >= %s AND b.starts_at < %s AND {OCCUPYING} ORDER BY b.starts_at, b.id
+"""
+
 
 def day_calendar(bench: Bench) -> Case:
     def app(day: date) -> object:
@@ -418,9 +424,13 @@ def day_calendar(bench: Bench) -> Case:
 
     def floor(day: date) -> object:
         start, end = _local_day_bounds(day)
+        groups = bench.fetch(DAY_LOAD, [start, end])
+        # A short day lists every advisor's visits; a long one only counts them (each list is opened on demand).
+        listed = sum(row[2] for row in groups) <= DAY_LISTED_UP_TO
         return (
             _calendar_floor(bench, day),
-            bench.fetch(DAY_BOOKINGS.format(condition=f"AND {OCCUPYING}"), [start, end]),
+            groups,
+            bench.fetch(DAY_VISITS, [start, end]) if listed else [],
             bench.fetch(ACTIVE_AREAS),
             bench.fetch(ACTIVE_ADVISORS),
         )
@@ -431,7 +441,8 @@ def day_calendar(bench: Bench) -> Case:
         app,
         floor,
         "GET /workshop/day/?day= as a manager, 70% the next two weeks; floor: hours, the day's occupying bookings "
-        "with client, vehicle, advisor and area, the areas, the advisors (not the services: the page shows none)",
+        f"counted per advisor and area (and, on a day of at most {DAY_LISTED_UP_TO}, listed with client and "
+        "vehicle), the areas, the advisors",
     )
 
 
@@ -500,10 +511,38 @@ def free_slots_case(bench: Bench) -> Case:
 # --- g. today's board -------------------------------------------------------------------------------------------------
 
 
-BOARD_VERSION = """
-    SELECT count(*), max(updated_at),
-           count(*) FILTER (WHERE status IN ('scheduled', 'confirmed') AND starts_at < %(late)s)
+OPEN = "status IN ('scheduled', 'confirmed')"
+# What bookings.selectors.board asks. The poll: the day's count, last change, late clients and open visits due within
+# the hour, in one aggregate.
+BOARD_VERSION = f"""
+    SELECT count(*), max(updated_at), count(*) FILTER (WHERE {OPEN} AND starts_at < %(late)s),
+           count(*) FILTER (WHERE {OPEN} AND starts_at < %(due)s)
     FROM bookings_booking WHERE starts_at >= %(start)s AND starts_at < %(end)s
+"""
+# The board drawn: the same aggregate with the counts per state and the first open visit, ...
+BOARD_COUNTS = f"""
+    SELECT count(*), max(updated_at), count(*) FILTER (WHERE {OPEN} AND starts_at < %(late)s),
+           count(*) FILTER (WHERE {OPEN} AND starts_at < %(due)s), min(starts_at) FILTER (WHERE {OPEN}),
+           count(*) FILTER (WHERE {OPEN}), count(*) FILTER (WHERE status = 'arrived'),
+           count(*) FILTER (WHERE status = 'in_service'), count(*) FILTER (WHERE status = 'completed'),
+           count(*) FILTER (WHERE status = 'no_show'), count(*) FILTER (WHERE status = 'cancelled')
+    FROM bookings_booking WHERE starts_at >= %(start)s AND starts_at < %(end)s
+"""
+# ... then the rows it shows with what a row prints: a short day whole; a long one the arrived, and the open visits
+# that are late or due within the hour from now (or from the day's first open visit, while the day has not begun).
+BOARD_ROWS = """
+    SELECT b.id, b.starts_at, b.status, b.confirmed_at, b.arrived_at, b.client_id, c.name, v.make, v.model, v.plate,
+           v.vin, b.advisor_id, u.first_name, u.last_name, u.username
+    FROM bookings_booking b
+    JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+    JOIN accounts_user u ON u.id = b.advisor_id
+    WHERE b.starts_at >= %(start)s AND b.starts_at < %(end)s {condition} ORDER BY b.starts_at, b.id
+"""
+BOARD_SHOWN = f"AND (b.status = 'arrived' OR (b.{OPEN} AND b.starts_at < %(due_by)s))"
+# The board's filter offers the active areas and advisors.
+FILTER_AREAS = "SELECT * FROM bookings_servicearea WHERE is_active ORDER BY name"
+FILTER_ADVISORS = """
+    SELECT * FROM accounts_user WHERE role = 'advisor' AND is_active ORDER BY last_name, first_name
 """
 
 
@@ -513,18 +552,27 @@ def day_board(bench: Bench) -> Case:
 
     def floor(day: date) -> object:
         start, end = _local_day_bounds(day)
-        bookings = bench.fetch(DAY_BOOKINGS.format(condition=""), [start, end])
-        vins = list({row[0] for row in bookings if row[0]})
-        recalls = bench.fetch(OPEN_RECALLS, {"vins": vins, "day": local_date(timezone.now())}) if vins else []
-        return bookings, recalls
+        now = timezone.now()
+        bounds = {"start": start, "end": end, "late": now - LATE_AFTER, "due": now + DUE_WITHIN}
+        counts = bench.fetch(BOARD_COUNTS, bounds)
+        count, first_open = counts[0][0], counts[0][4]
+        rows = []
+        if count:
+            condition = "" if count <= BOARD_WHOLE_UP_TO else BOARD_SHOWN
+            due_by = max(now, first_open or now) + DUE_WITHIN
+            rows = bench.fetch(BOARD_ROWS.format(condition=condition), {**bounds, "due_by": due_by})
+        vins = list({row[10] for row in rows if row[10]})
+        recalls = bench.fetch(OPEN_RECALLS, {"vins": vins, "day": local_date(now)}) if vins else []
+        return counts, rows, recalls, bench.fetch(FILTER_AREAS), bench.fetch(FILTER_ADVISORS)
 
     return Case(
         "today's board",
         _workshop_days(bench, ahead=3, past_share=0.3),
         app,
         floor,
-        "GET /workshop/board/?day= as a manager, 70% today and the next two days; floor: the day's bookings with "
-        "client, vehicle, advisor and area, the open recalls for their VINs",
+        "GET /workshop/board/?day= as a manager, 70% today and the next two days; floor: the day's counts, the rows "
+        f"shown (a day of more than {BOARD_WHOLE_UP_TO} visits: the arrived, the late and those due within the hour) "
+        "with client, vehicle and advisor, the open recalls for their VINs, the filter's areas and advisors",
     )
 
 
@@ -544,14 +592,17 @@ def board_poll(bench: Bench) -> Case:
             "/workshop/board/", {"day": day.isoformat(), "version": versions[day]}, HTTP_HX_REQUEST="true"
         )
         if response.status_code == 200:
-            versions[day] = version(day)  # the five-minute redraw came round: one full board, then quiet again
+            versions[day] = version(day)  # a client turned late or came within the hour: one board, then quiet
         elif response.status_code != 204:
             raise AssertionError(f"the board's poll answered {response.status_code}")
         return response
 
     def floor(day: date) -> object:
         start, end = _local_day_bounds(day)
-        return bench.fetch(BOARD_VERSION, {"start": start, "end": end, "late": timezone.now() - LATE_AFTER})
+        now = timezone.now()
+        return bench.fetch(
+            BOARD_VERSION, {"start": start, "end": end, "late": now - LATE_AFTER, "due": now + DUE_WITHIN}
+        )
 
     return Case(
         "today's board, poll with nothing new",
@@ -559,7 +610,7 @@ def board_poll(bench: Bench) -> Case:
         app,
         floor,
         "GET /workshop/board/?day=&version= as HTMX polls it every 30 s, answered 204; floor: the day's count, last "
-        "change and late count in one aggregate",
+        "change, late count and due count in one aggregate",
     )
 
 

@@ -1,26 +1,19 @@
 """Reads for the booking pages and API: the day and week calendars, today's board, the booking card, data checks."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
-from bookings.selectors.recalls import open_recalls_for_vins
 from bookings.selectors.slots import active_advisors
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
 from clientdesk.views import url_maker
 from clients.models import Client
 from clients.selectors import client_duplicates
-
-# A client this many minutes past the booked time, not yet arrived, is shown as late on the board.
-LATE_AFTER = timedelta(minutes=15)
-# The board's poll redraws it at least this often even when no booking changed (a renamed client, a new recall list).
-BOARD_REDRAW_SECONDS = 300
 
 
 def bookings_for_display(queryset, *, with_services: bool = True):
@@ -45,14 +38,49 @@ class AreaLoad:
         return "danger" if self.percent > 100 else "warning" if self.percent >= 85 else "success"
 
 
+VEHICLE_COLUMNS = ("vehicle__make", "vehicle__model", "vehicle__plate")
+
+
+def vehicle_label(make: str | None, model: str | None, plate: str | None) -> str:
+    """A vehicle as `Vehicle.__str__` prints it, from its columns alone (lists that fetch no model instances)."""
+    if make is None and model is None:
+        return ""
+    label = f"{make} {model}"
+    return f"{label} {plate}" if plate else label
+
+
+@dataclass
+class DayVisit:
+    """One visit as the day calendar lists it: texts ready, no model instances."""
+
+    pk: int
+    time: str
+    client_name: str
+    vehicle: str
+    status: str
+    url: str
+
+    @property
+    def status_label(self) -> str:
+        return str(Booking.Status(self.status).label)
+
+    @property
+    def status_badge(self) -> str:
+        return Booking.STATUS_BADGES.get(self.status, "text-bg-danger")
+
+
 @dataclass
 class AdvisorDay:
     profile: AdvisorProfile
-    bookings: list[Booking] = field(default_factory=list)
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    # The visits in time order, when the day lists them (a short day, or this advisor opened); None when folded.
+    bookings: list[DayVisit] | None = None
 
     @property
     def booked_minutes(self) -> int:
-        return len(self.bookings) * self.profile.slot_minutes
+        return self.count * self.profile.slot_minutes
 
 
 @dataclass
@@ -61,29 +89,72 @@ class DayPlan:
     hours: DayHours | None
     areas: list[AreaLoad]
     advisors: list[AdvisorDay]
-    unassigned: list[Booking]
+    unassigned: int
+    # Whether every advisor's visits are listed (a short day) or each is opened on demand.
+    listed: bool
 
 
-def day_plan(day: date, *, user) -> DayPlan:
-    """The load of one day per area and per advisor, with the day's bookings in time order."""
+# A day with at most this many occupying bookings lists every advisor's visits; a longer one (a dealer group's day
+# holds 1,500) shows each advisor's count and first and last visit, the list opened on demand.
+DAY_LISTED_UP_TO = 200
+
+
+def day_visits(day: date, *, user, advisors=None) -> dict[int, list[DayVisit]]:
+    """The day's occupying visits per advisor id, in time order (of these advisors only, if given): one query."""
+    start, end = day_bounds(day)
+    bookings = Booking.objects.visible_to(user).occupying().filter(starts_at__gte=start, starts_at__lt=end)
+    if advisors is not None:
+        bookings = bookings.filter(advisor_id__in=advisors)
+    zone = local_zone()
+    booking_url = url_maker("bookings:detail")
+    visits: dict[int, list[DayVisit]] = defaultdict(list)
+    columns = ("id", "advisor_id", "starts_at", "status", "client__name", *VEHICLE_COLUMNS)
+    for pk, advisor_id, starts_at, status, name, make, model, plate in bookings.values_list(*columns).order_by(
+        "starts_at", "id"
+    ):
+        time_text = starts_at.astimezone(zone).strftime("%H:%M")
+        vehicle = vehicle_label(make, model, plate)
+        visits[advisor_id].append(DayVisit(pk, time_text, name, vehicle, status, booking_url(pk)))
+    return visits
+
+
+def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPlan:
+    """The load of one day per area and per advisor: one aggregate per (advisor, area); the visits listed for a short
+    day, or for the advisors `opened`."""
     hours = BusinessCalendar(day).hours(day)
     start, end = day_bounds(day)
-    bookings = list(
-        bookings_for_display(Booking.objects.visible_to(user).occupying(), with_services=False)
+    zone = local_zone()
+    groups = list(
+        Booking.objects.visible_to(user)
+        .occupying()
         .filter(starts_at__gte=start, starts_at__lt=end)
-        .order_by("starts_at", "id")
+        .values("advisor_id", "area_id")
+        .annotate(count=Count("id"), minutes=Sum("planned_minutes"), first=Min("starts_at"), last=Max("starts_at"))
+        .order_by()
     )
     used: dict[int, int] = defaultdict(int)
-    for booking in bookings:
-        used[booking.area_id] += booking.planned_minutes
+    for group in groups:
+        used[group["area_id"]] += group["minutes"]
     areas = [AreaLoad(a, used[a.pk], a.daily_capacity_minutes) for a in ServiceArea.objects.filter(is_active=True)]
     by_advisor = {p.user_id: AdvisorDay(p) for p in active_advisors()}
-    unassigned = []
-    booking_url = url_maker("bookings:detail")
-    for booking in bookings:
-        booking.url = booking_url(booking.pk)
-        (by_advisor[booking.advisor_id].bookings if booking.advisor_id in by_advisor else unassigned).append(booking)
-    return DayPlan(day, hours, areas, list(by_advisor.values()), unassigned)
+    unassigned = 0
+    for group in groups:
+        advisor = by_advisor.get(group["advisor_id"])
+        if advisor is None:
+            unassigned += group["count"]
+            continue
+        first, last = (group[k].astimezone(zone).strftime("%H:%M") for k in ("first", "last"))
+        advisor.first = min(advisor.first, first) if advisor.count else first
+        advisor.last = max(advisor.last, last) if advisor.count else last
+        advisor.count += group["count"]
+    listed = sum(group["count"] for group in groups) <= DAY_LISTED_UP_TO
+    wanted = [pk for pk in by_advisor if pk in opened]
+    if listed or wanted:
+        visits = day_visits(day, user=user, advisors=None if listed else wanted)
+        for pk, advisor in by_advisor.items():
+            if listed or pk in opened:
+                advisor.bookings = visits.get(pk, [])
+    return DayPlan(day, hours, areas, list(by_advisor.values()), unassigned, listed)
 
 
 @dataclass
@@ -120,93 +191,6 @@ def week_plan(monday: date, *, user) -> list[WeekDay]:
         loads = [AreaLoad(a, used.get((day, a.pk), 0), a.daily_capacity_minutes) for a in areas]
         week.append(WeekDay(day, calendar.hours(day), loads, counts[day]))
     return week
-
-
-@dataclass
-class BoardRow:
-    booking: Booking
-    state: str
-    open_recalls: list = field(default_factory=list)
-    url: str = ""
-    client_url: str = ""
-    arrived_url: str = ""
-    # The buttons the board offers (bookings.views.booking.available_actions), filled in by the view.
-    actions: list = field(default_factory=list)
-
-    STATE_LABELS = {
-        "expected": _("Expected"),
-        "late": _("Late"),
-        "arrived": _("Arrived"),
-        "in_service": _("In service"),
-        "completed": _("Completed"),
-        "no_show": _("No-show"),
-        "cancelled": _("Cancelled"),
-    }
-
-    @property
-    def state_label(self) -> str:
-        return str(self.STATE_LABELS[self.state])
-
-
-def board_state(booking: Booking, now: datetime) -> str:
-    if booking.status in (Booking.Status.SCHEDULED, Booking.Status.CONFIRMED):
-        return "late" if now > booking.starts_at + LATE_AFTER else "expected"
-    return booking.status
-
-
-def board_version(*, count: int, changed: datetime | None, late: int, now: datetime) -> str:
-    """What the board shows, in a word: it changes when a booking of the day is added or changed, when a client
-    turns late, and every BOARD_REDRAW_SECONDS."""
-    changed_at = changed.timestamp() if changed else 0
-    return f"{count}.{changed_at:.6f}.{late}.{int(now.timestamp()) // BOARD_REDRAW_SECONDS}"
-
-
-def _days_bookings(day: date, *, user, advisor=None, area=None):
-    start, end = day_bounds(day)
-    bookings = Booking.objects.visible_to(user).filter(starts_at__gte=start, starts_at__lt=end)
-    if advisor is not None:
-        bookings = bookings.filter(advisor=advisor)
-    if area is not None:
-        bookings = bookings.filter(area=area)
-    return bookings
-
-
-def board_version_now(day: date, *, user, now: datetime, advisor=None, area=None) -> str:
-    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
-    waiting = Q(status__in=[Booking.Status.SCHEDULED, Booking.Status.CONFIRMED], starts_at__lt=now - LATE_AFTER)
-    found = _days_bookings(day, user=user, advisor=advisor, area=area).aggregate(
-        count=Count("id"), changed=Max("updated_at"), late=Count("id", filter=waiting)
-    )
-    return board_version(**found, now=now)
-
-
-def rows_version(rows: list[BoardRow], *, now: datetime) -> str:
-    """The same version from the rows just drawn, without asking the database again."""
-    changed = max((row.booking.updated_at for row in rows), default=None)
-    late = sum(row.state == "late" for row in rows)
-    return board_version(count=len(rows), changed=changed, late=late, now=now)
-
-
-def day_board(day: date, *, user, advisor=None, area=None, now: datetime | None = None) -> list[BoardRow]:
-    """Everyone booked for the day with where they are: expected, late, arrived, in service, done, no-show."""
-
-    days = _days_bookings(day, user=user, advisor=advisor, area=area)
-    bookings = list(bookings_for_display(days, with_services=False).order_by("starts_at", "id"))
-    recalls = open_recalls_for_vins([b.vehicle.vin for b in bookings if b.vehicle_id and b.vehicle.vin])
-    now = now or timezone.now()
-    booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")
-    arrived_url = url_maker("bookings:action", "arrived")
-    return [
-        BoardRow(
-            b,
-            board_state(b, now),
-            recalls.get(b.vehicle.vin, []) if b.vehicle_id else [],
-            url=booking_url(b.pk),
-            client_url=client_url(b.client_id),
-            arrived_url=arrived_url(b.pk),
-        )
-        for b in bookings
-    ]
 
 
 def booking_for_card(pk: int, *, user) -> Booking:

@@ -21,6 +21,7 @@ from bookings.extensions import card_panels
 from bookings.filters import BookingFilter
 from bookings.forms import BoardFilterForm, BookingForm, CancelForm, RescheduleForm
 from bookings.models import Booking, ServiceType
+from bookings.selectors import board as board_selectors
 from bookings.selectors import bookings as selectors
 from bookings.selectors.recalls import open_recalls_for_vins
 from bookings.selectors.slots import free_slots
@@ -289,19 +290,32 @@ class BookingRescheduleView(CapabilityRequiredMixin, View):
 
 
 class DayView(CapabilityRequiredMixin, TemplateView):
-    """The day's load per area and per advisor."""
+    """The day's load per area and per advisor; a long day lists an advisor's visits when asked (`?advisor=`, or the
+    card opened: an HTMX request for that one list)."""
 
     required_capability = Capability.VIEW_BOOKINGS
     template_name = "bookings/day.html"
 
+    def get(self, request, *args, **kwargs):
+        if request.htmx and (advisor := _int(request.GET.get("advisor"))):
+            day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
+            visits = selectors.day_visits(day, user=request.user, advisors=[advisor]).get(advisor, [])
+            return render(request, "bookings/_day_visits.html", {"visits": visits})
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         day = _parse_day(self.request.GET.get("day"), local_date(timezone.now()))
+        opened = frozenset(filter(None, map(_int, self.request.GET.getlist("advisor"))))
         return super().get_context_data(
-            plan=selectors.day_plan(day, user=self.request.user),
+            plan=selectors.day_plan(day, user=self.request.user, opened=opened),
             previous_day=day - timedelta(days=1),
             next_day=day + timedelta(days=1),
             **kwargs,
         )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 class WeekView(CapabilityRequiredMixin, TemplateView):
@@ -323,7 +337,8 @@ class WeekView(CapabilityRequiredMixin, TemplateView):
 
 
 class BoardView(CapabilityRequiredMixin, TemplateView):
-    """Today's arrivals for the front desk: expected, late, arrived, in service; one click marks an arrival."""
+    """Today's arrivals for the front desk: expected, late, arrived, in service; one click marks an arrival. A long day
+    is folded (bookings.selectors.board): what the desk acts on now in full, the rest counted, opened with `?show=`."""
 
     required_capability = Capability.VIEW_BOOKINGS
     template_name = "bookings/board.html"
@@ -334,7 +349,7 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         if request.htmx and shown:
             day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
             chosen = BoardFilterForm(request.GET).chosen()
-            if shown == selectors.board_version_now(day, user=request.user, now=timezone.now(), **chosen):
+            if shown == board_selectors.board_version_now(day, user=request.user, now=timezone.now(), **chosen):
                 return HttpResponse(status=204)
         return super().get(request, *args, **kwargs)
 
@@ -350,20 +365,32 @@ def board_context(request) -> dict:
     day = _parse_day(request.GET.get("day"), local_date(now))
     filter_form = BoardFilterForm(request.GET or None)
     chosen = filter_form.chosen()
-    rows = selectors.day_board(day, user=request.user, now=now, **chosen)
-    counts: dict[str, int] = {}
-    for row in rows:
-        row.actions = available_actions(request.user, row.booking, now=now)
-        counts[row.state_label] = counts.get(row.state_label, 0) + 1
+    show = frozenset(request.GET.getlist("show")) & board_selectors.FOLDS.keys()
+    board = board_selectors.day_board(day, user=request.user, now=now, show=show, **chosen)
+    can_edit = request.user.has_capability(Capability.EDIT_BOOKINGS)
+    # Only a visit still expected can be marked arrived, and the service's rules decide from its status and time, which
+    # a day's visits share by the dozen: asked once per (status, time), not once per row.
+    steps: dict[tuple, list[str]] = {}
+    for row in board.all_rows:
+        if can_edit and row.is_open:
+            key = (row.status, row.starts_at)
+            if key not in steps:
+                steps[key] = available_actions(request.user, row, now=now)
+            row.actions = steps[key]
+    # The filters and the opened folds again on every URL the board calls (its poll, the Arrived button), so it stays
+    # as the desk left it; each fold's link opens or closes it.
+    filters = [(name, value.pk) for name, value in chosen.items()]
+    for fold in board.folds:
+        fold.link = urlencode([("day", day), *filters, *(("show", name) for name in sorted(show ^ {fold.name}))])
     return {
         "day": day,
-        "rows": rows,
-        "counts": counts,
-        "version": selectors.rows_version(rows, now=now),
+        "board": board,
+        "rows": board.all_rows,
+        "counts": board.counts,
+        "version": board.version,
         "filter_form": filter_form,
-        # The filters again on every URL the board calls (its poll, the Arrived button), so it stays narrowed.
-        "filters": urlencode({name: value.pk for name, value in chosen.items()}),
-        "can_edit": request.user.has_capability(Capability.EDIT_BOOKINGS),
+        "filters": urlencode([*filters, *(("show", name) for name in sorted(show))]),
+        "can_edit": can_edit,
     }
 
 
@@ -377,8 +404,9 @@ class MyArrivalsView(CapabilityRequiredMixin, TemplateView):
         return ["bookings/_my_arrival_rows.html"] if self.request.htmx else [self.template_name]
 
     def get_context_data(self, **kwargs):
-        today = local_date(timezone.now())
-        rows = selectors.day_board(today, user=self.request.user, advisor=self.request.user)
+        now = timezone.now()
+        today = local_date(now)
+        rows = board_selectors.board_rows(today, user=self.request.user, now=now, advisor=self.request.user)
         return super().get_context_data(day=today, rows=rows, **kwargs)
 
 

@@ -1,0 +1,283 @@
+"""Reads for today's board (the front desk's page) and the advisor's arrivals.
+
+A short day is shown whole. A long one (a dealer group's day holds 1,500 visits) shows in full only what the desk
+acts on now: the late, the arrived waiting for their advisor, and the visits due within the hour (from now, or from
+the day's first open visit while the day has not begun); the rest is counted in folds (later, in service, done), each
+opened on demand (`show`). One aggregate counts the day (and gives the board's version), one query fetches the rows
+shown, with only the columns a row prints, as tuples, not model instances.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.utils.translation import gettext_lazy as _
+
+from bookings.models import Booking
+from bookings.selectors.bookings import vehicle_label
+from bookings.selectors.recalls import open_recalls_for_vins
+from clientdesk.calendar import day_bounds, local_zone
+from clientdesk.views import url_maker
+
+# A client this many minutes past the booked time, not yet arrived, is shown as late on the board.
+LATE_AFTER = timedelta(minutes=15)
+# A day with at most this many visits (after the filters) is shown whole; a longer one is folded.
+BOARD_WHOLE_UP_TO = 60
+# How far ahead of now (or of the day's first open visit) a long board shows the expected visits in full.
+DUE_WITHIN = timedelta(minutes=60)
+
+OPEN = (Booking.Status.SCHEDULED, Booking.Status.CONFIRMED)
+DONE = (Booking.Status.COMPLETED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED)
+
+STATE_LABELS = {
+    "expected": _("Expected"),
+    "late": _("Late"),
+    "arrived": _("Arrived"),
+    "in_service": _("In service"),
+    "completed": _("Completed"),
+    "no_show": _("No-show"),
+    "cancelled": _("Cancelled"),
+}
+# The folds of a long board, in the order shown, with what each holds.
+FOLDS = {
+    "later": _("Expected later"),
+    "in_service": _("In service"),
+    "done": _("Completed, no-shows and cancelled"),
+}
+
+# What a board row prints, in this order (values_list: no model instances for hundreds of rows).
+ROW_COLUMNS = (
+    "id",
+    "starts_at",
+    "status",
+    "confirmed_at",
+    "arrived_at",
+    "client_id",
+    "client__name",
+    "vehicle__make",
+    "vehicle__model",
+    "vehicle__plate",
+    "vehicle__vin",
+    "advisor_id",
+    "advisor__first_name",
+    "advisor__last_name",
+    "advisor__username",
+)
+
+
+@dataclass(slots=True)
+class BoardRow:
+    """One visit as the board prints it: texts ready, URLs made once for the whole list."""
+
+    pk: int
+    starts_at: datetime
+    status: str
+    state: str
+    time: str
+    client_id: int
+    client_name: str
+    vehicle: str
+    vin: str
+    advisor_id: int
+    advisor_name: str
+    confirmed: str
+    arrived: str
+    url: str
+    client_url: str
+    arrived_url: str
+    open_recalls: list = field(default_factory=list)
+    # The buttons the board offers (bookings.views.booking.available_actions), filled in by the view.
+    actions: list = field(default_factory=list)
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def recall_codes(self) -> str:
+        return " ".join(c.manufacturer_code for c in self.open_recalls)
+
+
+@dataclass
+class Fold:
+    """A part of a long board counted but not drawn until asked for."""
+
+    name: str
+    count: int
+    shown: bool
+    rows: list[BoardRow] = field(default_factory=list)
+    # The board's query string with this fold opened (or closed, when shown), filled in by the view.
+    link: str = ""
+
+    @property
+    def label(self) -> str:
+        return str(FOLDS[self.name])
+
+
+@dataclass
+class Board:
+    day: date
+    version: str
+    counts: dict[str, int]
+    whole: bool
+    rows: list[BoardRow]
+    folds: list[Fold]
+
+    @property
+    def all_rows(self) -> list[BoardRow]:
+        return [*self.rows, *(row for fold in self.folds for row in fold.rows)]
+
+    @property
+    def parts(self) -> list[dict]:
+        """What the template draws in order: the rows shown in full, then each fold (its rows when opened)."""
+        return [{"fold": None, "rows": self.rows}, *({"fold": fold, "rows": fold.rows} for fold in self.folds)]
+
+
+def board_state(status: str, starts_at: datetime, now: datetime) -> str:
+    if status in OPEN:
+        return "late" if now > starts_at + LATE_AFTER else "expected"
+    return status
+
+
+def _days_bookings(day: date, *, user, advisor=None, area=None):
+    start, end = day_bounds(day)
+    bookings = Booking.objects.visible_to(user).filter(starts_at__gte=start, starts_at__lt=end)
+    if advisor is not None:
+        bookings = bookings.filter(advisor=advisor)
+    if area is not None:
+        bookings = bookings.filter(area=area)
+    return bookings
+
+
+def _version_counts(now: datetime) -> dict:
+    """The aggregates the version is made of: how many visits, their last change, how many are late, and how many open
+    visits are due within the hour (what a long board shows moves with these)."""
+    is_open = Q(status__in=OPEN)
+    return {
+        "count": Count("id"),
+        "changed": Max("updated_at"),
+        "late": Count("id", filter=is_open & Q(starts_at__lt=now - LATE_AFTER)),
+        "due": Count("id", filter=is_open & Q(starts_at__lt=now + DUE_WITHIN)),
+    }
+
+
+def board_version(*, count: int, changed: datetime | None, late: int, due: int, **_rest) -> str:
+    """What the board shows, in a word. It moves when a visit of the day is added or changed, when a client turns
+    late, and (on a folded board) when a visit comes within the hour: each board at its own visits' moments, never all
+    boards at once on a clock tick."""
+    changed_at = changed.timestamp() if changed else 0
+    version = f"{count}.{changed_at:.6f}.{late}"
+    return version if count <= BOARD_WHOLE_UP_TO else f"{version}.{due}"
+
+
+def board_version_now(day: date, *, user, now: datetime, advisor=None, area=None) -> str:
+    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
+    found = _days_bookings(day, user=user, advisor=advisor, area=area).aggregate(**_version_counts(now))
+    return board_version(**found)
+
+
+def _rows(bookings, *, now: datetime) -> list[BoardRow]:
+    zone = local_zone()
+    booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")
+    arrived_url = url_maker("bookings:action", "arrived")
+    rows = []
+    for (
+        pk,
+        starts_at,
+        status,
+        confirmed_at,
+        arrived_at,
+        client_id,
+        client_name,
+        make,
+        model,
+        plate,
+        vin,
+        advisor_id,
+        first_name,
+        last_name,
+        username,
+    ) in bookings.values_list(*ROW_COLUMNS).order_by("starts_at", "id"):
+        rows.append(
+            BoardRow(
+                pk=pk,
+                starts_at=starts_at,
+                status=status,
+                state=board_state(status, starts_at, now),
+                time=starts_at.astimezone(zone).strftime("%H:%M"),
+                client_id=client_id,
+                client_name=client_name,
+                vehicle=vehicle_label(make, model, plate),
+                vin=vin or "",
+                advisor_id=advisor_id,
+                advisor_name=f"{first_name} {last_name}".strip() or username,
+                confirmed=confirmed_at.astimezone(zone).strftime("%d.%m %H:%M") if confirmed_at else "",
+                arrived=arrived_at.astimezone(zone).strftime("%H:%M") if arrived_at else "",
+                url=booking_url(pk),
+                client_url=client_url(client_id),
+                arrived_url=arrived_url(pk),
+            )
+        )
+    recalls = open_recalls_for_vins(row.vin for row in rows)
+    for row in rows:
+        row.open_recalls = recalls.get(row.vin, []) if row.vin else []
+    return rows
+
+
+def board_rows(day: date, *, user, now: datetime, advisor=None, area=None) -> list[BoardRow]:
+    """Everyone booked for the day with where they are (the advisor's own page, a short board): two queries."""
+    return _rows(_days_bookings(day, user=user, advisor=advisor, area=area), now=now)
+
+
+def day_board(day: date, *, user, now: datetime, advisor=None, area=None, show: frozenset[str] = frozenset()) -> Board:
+    """Today's board: the day's counts and version (one aggregate), the rows shown (one query), their open recalls."""
+    days = _days_bookings(day, user=user, advisor=advisor, area=area)
+    is_open = Q(status__in=OPEN)
+    found = days.aggregate(
+        **_version_counts(now),
+        first_open=Min("starts_at", filter=is_open),
+        open=Count("id", filter=is_open),
+        **{status: Count("id", filter=Q(status=status)) for status in ("arrived", "in_service", *DONE)},
+    )
+    counts = {
+        str(STATE_LABELS["expected"]): found["open"] - found["late"],
+        str(STATE_LABELS["late"]): found["late"],
+        **{str(STATE_LABELS[status]): found[status] for status in ("arrived", "in_service", *DONE)},
+    }
+    counts = {label: n for label, n in counts.items() if n}
+    version = board_version(**found)
+    if found["count"] <= BOARD_WHOLE_UP_TO:
+        rows = _rows(days, now=now) if found["count"] else []
+        return Board(day, version, counts, True, rows, [])
+
+    due_by = max(now, found["first_open"] or now) + DUE_WITHIN
+    shown = Q(status=Booking.Status.ARRIVED) | (is_open & Q(starts_at__lt=due_by))
+    parts = {
+        "later": is_open & Q(starts_at__gte=due_by),
+        "in_service": Q(status=Booking.Status.IN_SERVICE),
+        "done": Q(status__in=DONE),
+    }
+    for name in show:
+        shown |= parts[name]
+    folds = {name: Fold(name, 0, name in show) for name in FOLDS}
+    rows = []
+    for row in _rows(days.filter(shown), now=now):
+        name = _fold_of(row, due_by)
+        (rows if name is None else folds[name].rows).append(row)
+    # What is folded is counted from the day's aggregate, less what is drawn above it.
+    folds["later"].count = found["open"] - sum(row.is_open for row in rows)
+    folds["in_service"].count = found["in_service"]
+    folds["done"].count = sum(found[status] for status in DONE)
+    return Board(day, version, counts, False, rows, [fold for fold in folds.values() if fold.count])
+
+
+def _fold_of(row: BoardRow, due_by: datetime) -> str | None:
+    if row.status == Booking.Status.ARRIVED or (row.is_open and row.starts_at < due_by):
+        return None
+    if row.is_open:
+        return "later"
+    return "in_service" if row.status == Booking.Status.IN_SERVICE else "done"
