@@ -1,0 +1,124 @@
+"""Issue 9, item 22 in a real browser: a manager walking the reception with a phone (390 px) or a tablet (768 px) marks
+an arrival on today's board and works the call queue; neither page scrolls sideways, and the buttons are on screen and
+take a tap. A screenshot of each page is left in the temporary directory (clientdesk-small-screens/) to look at."""
+
+import re
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from bookings.models import Booking
+from calls.models import CallTask
+from clientdesk.calendar import day_bounds, local_date
+from tests.browser.test_manager_desk import sign_in, switch_language
+from tests.factories import (
+    AdvisorProfileFactory,
+    ServiceAreaFactory,
+    UserFactory,
+    VehicleFactory,
+    client_with_phone,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(tempfile.gettempdir()) / "clientdesk-small-screens"
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def assert_tappable(page, button) -> None:
+    """On screen once scrolled to, wholly inside the viewport's width, and big enough for a finger."""
+    button.scroll_into_view_if_needed()
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    width = page.viewport_size["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    assert box["height"] >= 30, box
+
+
+def signed_in_manager(page, live_server) -> None:
+    """Signed in at a desktop width (the language buttons sit in the collapsed menu on a phone)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    switch_language(page, "en")
+    sign_in(page, live_server, "maria", "en")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_the_board_fits_a_phone_and_marks_an_arrival(page, js_errors, live_server, viewport):
+    UserFactory(username="maria", role=Role.MANAGER)
+    advisor = UserFactory(username="pavlov", role=Role.ADVISOR, first_name="Сергей", last_name="Павлов")
+    AdvisorProfileFactory(user=advisor)
+    client = client_with_phone("+79123456789", name="Константинопольская Александра Вячеславовна")
+    vehicle = VehicleFactory(owner=client, make="Mercedes-Benz", model="GLE 450 4MATIC Coupé", plate="А123ВС777")
+    area = ServiceAreaFactory()
+    now = timezone.now()
+    # Written directly: the services refuse a time that has passed, and the board is today's (whatever the clock).
+    starts_at = max(now - timedelta(minutes=30), day_bounds(local_date(now))[0])
+    Booking.objects.create(
+        client=client,
+        vehicle=vehicle,
+        area=area,
+        advisor=advisor,
+        starts_at=starts_at,
+        advisor_until=starts_at + timedelta(minutes=30),
+        planned_minutes=60,
+    )
+
+    signed_in_manager(page, live_server)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/workshop/board/")
+    row = page.locator(".board-row", has_text="Константинопольская")
+    expect(row).to_have_class(re.compile(r"\bstate-(late|expected)\b"))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"board-{viewport['width']}.png"), full_page=True)
+
+    assert page_width(page) <= viewport["width"]
+    button = row.get_by_role("button", name="Arrived")
+    assert_tappable(page, button)
+    button.click()
+
+    expect(page.locator(".board-row.state-arrived", has_text="Константинопольская")).to_be_visible()
+    assert Booking.objects.get().status == Booking.Status.ARRIVED
+    assert page_width(page) <= viewport["width"]
+    assert js_errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_the_call_queue_fits_a_phone_and_its_calls_take_a_tap(page, js_errors, live_server, viewport):
+    maria = UserFactory(username="maria", role=Role.MANAGER)
+    now = timezone.now()
+    for n, name in enumerate(["Иванов Иван", "Константинопольская Александра Вячеславовна"]):
+        client = client_with_phone(f"+7912345678{n}", name=name)
+        CallTask.objects.create(
+            kind="callback",
+            client=client,
+            due_at=now - timedelta(minutes=5 + n),
+            next_attempt_at=now - timedelta(minutes=5 + n),
+            assignee=maria,
+            note="Перезвонить по поводу записи на ТО и уточнить время визита",
+        )
+
+    signed_in_manager(page, live_server)
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/calls/queue/")
+    rows = page.locator("#queue .queue-row")
+    expect(rows).to_have_count(2)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"queue-{viewport['width']}.png"), full_page=True)
+
+    assert page_width(page) <= viewport["width"]
+    assert_tappable(page, page.get_by_role("button", name="Next call"))
+    for index in range(2):
+        assert_tappable(page, rows.nth(index).get_by_role("button", name="Call"))
+    rows.filter(has_text="Константинопольская").get_by_role("button", name="Call").click()
+    expect(page.locator("#client-name")).to_have_text("Константинопольская Александра Вячеславовна")
+    assert js_errors == []
