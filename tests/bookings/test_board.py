@@ -1,0 +1,123 @@
+"""Issue 9, item 18: a long day's board draws what the desk acts on now and folds the rest; its version moves only when
+what it shows moves (no clock tick that redraws every board at once); the day calendar lists an advisor's visits on
+demand."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from bookings.models import Booking
+from bookings.selectors import board as board_selectors
+from bookings.selectors import bookings as booking_selectors
+from bookings.selectors.board import board_version_now, day_board
+from tests.bookings.conftest import moment
+
+pytestmark = pytest.mark.django_db
+
+
+def visit(client, advisor, area, starts_at, **fields) -> Booking:
+    # Written directly: the services refuse a time that has passed.
+    return Booking.objects.create(
+        client=client,
+        area=area,
+        advisor=advisor,
+        starts_at=starts_at,
+        advisor_until=starts_at + timedelta(minutes=30),
+        planned_minutes=30,
+        **fields,
+    )
+
+
+@pytest.fixture
+def long_day(monkeypatch, travel, day, car_owner, petrov, sidorov, to2):
+    """At 12:00 a day folded from four visits on: one late (11:00), one arrived (10:00), one due at 12:30, one later
+    (15:00), one done (09:00)."""
+    monkeypatch.setattr(board_selectors, "BOARD_WHOLE_UP_TO", 4)
+    travel(moment(day, 12))
+    return {
+        "late": visit(car_owner, petrov, to2.area, moment(day, 11)),
+        "arrived": visit(car_owner, sidorov, to2.area, moment(day, 10), status="arrived"),
+        "due": visit(car_owner, petrov, to2.area, moment(day, 12, 30)),
+        "later": visit(car_owner, sidorov, to2.area, moment(day, 15)),
+        "done": visit(car_owner, petrov, to2.area, moment(day, 9), status="completed"),
+    }
+
+
+def test_a_long_day_draws_the_late_the_arrived_and_the_next_hour_and_folds_the_rest(as_manager, long_day, day):
+    page = as_manager.get(reverse("bookings:board"), {"day": day.isoformat()})
+    board = page.context["board"]
+    html = page.content.decode()
+
+    assert [row.pk for row in board.rows] == [long_day[k].pk for k in ("arrived", "late", "due")]
+    assert {fold.name: (fold.count, fold.shown, fold.rows) for fold in board.folds} == {
+        "later": (1, False, []),
+        "done": (1, False, []),
+    }
+    assert f'data-booking="{long_day["later"].pk}"' not in html
+    assert 'id="fold-later"' in html and "show=later" in html
+
+    opened = as_manager.get(reverse("bookings:board"), {"day": day.isoformat(), "show": "later"})
+    later = {fold.name: fold for fold in opened.context["board"].folds}["later"]
+    assert [row.pk for row in later.rows] == [long_day["later"].pk]
+    # The opened fold stays open through the poll and the Arrived button.
+    assert f"version={opened.context['version']}&amp;show=later" in opened.content.decode()
+    assert "arrived/?day=" in opened.content.decode() and "&amp;show=later" in opened.content.decode()
+    # A fold that does not exist is ignored, never a 500.
+    assert as_manager.get(reverse("bookings:board"), {"day": day.isoformat(), "show": "x"}).status_code == 200
+
+
+def test_before_the_day_begins_a_long_board_shows_its_first_hour(long_day, manager, day, travel):
+    travel(moment(day, 6))
+    board = day_board(day, user=manager, now=moment(day, 6))
+    # The first open visit is at 11:00: the visits until 12:00 are drawn, and the arrived one.
+    assert [row.pk for row in board.rows] == [long_day["arrived"].pk, long_day["late"].pk]
+    assert {fold.name: fold.count for fold in board.folds} == {"later": 2, "done": 1}
+
+
+def test_the_version_does_not_tick_with_the_clock(manager, day, car_owner, petrov, to2, travel):
+    noon = moment(day, 12)
+    travel(noon)
+    visit(car_owner, petrov, to2.area, moment(day, 16))
+    # Nothing the board shows changes in the next hours, so no poll redraws it (every board did every 5 minutes).
+    versions = {board_version_now(day, user=manager, now=noon + timedelta(minutes=m)) for m in (0, 5, 10, 60, 180)}
+    assert len(versions) == 1
+    # Until the client is late.
+    assert board_version_now(day, user=manager, now=moment(day, 16, 16)) not in versions
+
+
+def test_a_long_boards_version_moves_when_a_visit_comes_within_the_hour(long_day, manager, day):
+    at_noon = board_version_now(day, user=manager, now=moment(day, 12))
+    assert board_version_now(day, user=manager, now=moment(day, 12, 10)) == at_noon
+    assert board_version_now(day, user=manager, now=moment(day, 14, 5)) != at_noon  # 15:00 is within the hour
+    # And the board drawn then agrees with the poll, so the poll is quiet after the redraw.
+    later = moment(day, 14, 5)
+    assert day_board(day, user=manager, now=later).version == board_version_now(day, user=manager, now=later)
+
+
+def test_a_long_day_calendar_lists_an_advisors_visits_on_demand(
+    as_manager, monkeypatch, day, car_owner, petrov, sidorov, to2
+):
+    monkeypatch.setattr(booking_selectors, "DAY_LISTED_UP_TO", 1)
+    mine = visit(car_owner, petrov, to2.area, moment(day, 9))
+    visit(car_owner, petrov, to2.area, moment(day, 10))
+    visit(car_owner, sidorov, to2.area, moment(day, 11))
+    url = reverse("bookings:day")
+
+    page = as_manager.get(url, {"day": day.isoformat()})
+    plan = page.context["plan"]
+    assert not plan.listed
+    assert {a.profile.user_id: (a.count, a.first, a.last, a.bookings) for a in plan.advisors} == {
+        petrov.pk: (2, "09:00", "10:00", None),
+        sidorov.pk: (1, "11:00", "11:00", None),
+    }
+    assert mine.get_absolute_url() not in page.content.decode()
+
+    # Opening the card asks for that one list (HTMX); without JavaScript the link opens the card on the page.
+    fragment = as_manager.get(url, {"day": day.isoformat(), "advisor": petrov.pk}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.content.decode() and mine.get_absolute_url() in fragment.content.decode()
+    assert fragment.content.decode().count("<li>") == 2
+    opened = as_manager.get(url, {"day": day.isoformat(), "advisor": petrov.pk})
+    by_advisor = {a.profile.user_id: a for a in opened.context["plan"].advisors}
+    assert [v.pk for v in by_advisor[petrov.pk].bookings] == [mine.pk, mine.pk + 1]
+    assert by_advisor[sidorov.pk].bookings is None
