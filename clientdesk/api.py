@@ -1,12 +1,17 @@
 """The API's shared pieces: the base viewset that applies permissions, cursor pagination, error answers."""
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +22,7 @@ from clientdesk.errors import (
     DATABASE_UNAVAILABLE_MESSAGE,
     Conflict,
 )
+from clientdesk.models import IdempotencyKey
 
 
 def exception_handler(exc, context):
@@ -44,12 +50,84 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Answers that say the request was not carried out, so a retry with the same key should run it, not replay them.
+NOT_CARRIED_OUT = {status.HTTP_408_REQUEST_TIMEOUT, status.HTTP_429_TOO_MANY_REQUESTS}
+
+
+def request_fingerprint(request) -> str:
+    """What makes two requests "the same" for an idempotency key: the method, the path with its query, the body."""
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
 class BaseViewSet(viewsets.GenericViewSet):
     """Every API viewset: rows through `visible_to(user)`, access through `read_capability`/`write_capability`, which
-    the permission class of the settings (`accounts.permissions.HasCapability`) checks."""
+    the permission class of the settings (`accounts.permissions.HasCapability`) checks.
+
+    A POST sent with an `Idempotency-Key` header is carried out once: its answer is stored with the key in the same
+    transaction as what it wrote, and the same key again (a retry after a timeout) gets that answer back, marked
+    `Idempotent-Replayed: true`, writing nothing; the same key with another body is refused with 422.
+    """
 
     read_capability: str | None = None
     write_capability: str | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if request.method != "POST" or not key:
+            return super().dispatch(request, *args, **kwargs)
+        user = self.idempotency_user(request, *args, **kwargs)
+        if user is None or len(key) > IdempotencyKey.MAX_LENGTH:
+            return super().dispatch(request, *args, **kwargs)  # refused on its own terms (401/403), or below
+        try:
+            fingerprint = request_fingerprint(request)
+        except RequestDataTooBig:
+            return super().dispatch(request, *args, **kwargs)  # answered 413 by the exception handler
+        with transaction.atomic():
+            IdempotencyKey.objects.filter(
+                user=user, key=key, created_at__lt=timezone.now() - IdempotencyKey.KEEP
+            ).delete()
+            try:
+                with transaction.atomic():
+                    spent = IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                # Spent already, or spent by a request that was running meanwhile and has now committed.
+                return self.idempotent_replay(request, IdempotencyKey.objects.get(user=user, key=key), fingerprint)
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 500 or response.status_code in NOT_CARRIED_OUT:
+                transaction.set_rollback(True)
+            elif not transaction.get_connection().needs_rollback:
+                spent.status_code = response.status_code
+                spent.body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+                spent.save(update_fields=["status_code", "body"])
+        return response
+
+    def idempotency_user(self, request, *args, **kwargs):
+        """The signed-in user or the API key's, found as DRF will (None when the credentials are refused)."""
+        try:
+            user = self.initialize_request(request, *args, **kwargs).user
+        except exceptions.APIException:
+            return None
+        return user if user.is_authenticated else None
+
+    def idempotent_replay(self, request, spent: IdempotencyKey, fingerprint: str):
+        if spent.fingerprint != fingerprint:
+            response = Response(
+                {
+                    "detail": _(
+                        "This Idempotency-Key was already used for a different request; use a new key for a new "
+                        "request."
+                    )
+                },
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        else:
+            response = Response(spent.body, status=spent.status_code, headers={"Idempotent-Replayed": "true"})
+        drf_request = self.initialize_request(request)
+        self.headers = self.default_response_headers
+        return self.finalize_response(drf_request, response)
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)

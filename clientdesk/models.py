@@ -1,5 +1,7 @@
 """Shared pieces every app uses."""
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -156,3 +158,31 @@ class FormToken(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class IdempotencyKey(models.Model):
+    """An API POST sent with an `Idempotency-Key` header, and the answer it got (clientdesk.api.BaseViewSet).
+
+    The row commits in the same transaction as whatever the request wrote, so a key is either spent with its answer
+    or not spent at all: a retry after a timeout gets the stored answer instead of writing twice; a retry of a request
+    that failed (5xx, a dropped connection before commit) runs again. A second request racing with the first waits on
+    the unique index until the first commits, then gets its answer. Kept for a day (`KEEP`), purged by beat.
+    """
+
+    KEEP = timedelta(hours=24)
+    MAX_LENGTH = 255
+
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=MAX_LENGTH)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("answer status"), null=True)
+    body = models.JSONField(_("answer"), null=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from clientdesk import events
-from clientdesk.models import FormToken, Heartbeat
+from clientdesk.models import FormToken, Heartbeat, IdempotencyKey
 
 
 @shared_task(ignore_result=False)
@@ -41,13 +41,19 @@ def redeliver_event(self, event_name: str, payload: dict, handler_name: str) -> 
 FORM_TOKEN_KEEP = timedelta(days=2)
 
 
-@shared_task(soft_time_limit=120, time_limit=180)
-def purge_form_tokens(batch_size: int = 5000) -> int:
-    """Delete the spent form tokens of old forms (SubmitOnceMixin), in bounded batches; run by beat every hour."""
-    cutoff = timezone.now() - FORM_TOKEN_KEEP
+def purge_older_than(model, cutoff, batch_size: int) -> int:
+    """Delete the rows of `model` created before `cutoff`, in bounded batches (no long lock on a busy table)."""
     deleted = 0
     while True:
-        ids = list(FormToken.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        ids = list(model.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
             return deleted
-        deleted += FormToken.objects.filter(pk__in=ids).delete()[0]
+        deleted += model.objects.filter(pk__in=ids).delete()[0]
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def purge_form_tokens(batch_size: int = 5000) -> int:
+    """Delete the spent form tokens of old forms (SubmitOnceMixin) and the API's idempotency keys past their day;
+    run by beat every hour."""
+    deleted = purge_older_than(FormToken, timezone.now() - FORM_TOKEN_KEEP, batch_size)
+    return deleted + purge_older_than(IdempotencyKey, timezone.now() - IdempotencyKey.KEEP, batch_size)

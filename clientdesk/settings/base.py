@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "clients",
     "bookings",
     "calls",
+    "reception",
     "demo",
     "bench",
 ]
@@ -255,6 +256,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "clientdesk.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "clientdesk.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "clientdesk.metadata.ApiMetadata",
     "DEFAULT_THROTTLE_RATES": {},
 }
 FILTERS_EMPTY_CHOICE_LABEL = _("— any —")
@@ -278,6 +285,12 @@ SPECTACULAR_SETTINGS = {
         "CallOutcomeEnum": "calls.models.Call.Outcome",
     },
 }
+
+# The reception's desks (reception/): a tow order not dispatched this many minutes after it was taken is flagged on
+# the dispatch board; tinting that leaves the windshield or a front side window below this light transmission (in %,
+# glass included) is against the technical regulation and the consultation records the warning given.
+TOW_DISPATCH_MINUTES = int(os.environ.get("TOW_DISPATCH_MINUTES", "15"))
+TINT_MIN_LIGHT_TRANSMISSION = int(os.environ.get("TINT_MIN_LIGHT_TRANSMISSION", "70"))
 
 # --- Celery ---------------------------------------------------------------------------------------------------------
 # A Redis that accepts connections but does not answer (hung, paused, a half-open connection) must not hold anyone
@@ -349,6 +362,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600,
         "options": {"expires": 540},
     },
+    "purge-form-tokens": {
+        "task": "clientdesk.tasks.purge_form_tokens",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
 }
 
 # --- Mail: console in development, SMTP from the environment in production -----------------------------------------
@@ -362,11 +380,6 @@ MAILERS = {
                 "port": int(os.environ["EMAIL_PORT"]) if os.environ.get("EMAIL_PORT") else None,
                 "username": os.environ.get("EMAIL_HOST_USER"),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD"),
-    "purge-form-tokens": {
-        "task": "clientdesk.tasks.purge_form_tokens",
-        "schedule": 3600,
-        "options": {"expires": 3000},
-    },
                 "use_tls": env_bool("EMAIL_USE_TLS") or None,
             }.items()
             if value is not None
