@@ -15,5 +15,8 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "cache+memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Tests travel in time across days with one signed-in client; the shift-long session (SESSION_HOURS) is tested with
+# override_settings in tests/accounts/test_password_reset.py.
+SESSION_COOKIE_AGE = 30 * 24 * 3600
 # Each test process keeps its own cache (API-key throttling counts); tests that count clear it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
