@@ -7,4 +7,7 @@ class ReceptionConfig(AppConfig):
     verbose_name = _("Reception desks")
 
     def ready(self) -> None:
-        pass
+        from accounts import extensions as accounts
+        from reception.selectors.materials import materials_start_notice
+
+        accounts.start_notices.register("reception-materials", materials_start_notice, order=50)

@@ -2,9 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
+from reception.api.materials import PrintedMaterialViewSet
 from reception.api.tow import TowContractorViewSet, TowOrderViewSet
 
 router = SimpleRouter()
 router.register("tow-orders", TowOrderViewSet, basename="tow-order")
 router.register("tow-contractors", TowContractorViewSet, basename="tow-contractor")
+router.register("printed-materials", PrintedMaterialViewSet, basename="printed-material")
 urlpatterns = [*router.urls]
