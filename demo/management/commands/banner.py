@@ -4,7 +4,7 @@ go and how to sign in."""
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from demo.api_key import demo_api_key
+from demo.keys import demo_api_key
 from demo.data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
 
 

@@ -20,7 +20,7 @@ from calls.services.calls import call_log
 from clients.models import Client, ClientPhone, Vehicle
 from clients.services.clients import PhoneInput, client_create, vehicle_create
 from demo import data as demo_data
-from demo.api_key import demo_api_key
+from demo.keys import demo_api_key
 
 CLIENTS = 60
 COMPANIES = 6
