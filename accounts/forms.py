@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import security
 from clientdesk.forms import StyledForm, StyledFormMixin
 
 
@@ -53,10 +52,7 @@ class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
 
 
 class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
-    """Django's reset form (it answers the same whether or not the address is known), with our bilingual mail."""
-
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        security.password_reset_mail_send(context=context, to_email=to_email)
+    """The address field of Django's reset form; the view hands it to accounts.services.security."""
 
 
 class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SecurityEventKind, User
 from accounts.roles import Role
+from clientdesk.celery import send_after_commit
 
 logger = logging.getLogger("clientdesk.security")
 
@@ -74,6 +75,32 @@ def reset_context(*, user: User, domain: str, secure: bool) -> dict:
     }
 
 
+def password_reset_queue(*, user: User, domain: str, secure: bool) -> None:
+    """The reset mail goes out from the worker after commit (accounts.tasks.send_password_reset), in the language
+    of the page that asked."""
+    send_after_commit(
+        "accounts.tasks.send_password_reset",
+        user.pk,
+        domain,
+        secure,
+        translation.get_language() or settings.LANGUAGE_CODE,
+        options={"expires": settings.PASSWORD_RESET_TIMEOUT},
+    )
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, domain: str, secure: bool, address: str) -> None:
+    """ "Forgot your password?": every active member of staff with this address gets a link; nobody is told whether
+    there was one."""
+    users = list(
+        User.objects.filter(email__iexact=email, is_active=True).exclude(role=Role.INTEGRATION).only("pk", "password")
+    )
+    users = [user for user in users if user.has_usable_password()]
+    for user in users:
+        password_reset_queue(user=user, domain=domain, secure=secure)
+    logger.warning("Password reset asked: address=%s accounts=%s", address, len(users))
+
+
 @transaction.atomic
 def user_password_reset_send(*, user: User, by: User, domain: str, secure: bool) -> None:
     """The head sends a member of staff a link to set a new password (the head never sees or sets it)."""
@@ -83,13 +110,9 @@ def user_password_reset_send(*, user: User, by: User, domain: str, secure: bool)
         raise ValidationError(_("This user is deactivated."))
     if not user.email:
         raise ValidationError(_("This user has no e-mail address; add one first."))
-    password_reset_mail_send(context=reset_context(user=user, domain=domain, secure=secure), to_email=user.email)
+    password_reset_queue(user=user, domain=domain, secure=secure)
     _record(user=user, by=by, kind=SecurityEventKind.RESET_LINK_SENT)
     logger.warning("Password reset link sent: user=%s by=%s", user.get_username(), by.get_username())
-
-
-def password_reset_requested(*, address: str, users_found: int) -> None:
-    logger.warning("Password reset asked: address=%s accounts=%s", address, users_found)
 
 
 def password_reset_completed(*, user: User, address: str) -> None:

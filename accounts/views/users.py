@@ -1,4 +1,5 @@
 import ipaddress
+import logging
 import math
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from accounts.throttle import FailureThrottle
 from clientdesk.middleware import client_ip
 from clientdesk.timefmt import local_time_text
 from clientdesk.views import ServiceFormView, apply_validation_error
+
+security_log = logging.getLogger("clientdesk.security")
 
 
 class LoginView(auth_views.LoginView):
@@ -83,14 +86,17 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         address = client_ip(self.request)
         throttle = FailureThrottle("password-reset", limit=RESET_REQUESTS_PER_ADDRESS, window=15 * 60)
-        if throttle.retry_after(address) is not None:
-            security.password_reset_requested(address=address, users_found=-1)
-            return redirect(self.success_url)
-        throttle.add_failure(address)
-        security.password_reset_requested(
-            address=address, users_found=len(list(form.get_users(form.cleaned_data["email"])))
-        )
-        return super().form_valid(form)
+        if throttle.retry_after(address) is None:
+            throttle.add_failure(address)
+            security.password_reset_request(
+                email=form.cleaned_data["email"],
+                domain=self.request.get_host(),
+                secure=self.request.is_secure(),
+                address=address,
+            )
+        else:
+            security_log.warning("Password reset throttled: address=%s", address)
+        return redirect(self.success_url)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
