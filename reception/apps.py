@@ -8,6 +8,10 @@ class ReceptionConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import extensions as accounts
+        from bookings.events import BookingStatusChanged
+        from clientdesk import events
+        from reception.events import tint_order_follows_its_booking
         from reception.selectors.materials import materials_start_notice
 
         accounts.start_notices.register("reception-materials", materials_start_notice, order=50)
+        events.subscribe(BookingStatusChanged, tint_order_follows_its_booking, durable=True)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm, yes_no_select
-from reception.models import PrintedMaterial, TintOrder, TowContractor, TowOrder
+from reception.models import PrintedMaterial, TintConsultation, TintOrder, TowContractor, TowOrder
 
 
 class TowOrderFilter(filters.FilterSet):
@@ -48,3 +48,21 @@ class TintOrderFilter(filters.FilterSet):
         model = TintOrder
         form = StyledForm
         fields = ["status", "client"]
+
+
+class TintConsultationFilter(filters.FilterSet):
+    client = filters.NumberFilter(field_name="client_id", label=_("client"))
+    order_status = filters.MultipleChoiceFilter(
+        field_name="order__status", choices=TintOrder.Status.choices, label=_("order")
+    )
+    warned = filters.BooleanFilter(
+        method="filter_warned", label=_("legal warning"), widget=yes_no_select(_("warned"), _("no warning needed"))
+    )
+
+    class Meta:
+        model = TintConsultation
+        form = StyledForm
+        fields = ["client", "order_status", "warned"]
+
+    def filter_warned(self, queryset, name, value):
+        return queryset.exclude(warning="") if value else queryset.filter(warning="")

@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bookings.forms import SlotChoiceMixin
 from bookings.models import ServiceType
 from clientdesk.forms import StyledForm
 from clients.forms import PhoneNumberField
 from clients.models import Client, Vehicle
-from reception.models import PrintedMaterial, TowContractor, TowOrder
+from reception.models import PrintedMaterial, TintFilm, TowContractor, TowOrder, WindowZone
 from reception.services.tow import DEFAULT_SERVICE_CODE
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -131,3 +132,79 @@ class MaterialForm(StyledForm):
 
 class RestockForm(StyledForm):
     quantity = forms.IntegerField(label=_("Added"), min_value=1, max_value=100_000)
+
+
+class TintConsultationForm(StyledForm):
+    """The consultation as the manager fills it with the client: the car, its glass, a film per window zone."""
+
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.none(), widget=forms.HiddenInput, required=False
+    )
+    vehicle = forms.ModelChoiceField(
+        label=_("Vehicle"), queryset=Vehicle.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    glass_transmission = forms.IntegerField(
+        label=_("Glass light transmission, %"),
+        min_value=1,
+        max_value=100,
+        initial=90,
+        help_text=_("The car's own glass, before any film (as measured, or the maker's figure)."),
+    )
+    client_warned = forms.BooleanField(label=_("The client was warned about the legal limit"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.visible_to(user).active()
+        self.fields["vehicle"].queryset = Vehicle.objects.visible_to(user)
+        films = TintFilm.objects.filter(is_active=True)
+        for zone, label in WindowZone.choices:
+            self.fields[f"film_{zone}"] = forms.ModelChoiceField(label=label, queryset=films, required=False)
+            self.fields[f"film_{zone}"].widget.attrs["class"] = "form-select"
+
+    def film_fields(self):
+        return [self[f"film_{zone}"] for zone in WindowZone.values]
+
+    def films(self) -> dict:
+        return {
+            zone: self.cleaned_data[f"film_{zone}"]
+            for zone in WindowZone.values
+            if self.cleaned_data.get(f"film_{zone}")
+        }
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("client"):
+            raise forms.ValidationError(_("Find the client first."), code="no_client")
+        return data
+
+
+class TintOrderForm(SlotChoiceMixin, StyledForm):
+    """Book the tinting area's slot with the bookings' slot picker."""
+
+    def __init__(self, *args, can_pick_time: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_pick_time:
+            del self.fields["manual_time"]
+            del self.fields["manual_advisor"]
+
+
+class TintFilmForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    light_transmission = forms.IntegerField(label=_("Light transmission, %"), min_value=1, max_value=100)
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for zone, label in WindowZone.choices:
+            self.fields[f"price_{zone}"] = forms.DecimalField(
+                label=_("Price: %(zone)s") % {"zone": label},
+                required=False,
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
+            )
+            self.fields[f"price_{zone}"].widget.attrs["class"] = "form-control"
+
+    def prices(self) -> dict:
+        return {zone: self.cleaned_data.get(f"price_{zone}") for zone in WindowZone.values}
