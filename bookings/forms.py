@@ -7,6 +7,7 @@ from accounts.models import User
 from accounts.roles import Role
 from bookings.models import Booking, ServiceArea, ServiceType
 from bookings.selectors.slots import parse_slot_key
+from bookings.services.bookings import MAX_SERVICE_TYPES
 from clientdesk.calendar import local_zone
 from clientdesk.forms import StyledForm
 
@@ -90,6 +91,14 @@ class BookingForm(SlotChoiceMixin, StyledForm):
     )
 
     field_order = ["vehicle", "service_types", "planned_minutes", "day", "slot", "comment", "source"]
+
+    def clean_service_types(self):
+        types = self.cleaned_data["service_types"]
+        if len(types) > MAX_SERVICE_TYPES:
+            raise forms.ValidationError(
+                _("Choose at most %(max)d services for one visit.") % {"max": MAX_SERVICE_TYPES}, code="max"
+            )
+        return types
 
     def __init__(self, *args, client, can_override: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -288,6 +288,12 @@ class SurveyQuestion(models.Model):
         return self.text
 
     @property
+    def is_required(self) -> bool:
+        """A question with a score must be answered on the follow-up call (the CSI is made of them); free text may
+        stay empty."""
+        return self.kind != self.Kind.TEXT
+
+    @property
     def max_score(self) -> int | None:
         return {self.Kind.SCALE_5: 5, self.Kind.SCALE_10: 10, self.Kind.YES_NO: 1}.get(self.kind)
 
@@ -299,6 +305,12 @@ class SurveyResponse(models.Model):
         "clients.Delivery", verbose_name=_("delivery"), on_delete=models.PROTECT, related_name="survey_response"
     )
     survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="responses")
+    declined = models.BooleanField(
+        _("declined the survey"),
+        default=False,
+        db_default=False,
+        help_text=_("The buyer talked but would not answer: counted apart in the CSI report, never as a score."),
+    )
     answered_at = models.DateTimeField(_("answered"), default=timezone.now)
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
@@ -309,6 +321,11 @@ class SurveyResponse(models.Model):
         verbose_name = _("survey response")
         verbose_name_plural = _("survey responses")
         indexes = [models.Index(fields=["answered_at"], name="survey_response_at_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(declined=False) | Q(csi__isnull=True), name="survey_response_declined_has_no_score"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.delivery} · {self.csi}"
@@ -338,11 +355,22 @@ class TaskOutcome(models.TextChoices):
     RESCHEDULED = "rescheduled", _("Moved the visit")
     CANCELLED = "cancelled", _("Cancelled the visit")
     ANSWERED = "answered", _("Talked")
+    SURVEY_DECLINED = "survey_declined", _("Talked, declined the survey")
     DECLINED = "declined", _("Not interested")
     CALL_BACK = "call_back", _("Asked to call back")
     NO_ANSWER = "no_answer", _("No answer")
     BUSY = "busy", _("Busy")
     WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+class TaskCloseReason(models.TextChoices):
+    """Why a visit's confirmation call was closed without being made: the booking got there another way."""
+
+    CONFIRMED = "confirmed", _("Visit confirmed another way")
+    ARRIVED = "arrived", _("The client arrived")
+    COMPLETED = "completed", _("Visit completed")
+    CANCELLED = "cancelled", _("Visit cancelled")
+    NO_SHOW = "no_show", _("The client did not come")
 
 
 class CallTaskQuerySet(VisibleQuerySet):
@@ -420,6 +448,16 @@ class CallTask(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    closed_reason = models.CharField(
+        _("closed because"),
+        max_length=12,
+        choices=TaskCloseReason.choices,
+        blank=True,
+        default="",
+        # The planners insert tasks in SQL, naming only the columns they set.
+        db_default="",
+        help_text=_("Set when the booking closed the call (the client came, the visit was cancelled…)."),
+    )
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("taken by"),
@@ -479,3 +517,8 @@ class CallTask(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in self.PENDING
+
+    @property
+    def outcome_display(self) -> str:
+        """How the task went, in the reader's language when the booking closed it."""
+        return str(self.get_closed_reason_display()) if self.closed_reason else self.outcome

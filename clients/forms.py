@@ -77,7 +77,16 @@ class BasePhoneFormSet(forms.BaseFormSet):
         ]
 
 
-PhoneFormSet = forms.formset_factory(PhoneForm, formset=BasePhoneFormSet, extra=1, can_delete=True, max_num=10)
+PhoneFormSet = forms.formset_factory(
+    PhoneForm,
+    formset=BasePhoneFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=ClientPhone.MAX_PER_CLIENT,
+    validate_max=True,
+    # A forged management form asking for thousands of rows is refused before they are built.
+    absolute_max=ClientPhone.MAX_PER_CLIENT + 5,
+)
 
 
 def phone_formset(data=None, *, client: Client | None = None, initial_number: str = ""):

@@ -12,7 +12,7 @@ from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.timefmt import local_date_text
-from clients.normalize import format_phone
+from clients.normalize import MIN_MODEL_YEAR, format_phone, validate_model_year
 
 
 class ClientQuerySet(VisibleQuerySet):
@@ -140,6 +140,9 @@ class Client(TimeStampedModel):
 class ClientPhone(models.Model):
     """One of a client's phone numbers, stored in E.164; at most one is primary."""
 
+    # A person or a company has a few numbers; more in one request is a broken import, refused before any work.
+    MAX_PER_CLIENT = 10
+
     class Kind(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
         WORK = "work", _("Work")
@@ -198,7 +201,11 @@ class Vehicle(TimeStampedModel):
     make = models.CharField(_("make"), max_length=50)
     model = models.CharField(_("model"), max_length=80)
     year = models.PositiveSmallIntegerField(
-        _("year"), null=True, blank=True, validators=[MinValueValidator(1950), MaxValueValidator(2100)]
+        _("year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_MODEL_YEAR), MaxValueValidator(2100), validate_model_year],
+        help_text=_("The model year: from 1950 to next year."),
     )
     colour = models.CharField(_("colour"), max_length=50, blank=True)
     mileage = models.PositiveIntegerField(_("mileage, km"), null=True, blank=True)

@@ -2,15 +2,22 @@
 
 - phones: any Russian spelling (`8 (912) 345-67-89`, `+7 912 345 6789`, `9123456789`) to E.164 `+79123456789`;
 - VIN: 17 characters, digits and Latin letters except I, O, Q; Cyrillic look-alikes typed by mistake are accepted;
-- plates: `А123ВС77`, letters typed in Latin or Cyrillic, stored in Cyrillic.
+- plates: `А123ВС77`, letters typed in Latin or Cyrillic, stored in Cyrillic;
+- names: zero-width and control characters removed, spaces collapsed; nothing visible left is a refusal;
+- DMS ids: stripped; blank means none;
+- model years: from 1950 to next year.
 """
 
 import re
+import unicodedata
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from clientdesk.calendar import local_date
 
 # Letters that look the same in both alphabets; the only ones Russian plates use.
 _LATIN_TO_CYRILLIC = str.maketrans("ABEKMHOPCTYX", "АВЕКМНОРСТУХ")
@@ -93,6 +100,43 @@ def normalize_plate(raw: str) -> str:
             _("A plate is a letter, 3 digits, 2 letters and a 2–3 digit region, like А123ВС77."), code="invalid"
         )
     return plate
+
+
+# Invisible characters people paste along with a name (from a messenger, a PDF, a spreadsheet): zero-width spaces and
+# joiners, direction marks, the BOM (Unicode category Cf) and control characters (Cc). Tabs and newlines are kept
+# until the spaces are collapsed.
+def _visible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+
+
+def normalize_name(raw: str) -> str:
+    """A name with the invisible characters removed and its spaces collapsed, or ValidationError when nothing
+    visible is left."""
+    text = " ".join("".join(ch for ch in (raw or "") if _visible(ch)).split())
+    if not text:
+        raise ValidationError(_("Enter a name: this one has no visible letters."), code="blank")
+    return text
+
+
+def normalize_dms_id(raw: str | None) -> str:
+    """The DMS id without surrounding spaces or invisible characters; blank (or only spaces) means none."""
+    return "".join(ch for ch in (raw or "") if _visible(ch)).strip()
+
+
+MIN_MODEL_YEAR = 1950
+
+
+def max_model_year() -> int:
+    """Next year: a car of next year's model may already be sold; a later one is a typo."""
+    return local_date(timezone.now()).year + 1
+
+
+def validate_model_year(value: int | None) -> None:
+    """A model year from 1950 to next year (the database holds 1950–2100: a CHECK cannot read today's date)."""
+    if value is not None and value > max_model_year():
+        raise ValidationError(
+            _("The model year can be at most %(max)d (next year)."), code="max_value", params={"max": max_model_year()}
+        )
 
 
 # --- Fragments for search: never refuse, only reshape ----------------------------------------------------------------

@@ -38,7 +38,7 @@ def _lock(*users: User) -> None:
     list(User.objects.select_for_update().filter(pk__in=[u.pk for u in users if u is not None]).order_by("pk"))
 
 
-def _check(absence: Absence) -> None:
+def _check(absence: Absence, *, dates_changed: bool = True) -> None:
     """Refuse, with every reason at once, an absence the queue could not route."""
     errors: dict[str, list[str]] = {}
 
@@ -49,6 +49,10 @@ def _check(absence: Absence) -> None:
     starts_on, ends_on = absence.starts_on, absence.ends_on
     if starts_on and ends_on and ends_on < starts_on:
         refuse("ends_on", _("An absence ends on or after its first day."))
+    # The queue routes tasks from today on, so an absence wholly in the past would route nothing; recording one is a
+    # mistyped date. Dates of an absence that is already over may still be left as they are.
+    if ends_on and dates_changed and ends_on < local_date(timezone.now()):
+        refuse("ends_on", _("This absence would be over already (it ends before today): check the dates."))
     # Who is away is checked when the absence is recorded; shortening the absence of someone since deactivated is fine.
     if absence.pk is None and user is not None and not _makes_calls(user):
         refuse("user", _("%(user)s does not make calls: absences here are for the call queue.") % {"user": user})
@@ -83,8 +87,8 @@ def _check(absence: Absence) -> None:
         raise ValidationError(errors)
 
 
-def _save(absence: Absence, *, by: User, reason: str = "") -> Absence:
-    _check(absence)
+def _save(absence: Absence, *, by: User, reason: str = "", dates_changed: bool = True) -> Absence:
+    _check(absence, dates_changed=dates_changed)
     absence.full_clean()
     absence._history_user = by
     if reason:
@@ -118,9 +122,10 @@ def absence_update(*, absence: Absence, by: User, **fields) -> Absence:
         raise TypeError(f"absence_update cannot set {sorted(unknown)}")
     _lock(absence.user, absence.substitute, fields.get("substitute"))
     absence = Absence.objects.select_related("user", "substitute").get(pk=absence.pk)
+    before = (absence.starts_on, absence.ends_on)
     for name, value in fields.items():
         setattr(absence, name, (value or "").strip() if name == "reason" else value)
-    return _save(absence, by=by)
+    return _save(absence, by=by, dates_changed=(absence.starts_on, absence.ends_on) != before)
 
 
 @transaction.atomic

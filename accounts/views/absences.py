@@ -57,6 +57,9 @@ class AbsenceForm(ServiceModelForm):
         starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", _("An absence ends on or after its first day."))
+        elif ends_on and "ends_on" in self.changed_data and ends_on < local_date(timezone.now()):
+            # The service refuses it too; said here beside the field before anything else is checked.
+            self.add_error("ends_on", _("This absence would be over already (it ends before today): check the dates."))
         return data
 
 

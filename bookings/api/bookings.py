@@ -52,11 +52,24 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BoundedManyRelatedField(serializers.ManyRelatedField):
+    """Service-type ids, at most MAX_SERVICE_TYPES: the count is checked before any id is looked up (each lookup is
+    a query, so 5,000 ids were 5,000 queries)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list | tuple) and len(data) > services.MAX_SERVICE_TYPES:
+            raise serializers.ValidationError(
+                _("Choose at most %(max)d services for one visit.") % {"max": services.MAX_SERVICE_TYPES}
+            )
+        return super().to_internal_value(data)
+
+
 class BookingInputSerializer(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
     vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
-    service_types = serializers.PrimaryKeyRelatedField(
-        queryset=ServiceType.objects.filter(is_active=True), many=True, required=False
+    service_types = BoundedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=ServiceType.objects.filter(is_active=True)),
+        required=False,
     )
     area = serializers.PrimaryKeyRelatedField(queryset=ServiceArea.objects.filter(is_active=True), required=False)
     advisor = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role=Role.ADVISOR, is_active=True))
@@ -163,7 +176,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
 class FreeSlotsQuery(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField(required=False)
-    service_types = serializers.PrimaryKeyRelatedField(queryset=ServiceType.objects.filter(is_active=True), many=True)
+    service_types = BoundedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=ServiceType.objects.filter(is_active=True))
+    )
     advisor = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.ADVISOR, is_active=True), required=False
     )

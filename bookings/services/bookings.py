@@ -87,9 +87,22 @@ class SlotUnavailable(Conflict):
         return body
 
 
+# One visit takes a handful of services; a longer list is a broken client, refused before any work is done for it.
+MAX_SERVICE_TYPES = 20
+
+
+def check_service_type_count(count: int) -> None:
+    """Refuse more than MAX_SERVICE_TYPES services on one visit (a field error on `service_types`)."""
+    if count > MAX_SERVICE_TYPES:
+        raise ValidationError(
+            {"service_types": _("Choose at most %(max)d services for one visit.") % {"max": MAX_SERVICE_TYPES}}
+        )
+
+
 def plan_for(service_types: Iterable[ServiceType]) -> tuple[ServiceArea | None, int]:
     """The area and planned minutes the chosen services imply: the area of the longest service, the sum of minutes."""
     types = list(service_types)
+    check_service_type_count(len(types))
     if not types:
         return None, 0
     longest = max(types, key=lambda t: t.standard_minutes)
@@ -217,8 +230,9 @@ def booking_create(
     capacity_override_reason: str = "",
     dms_id: str = "",
 ) -> Booking:
-    """Book a visit. Area and planned minutes default from the services chosen."""
+    """Book a visit. Area and planned minutes default from the services chosen (at most MAX_SERVICE_TYPES)."""
     types = list(service_types)
+    check_service_type_count(len(types))
     default_area, default_minutes = plan_for(types)
     area = area or default_area
     planned_minutes = planned_minutes or default_minutes

@@ -56,6 +56,8 @@ class TaskOutcomeForm(StyledForm):
                         choices = [("", "—"), ("1", _("Yes")), ("0", _("No"))]
                     field = forms.ChoiceField(label=question.text, required=False, choices=choices)
                     field.widget.attrs["class"] = "form-select"
+                # Not required by the form: a buyer who declines the survey leaves every question blank.
+                field.widget.attrs["data-required"] = "1" if question.is_required else "0"
                 self.fields[name] = field
 
     def service_kwargs(self) -> dict:
@@ -76,6 +78,7 @@ class TaskOutcomeForm(StyledForm):
                 data["call_back_date"], data["call_back_time"], tzinfo=local_zone()
             )
         answers = {name[2:]: data.get(name) for name in self.survey_questions if data.get(name) not in (None, "")}
-        if data["outcome"] == TaskOutcome.ANSWERED and answers:
+        if data["outcome"] == TaskOutcome.ANSWERED and self.survey_questions:
+            # Sent even when blank: the service refuses a "talked" follow-up whose required questions are empty.
             kwargs["survey_answers"] = answers
         return kwargs

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from accounts.roles import Capability
 from bookings.services.bookings import booking_cancel, booking_confirm, booking_reschedule
-from calls.models import Call, CallRules, CallTask, TaskOutcome
+from calls.models import Call, CallRules, CallTask, TaskCloseReason, TaskOutcome
 from calls.selectors import routable_to
 from calls.services.planning import clamp_to_window, confirmation_due, follow_up_call_day, next_calling_time
-from calls.services.surveys import survey_record
+from calls.services.surveys import active_survey, survey_decline, survey_missing_answers, survey_record
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_date_text, local_time_text
@@ -118,6 +118,16 @@ _OUTCOMES_BY_KIND = {
         TaskOutcome.BUSY,
         TaskOutcome.WRONG_NUMBER,
     },
+    # "Talked" records the survey's answers; a buyer who will not answer is recorded as such, apart.
+    CallTask.Kind.FOLLOW_UP: {
+        TaskOutcome.ANSWERED,
+        TaskOutcome.SURVEY_DECLINED,
+        TaskOutcome.DECLINED,
+        TaskOutcome.CALL_BACK,
+        TaskOutcome.NO_ANSWER,
+        TaskOutcome.BUSY,
+        TaskOutcome.WRONG_NUMBER,
+    },
 }
 _GENERAL_OUTCOMES = {
     TaskOutcome.ANSWERED,
@@ -139,6 +149,7 @@ _CALL_OUTCOME = {
     TaskOutcome.RESCHEDULED: Call.Outcome.BOOKED,
     TaskOutcome.CANCELLED: Call.Outcome.CANCELLED,
     TaskOutcome.ANSWERED: Call.Outcome.TALKED,
+    TaskOutcome.SURVEY_DECLINED: Call.Outcome.TALKED,
     TaskOutcome.DECLINED: Call.Outcome.DECLINED,
     TaskOutcome.CALL_BACK: Call.Outcome.CALLBACK,
     TaskOutcome.NO_ANSWER: Call.Outcome.NO_ANSWER,
@@ -185,6 +196,11 @@ def outcomes_for(kind: str) -> list[TaskOutcome]:
     return [o for o in TaskOutcome if o in allowed]
 
 
+def _closed_as(task: CallTask) -> str:
+    status = str(task.get_status_display())
+    return f"{status}: {task.get_closed_reason_display()}" if task.closed_reason else status
+
+
 def _close(task: CallTask, *, status: str, outcome: str, now) -> None:
     task.status = status
     task.outcome = outcome
@@ -225,7 +241,7 @@ def call_task_work(
         CallTask.objects.select_for_update(of=("self",)).select_related("client", "booking", "delivery").get(pk=task.pk)
     )
     if not task.is_pending:
-        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": _closed_as(task)})
     if outcome not in outcomes_for(task.kind):
         raise ValidationError(
             {"outcome": _("This outcome does not fit a %(kind)s call.") % {"kind": task.get_kind_display()}}
@@ -240,6 +256,9 @@ def call_task_work(
         errors["new_starts_at"] = _("Pick the new time.")
     if outcome == TaskOutcome.CALL_BACK and (call_back_at is None or call_back_at <= now):
         errors["call_back_at"] = _("When should we call back? Give a time in the future.")
+    survey = active_survey() if task.kind == CallTask.Kind.FOLLOW_UP else None
+    if survey is not None and outcome == TaskOutcome.ANSWERED:
+        errors.update(survey_missing_answers(survey, survey_answers or {}))
     if errors:
         raise ValidationError(errors)
 
@@ -288,8 +307,10 @@ def call_task_work(
             booking_confirm(booking=moved, by=by, note=gettext_noop("moved and confirmed on the call"))
         elif outcome == TaskOutcome.CANCELLED:
             booking_cancel(booking=task.booking, by=by, reason=cancel_reason)
-    if task.kind == CallTask.Kind.FOLLOW_UP and outcome == TaskOutcome.ANSWERED and survey_answers:
-        survey_record(delivery=task.delivery, by=by, answers=survey_answers)
+    if survey is not None and outcome == TaskOutcome.ANSWERED:
+        survey_record(delivery=task.delivery, by=by, answers=survey_answers or {}, survey=survey)
+    elif survey is not None and outcome == TaskOutcome.SURVEY_DECLINED:
+        survey_decline(delivery=task.delivery, by=by, survey=survey)
     return task
 
 
@@ -311,7 +332,7 @@ def call_task_claim(*, task: CallTask, by: User, take_over: bool = False) -> Cal
     it over, which the history records; a stale one is simply taken."""
     task = CallTask.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=task.pk)
     if not task.is_pending:
-        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": task.get_status_display()})
+        raise Conflict(_("This call task is already closed (%(status)s).") % {"status": _closed_as(task)})
     now = timezone.now()
     taken_over = _respect_claim(task, by=by, now=now, take_over=take_over)
     task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
@@ -373,6 +394,33 @@ def call_tasks_reassign(*, task_ids: list[int], to: User, by: User) -> int:
     return len(tasks)
 
 
+# What the booking's new state means for its confirmation call, and how the call ends.
+_CLOSED_BY_BOOKING = {
+    "confirmed": TaskCloseReason.CONFIRMED,
+    "arrived": TaskCloseReason.ARRIVED,
+    "in_service": TaskCloseReason.ARRIVED,
+    "completed": TaskCloseReason.COMPLETED,
+    "cancelled": TaskCloseReason.CANCELLED,
+    "no_show": TaskCloseReason.NO_SHOW,
+}
+_CLOSED_STATUS = {
+    TaskCloseReason.CONFIRMED: CallTask.Status.DONE,
+    TaskCloseReason.ARRIVED: CallTask.Status.DONE,
+    TaskCloseReason.COMPLETED: CallTask.Status.DONE,
+    TaskCloseReason.CANCELLED: CallTask.Status.CANCELLED,
+    TaskCloseReason.NO_SHOW: CallTask.Status.CANCELLED,
+}
+
+# The task history's reason (kept in English, like every change reason the services record).
+_HISTORY_REASON = {
+    TaskCloseReason.CONFIRMED: "booking confirmed",
+    TaskCloseReason.ARRIVED: "client arrived",
+    TaskCloseReason.COMPLETED: "visit completed",
+    TaskCloseReason.CANCELLED: "booking cancelled",
+    TaskCloseReason.NO_SHOW: "client did not come",
+}
+
+
 def call_tasks_follow_booking(*, booking, by: User | None) -> None:
     """Keep a booking's confirmation task in step with it: a moved booking moves (or reopens) its call; one confirmed
     another way closes it; a cancelled or missed one cancels it; once the client has come (arrived, in service,
@@ -382,8 +430,7 @@ def call_tasks_follow_booking(*, booking, by: User | None) -> None:
         return
     now = timezone.now()
     status = booking.status
-    S = booking.Status
-    if status == S.SCHEDULED:
+    if status == booking.Status.SCHEDULED:
         visit_day = local_date(booking.starts_at)
         due = confirmation_due(visit_day, CallRules.current(), BusinessCalendar(visit_day))
         if task.due_at == due and task.is_pending:
@@ -391,18 +438,14 @@ def call_tasks_follow_booking(*, booking, by: User | None) -> None:
         task.due_at = task.next_attempt_at = due
         if not task.is_pending:
             task.status, task.closed_at, task.outcome, task.attempts = CallTask.Status.OPEN, None, "", 0
+            task.closed_reason = ""
         _save_task(task, by=by, reason="booking moved")
     elif not task.is_pending:
         return
-    elif status == S.CONFIRMED:
-        _close(task, status=CallTask.Status.DONE, outcome=str(_("Confirmed another way")), now=now)
-        _save_task(task, by=by, reason="booking confirmed")
-    elif status in (S.CANCELLED, S.NO_SHOW):
-        _close(task, status=CallTask.Status.CANCELLED, outcome=str(_("Booking cancelled")), now=now)
-        _save_task(task, by=by, reason="booking cancelled")
-    elif status in (S.ARRIVED, S.IN_SERVICE, S.COMPLETED):
-        _close(task, status=CallTask.Status.DONE, outcome=str(_("The client came")), now=now)
-        _save_task(task, by=by, reason="client arrived")
+    elif (reason := _CLOSED_BY_BOOKING.get(status)) is not None:
+        _close(task, status=_CLOSED_STATUS[reason], outcome=str(reason.label), now=now)
+        task.closed_reason = reason
+        _save_task(task, by=by, reason=_HISTORY_REASON[reason])
 
 
 def call_tasks_follow_delivery(*, delivery: Delivery, by: User | None) -> None:

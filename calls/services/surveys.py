@@ -86,10 +86,40 @@ def survey_record(*, delivery: Delivery, by: User, answers: dict, survey: Survey
     return response
 
 
+def survey_missing_answers(survey: Survey, answers: dict) -> dict[str, list[str]]:
+    """Field errors for the survey's required questions left blank in `answers` (keyed `q_<question id>`, as the
+    outcome form names them, with one message for the survey as a whole); empty when none is missing."""
+    given = {str(key) for key, value in answers.items() if str(value if value is not None else "").strip()}
+    errors = {
+        f"q_{question.pk}": [_("Answer this question.")]
+        for question in survey.questions.all()
+        if question.is_required and str(question.pk) not in given
+    }
+    if errors:
+        errors["survey"] = [
+            _("The survey is not complete: answer the questions marked, or record that the buyer declined the survey.")
+        ]
+    return errors
+
+
+@transaction.atomic
+def survey_decline(*, delivery: Delivery, by: User, survey: Survey | None = None) -> SurveyResponse:
+    """Record that the buyer talked but declined the survey: kept once per delivery like an answer, counted apart in
+    the CSI report and never as a score."""
+    survey = survey or active_survey()
+    if survey is None:
+        raise ValidationError(_("No survey is in use; the head sets one up."))
+    if SurveyResponse.objects.filter(delivery=delivery).exists():
+        raise Conflict(_("This buyer's survey is already recorded."))
+    return SurveyResponse.objects.create(delivery=delivery, survey=survey, taken_by=by, declined=True, csi=None)
+
+
 def csi_summary(responses=None) -> dict:
-    """The average CSI and how many answered, for a queryset of responses (all by default)."""
+    """The average CSI, how many answered and how many declined, for a queryset of responses (all by default)."""
     responses = responses if responses is not None else SurveyResponse.objects.all()
-    result = responses.aggregate(csi=Avg("csi"), answered=Count("id"))
+    result = responses.aggregate(
+        csi=Avg("csi"), answered=Count("id", filter=Q(declined=False)), declined=Count("id", filter=Q(declined=True))
+    )
     if result["csi"] is not None:
         result["csi"] = Decimal(result["csi"]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return result
@@ -335,7 +365,8 @@ def csi_report(*, now: datetime | None = None, months: int = 12, survey: Survey 
     """CSI over the last `months` calendar months (this one included): overall, and per month in one aggregate query;
     with a survey, each of its questions' average too.
 
-    `months` lists every month, oldest first, empty ones with csi None: {"month": date, "csi", "answered"}. A
+    `months` lists every month, oldest first, empty ones with csi None: {"month": date, "csi", "answered",
+    "declined"}; a buyer who declined the survey counts in "declined", never in "answered" nor in the CSI. A
     question's `percent` is its average as a share of the best score (for yes/no: the share of "yes").
     """
     today = local_date(now or timezone.now())
@@ -345,7 +376,12 @@ def csi_report(*, now: datetime | None = None, months: int = 12, survey: Survey 
         SurveyResponse.objects.filter(answered_at__gte=since)
         .annotate(month=TruncMonth("answered_at", tzinfo=local_zone()))
         .values("month")
-        .annotate(total=Sum("csi"), scored=Count("csi"), answered=Count("pk"))
+        .annotate(
+            total=Sum("csi"),
+            scored=Count("csi"),
+            answered=Count("pk", filter=Q(declined=False)),
+            declined=Count("pk", filter=Q(declined=True)),
+        )
         .order_by("month")
     )
     by_month = {}
@@ -356,9 +392,9 @@ def csi_report(*, now: datetime | None = None, months: int = 12, survey: Survey 
     series = []
     for back in range(months - 1, -1, -1):
         month = _month_start(today, back)
-        row = by_month.get(month) or {"total": None, "scored": 0, "answered": 0}
+        row = by_month.get(month) or {"total": None, "scored": 0, "answered": 0, "declined": 0}
         csi = row["total"] / row["scored"] if row["scored"] else None
-        series.append({"month": month, "csi": _quantize(csi), "answered": row["answered"]})
+        series.append({"month": month, "csi": _quantize(csi), "answered": row["answered"], "declined": row["declined"]})
     total = sum(Decimal(r["total"]) for r in by_month.values() if r["total"] is not None)
     scored = sum(r["scored"] for r in by_month.values())
     report = {
@@ -366,6 +402,7 @@ def csi_report(*, now: datetime | None = None, months: int = 12, survey: Survey 
         "months": series,
         "csi": _quantize(total / scored) if scored else None,
         "answered": sum(r["answered"] for r in by_month.values()),
+        "declined": sum(r["declined"] for r in by_month.values()),
         "questions": [],
     }
     if survey is not None:

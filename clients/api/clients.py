@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,7 @@ from accounts.roles import Capability
 from clientdesk.api import ServiceModelViewSet
 from clients.filters import ClientFilter, VehicleFilter, staff_managers
 from clients.models import Client, ClientPhone, Vehicle
-from clients.normalize import normalize_phone, normalize_plate, normalize_vin
+from clients.normalize import normalize_plate, normalize_vin
 from clients.services import clients as services
 
 
@@ -19,9 +20,6 @@ class PhoneSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ClientPhone.Kind.choices, default=ClientPhone.Kind.MOBILE)
     is_primary = serializers.BooleanField(default=False)
     comment = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-
-    def validate_number(self, value: str) -> str:
-        return normalize_phone(value)
 
 
 # What an API client may send for a client; the output adds the id, merge and timestamps.
@@ -123,13 +121,13 @@ class ClientInputSerializer(serializers.ModelSerializer):
         validators = []
         extra_kwargs = {"dms_id": {"validators": []}}
 
-    def validate_phones(self, phones: list[dict]) -> list[services.PhoneInput]:
-        numbers = [p["number"] for p in phones]
-        if len(numbers) != len(set(numbers)):
-            raise serializers.ValidationError(_("The same number is listed twice."))
-        if sum(p["is_primary"] for p in phones) > 1:
-            raise serializers.ValidationError(_("Only one phone can be primary."))
-        return [services.PhoneInput(**p) for p in phones]
+    def validate_phones(self, phones: list[dict]) -> services.CleanPhones:
+        # The service's own cleaning (normalised, no repeats in any spelling, one primary), done once here so its
+        # refusal is reported with the other fields'; the service then takes the clean list as it is.
+        try:
+            return services.phones_clean(services.PhoneInput(**p) for p in phones)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["phones"]) from exc
 
 
 class ClientViewSet(ServiceModelViewSet):

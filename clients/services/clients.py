@@ -4,8 +4,10 @@ Each is transactional, validates with the model's rules, turns a uniqueness clas
 form error) and records who did it in the history.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -16,7 +18,7 @@ from simple_history.models import HistoricalChanges
 from accounts.models import User
 from clientdesk.errors import Conflict
 from clients.models import Client, ClientPhone, Vehicle
-from clients.normalize import normalize_phone, normalize_plate, normalize_vin
+from clients.normalize import normalize_dms_id, normalize_name, normalize_phone, normalize_plate, normalize_vin
 
 # What client_create and client_update take: also the API's input fields (with the phones), in this order.
 CLIENT_FIELDS = (
@@ -96,8 +98,21 @@ def _ensure_dms_id_free(model, dms_id: str, *, exclude_pk=None) -> None:
         )
 
 
-def _clean_phones(phones: Iterable[PhoneInput]) -> list[PhoneInput]:
-    """Normalised numbers, no repeats, exactly one primary (the first, if none was marked)."""
+class CleanPhones(list):
+    """Phones that have been through `phones_clean`: the services take them as they are, so an input layer that
+    cleaned them to report its errors (the API) does not have every number parsed twice."""
+
+
+def phones_clean(phones: Iterable[PhoneInput]) -> CleanPhones:
+    """Normalised numbers (each parsed once), no repeats, exactly one primary (the first, if none was marked); more
+    than `ClientPhone.MAX_PER_CLIENT` is refused before any is parsed. Errors are keyed `phones`."""
+    if isinstance(phones, CleanPhones):
+        return phones
+    phones = list(islice(phones, ClientPhone.MAX_PER_CLIENT + 1))
+    if len(phones) > ClientPhone.MAX_PER_CLIENT:
+        raise ValidationError(
+            {"phones": _("A client has at most %(max)d phones.") % {"max": ClientPhone.MAX_PER_CLIENT}}
+        )
     cleaned: list[PhoneInput] = []
     errors: list[ValidationError] = []
     seen: set[str] = set()
@@ -122,7 +137,7 @@ def _clean_phones(phones: Iterable[PhoneInput]) -> list[PhoneInput]:
     if cleaned and not primaries:
         first = cleaned[0]
         cleaned[0] = PhoneInput(number=first.number, kind=first.kind, is_primary=True, comment=first.comment)
-    return cleaned
+    return CleanPhones(cleaned)
 
 
 def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None) -> None:
@@ -152,15 +167,30 @@ def _normalise_client_fields(fields: dict) -> dict:
     # Emails are compared and searched exactly, through an index; the case of an address carries no meaning.
     if "email" in fields:
         fields["email"] = (fields["email"] or "").strip().lower()
+    if "dms_id" in fields:
+        fields["dms_id"] = normalize_dms_id(fields["dms_id"])
+    if "name" in fields:
+        try:
+            fields["name"] = normalize_name(fields["name"])
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from exc
     return fields
+
+
+def _required_dms_id(dms_id: str | None) -> str:
+    dms_id = normalize_dms_id(dms_id)
+    if not dms_id:
+        raise ValidationError({"dms_id": _("The DMS id is required.")})
+    return dms_id
 
 
 @transaction.atomic
 def client_create(*, by: User | None, name: str, phones: Iterable[PhoneInput] = (), **fields) -> Client:
     _check_fields(fields, CLIENT_FIELDS, "client_create")
-    _normalise_client_fields(fields)
-    cleaned_phones = _clean_phones(phones)
-    client = Client(name=name.strip(), **fields)
+    fields = _normalise_client_fields({**fields, "name": name})
+    name = fields.pop("name")
+    cleaned_phones = phones_clean(phones)
+    client = Client(name=name, **fields)
     _ensure_dms_id_free(Client, client.dms_id)
     _stamp_consents(client, previous={})
     _save(client, by=by)
@@ -177,9 +207,7 @@ def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInpu
     if client.is_merged:
         raise Conflict(_("This client was merged into %(target)s; edit that card.") % {"target": client.merged_into})
     previous = {flag: getattr(client, flag) for flag, _stamp in CONSENTS}
-    cleaned_phones = _clean_phones(phones) if phones is not None else None
-    if "name" in fields:
-        fields["name"] = fields["name"].strip()
+    cleaned_phones = phones_clean(phones) if phones is not None else None
     for name, value in fields.items():
         setattr(client, name, value)
     _ensure_dms_id_free(Client, client.dms_id, exclude_pk=client.pk)
@@ -197,9 +225,10 @@ def client_upsert_by_dms_id(
     """Create or update the client the DMS knows as `dms_id`; sending the same record twice gives one row.
 
     A DMS id that belonged to a client since merged into another updates the client kept.
-    Returns (client, created).
+    Returns (client, created). A blank DMS id (or only spaces) is refused: the DMS always names its record.
     """
     fields.pop("dms_id", None)
+    dms_id = _required_dms_id(dms_id)
     for attempt in range(2):
         existing = Client.objects.select_for_update().filter(dms_id=dms_id).first()
         if existing is not None:
@@ -216,9 +245,93 @@ def client_upsert_by_dms_id(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# What a merge decides field by field: the head sees each difference and chooses the side to keep.
+MERGE_CHOICE_FIELDS = (
+    "kind",
+    "name",
+    "email",
+    "preferred_contact_time",
+    "assigned_manager",
+    "consent_personal_data",
+    "consent_marketing",
+)
+KEEP_TARGET, KEEP_SOURCE = "target", "source"
+_CONSENT_STAMPS = dict(CONSENTS)
+
+
+@dataclass(frozen=True)
+class MergeDifference:
+    """One thing the merge decides: the field, both sides' values (a consent as (given, date)), the side kept unless
+    the head chooses otherwise; for a consent, when either side withdrew it (None: never withdrawn)."""
+
+    field: str
+    target_value: object
+    source_value: object
+    default: str
+    target_withdrawn_at: datetime | None = None
+    source_withdrawn_at: datetime | None = None
+
+    @property
+    def is_consent(self) -> bool:
+        return self.field in _CONSENT_STAMPS
+
+
+def _merge_value(client: Client, name: str):
+    if name in _CONSENT_STAMPS:
+        return (getattr(client, name), getattr(client, _CONSENT_STAMPS[name]))
+    if name == "assigned_manager":
+        return client.assigned_manager_id
+    return getattr(client, name)
+
+
+def consent_withdrawn_at(client: Client, flag: str) -> datetime | None:
+    """When the client withdrew this consent (its last given → not given change in the history), or None when it is
+    given now or was never given."""
+    if getattr(client, flag):
+        return None
+    given = client.history.filter(**{flag: True}).order_by("-history_date").values_list("history_date", flat=True)
+    last_given = given.first()
+    if last_given is None:
+        return None
+    withdrawn = client.history.filter(**{flag: False, "history_date__gt": last_given}).order_by("history_date")
+    return withdrawn.values_list("history_date", flat=True).first()
+
+
+def merge_differences(*, source: Client, target: Client) -> list[MergeDifference]:
+    """Every field on which the two cards differ and the merge must decide, with its default: the target's value,
+    a blank of the target's filled from the duplicate; a consent the duplicate withdrew stays withdrawn, and one the
+    target withdrew is not replaced by the duplicate's, so a withdrawal is never silently turned into a consent."""
+    differences = []
+    for name in MERGE_CHOICE_FIELDS:
+        mine, theirs = _merge_value(target, name), _merge_value(source, name)
+        if mine == theirs:
+            continue
+        if name in _CONSENT_STAMPS:
+            target_withdrawn, source_withdrawn = consent_withdrawn_at(target, name), consent_withdrawn_at(source, name)
+            default = KEEP_SOURCE if source_withdrawn and mine[0] else KEEP_TARGET
+            differences.append(MergeDifference(name, mine, theirs, default, target_withdrawn, source_withdrawn))
+        else:
+            default = KEEP_SOURCE if mine in ("", None) else KEEP_TARGET
+            differences.append(MergeDifference(name, mine, theirs, default))
+    return differences
+
+
+def _merge_choices(differences: list[MergeDifference], keep: Mapping[str, str] | None) -> dict[str, str]:
+    keep = dict(keep or {})
+    unknown = sorted(set(keep) - set(MERGE_CHOICE_FIELDS))
+    bad = sorted(name for name, side in keep.items() if side not in (KEEP_TARGET, KEEP_SOURCE))
+    if unknown or bad:
+        raise ValidationError(_("Choose, for each difference, the client kept or the duplicate."))
+    return {d.field: keep.get(d.field, d.default) for d in differences}
+
+
 @transaction.atomic
-def client_merge(*, source: Client, target: Client, by: User) -> Client:
+def client_merge(*, source: Client, target: Client, by: User, keep: Mapping[str, str] | None = None) -> Client:
     """Merge the duplicate `source` into `target`.
+
+    `keep` says, for each difference the merge decides (`merge_differences`), whose value stays: "target" or
+    "source"; a difference not named takes its default (see `merge_differences`). The merge's record in the target's
+    history shows every value taken from the duplicate.
 
     Everything that points at the source (vehicles, calls, and whatever later apps add) moves to the target, each
     move recorded in its history. Phones the target lacks move too. The source stays, marked as merged, so its
@@ -230,6 +343,7 @@ def client_merge(*, source: Client, target: Client, by: User) -> Client:
     source, target = locked[source.pk], locked[target.pk]
     if source.is_merged or target.is_merged:
         raise Conflict(_("One of these clients has already been merged."))
+    choices = _merge_choices(merge_differences(source=source, target=target), keep)
 
     target_numbers = set(target.phones.values_list("number", flat=True))
     for phone in source.phones.all():
@@ -245,16 +359,13 @@ def client_merge(*, source: Client, target: Client, by: User) -> Client:
             first.save(update_fields=["is_primary"])
     _move_related(source=source, target=target, by=by)
 
-    changed: list[str] = []
-    for name in ("email", "preferred_contact_time", "assigned_manager_id"):
-        if not getattr(target, name) and getattr(source, name):
-            setattr(target, name, getattr(source, name))
-            changed.append(name)
-    for flag, stamp in CONSENTS:
-        # The later recorded decision is the client's current one.
-        if getattr(source, stamp) and (not getattr(target, stamp) or getattr(source, stamp) > getattr(target, stamp)):
-            setattr(target, flag, getattr(source, flag))
-            setattr(target, stamp, getattr(source, stamp))
+    for name, side in choices.items():
+        if side != KEEP_SOURCE:
+            continue
+        if name in _CONSENT_STAMPS:
+            setattr(target, _CONSENT_STAMPS[name], getattr(source, _CONSENT_STAMPS[name]))
+        attribute = "assigned_manager_id" if name == "assigned_manager" else name
+        setattr(target, attribute, getattr(source, attribute))
     if source.notes:
         target.notes = f"{target.notes}\n\n{source.notes}".strip()
     moved_dms_id = source.dms_id if source.dms_id and not target.dms_id else ""
@@ -265,6 +376,8 @@ def client_merge(*, source: Client, target: Client, by: User) -> Client:
     _save(source, by=by, reason=f"merged into #{target.pk}")
     if moved_dms_id:
         target.dms_id = moved_dms_id
+    # The merge's record in the target's history shows each value taken from the duplicate (old → new); a
+    # difference decided for the target leaves its value, so the record is the choice.
     _save(target, by=by, reason=f"merged #{source.pk} into this client")
     return target
 
@@ -288,6 +401,8 @@ def _move_related(*, source: Client, target: Client, by: User) -> None:
 
 def _normalise_vehicle_fields(fields: dict) -> dict:
     errors: dict[str, list] = {}
+    if "dms_id" in fields:
+        fields["dms_id"] = normalize_dms_id(fields["dms_id"])
     for name, normalise in (("vin", normalize_vin), ("plate", normalize_plate)):
         if name in fields:
             try:
@@ -346,6 +461,7 @@ def vehicle_update(*, vehicle: Vehicle, by: User | None, **fields) -> Vehicle:
 def vehicle_upsert_by_dms_id(*, by: User | None, dms_id: str, owner: Client, **fields) -> tuple[Vehicle, bool]:
     """Create or update the vehicle the DMS knows as `dms_id`. Returns (vehicle, created)."""
     fields.pop("dms_id", None)
+    dms_id = _required_dms_id(dms_id)
     while owner.merged_into_id:
         owner = owner.merged_into
     for attempt in range(2):

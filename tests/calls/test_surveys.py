@@ -242,9 +242,14 @@ def test_csi_overall_per_month_and_per_question(head, manager):
     months = report["months"]
     assert len(months) == 12 and months[0]["month"] == month_start(today, 11) and months[-1]["month"] == this_month
     by_month = {row["month"]: row for row in months}
-    assert by_month[two_months_ago] == {"month": two_months_ago, "csi": Decimal("67.5"), "answered": 2}
-    assert by_month[this_month] == {"month": this_month, "csi": Decimal("100.0"), "answered": 2}
-    assert by_month[month_start(today, 1)] == {"month": month_start(today, 1), "csi": None, "answered": 0}
+    assert by_month[two_months_ago] == {"month": two_months_ago, "csi": Decimal("67.5"), "answered": 2, "declined": 0}
+    assert by_month[this_month] == {"month": this_month, "csi": Decimal("100.0"), "answered": 2, "declined": 0}
+    assert by_month[month_start(today, 1)] == {
+        "month": month_start(today, 1),
+        "csi": None,
+        "answered": 0,
+        "declined": 0,
+    }
     # (90 + 45 + 100) / 3, over the responses that have a CSI
     assert (report["csi"], report["answered"]) == (Decimal("78.3"), 4)
     rows = {row["question"].kind: row for row in report["questions"]}

@@ -212,7 +212,7 @@ def test_an_answered_follow_up_records_the_survey(api_as_manager, follow_up, sur
         ("follow_up", {"outcome": "answered", "survey_answers": {"SCALE": "9"}}, "survey"),
         ("follow_up", {"outcome": "answered", "survey_answers": {"SCALE": "soon"}}, "survey"),
         ("follow_up", {"outcome": "answered", "survey_answers": {"SCALE": {"deep": 1}}}, "survey_answers"),
-        ("follow_up", {"outcome": "answered", "survey_answers": {"999999": "5"}}, "non_field_errors"),
+        ("follow_up", {"outcome": "answered", "survey_answers": {"SCALE": "5", "999999": "5"}}, "non_field_errors"),
     ],
 )
 def test_bad_outcomes_are_400_with_field_errors_and_change_nothing(
