@@ -82,6 +82,15 @@ class AdvisorDay:
     def booked_minutes(self) -> int:
         return self.count * self.profile.slot_minutes
 
+    @property
+    def key(self) -> str:
+        """The advisor's id as the page writes it (in its URLs), once per card."""
+        return str(self.profile.user_id)
+
+    @property
+    def name(self) -> str:
+        return str(self.profile.user)
+
 
 @dataclass
 class DayPlan:
