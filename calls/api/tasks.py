@@ -71,19 +71,19 @@ class CallTaskSerializer(serializers.ModelSerializer):
             "status",
             "attempts",
             "outcome",
-            "claimed_by",
             "closed_reason",
+            "claimed_by",
             "closed_at",
             "created_at",
         ]
         read_only_fields = fields
 
 
-class TaskOutcomeSerializer(serializers.Serializer):
 # A follow-up survey is a few questions; a body with more answers than this is refused before any is read.
 MAX_SURVEY_ANSWERS = 50
 
 
+class TaskOutcomeSerializer(serializers.Serializer):
     """How the call went. What a given outcome needs (a reason, a new time, a call-back time) is checked by the
     service, which answers with field errors."""
 
@@ -112,7 +112,6 @@ MAX_SURVEY_ANSWERS = 50
         ),
     )
 
-
     def validate_survey_answers(self, answers: dict | None) -> dict | None:
         if answers is not None and len(answers) > MAX_SURVEY_ANSWERS:
             raise serializers.ValidationError(
@@ -130,6 +129,7 @@ def _by_question(exc: DjangoValidationError) -> dict:
         else:
             errors[field] = messages
     return errors
+
 
 class CallTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Outbound call tasks. `POST /call-tasks/{id}/outcome/` logs the call that worked the task and does what the

@@ -111,7 +111,8 @@ class ClientSerializer(LeanReadSerializer):
 
 
 class ClientInputSerializer(serializers.ModelSerializer):
-    phones = PhoneSerializer(many=True, required=False)
+    # The count is checked before any phone is looked at; each number is then normalised once, by the service.
+    phones = PhoneSerializer(many=True, required=False, max_length=ClientPhone.MAX_PER_CLIENT)
     assigned_manager = serializers.PrimaryKeyRelatedField(queryset=staff_managers(), required=False, allow_null=True)
 
     class Meta:
