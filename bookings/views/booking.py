@@ -2,6 +2,7 @@
 today's board, the advisor's arrivals."""
 
 from datetime import date, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -390,7 +391,8 @@ def board_context(request) -> dict:
         "counts": board.counts,
         "version": board.version,
         "filter_form": filter_form,
-        "filter_fields": _select_options(filter_form),
+        # Called by the template only when it draws the form (the full page, not the board redrawn in place).
+        "filter_fields": partial(_select_options, filter_form),
         "filters": urlencode([*filters, *opened]),
         "arrive_query": "?" + urlencode([("day", day), *filters, *opened]),
         "can_edit": can_edit,

@@ -121,3 +121,12 @@ def test_a_long_day_calendar_lists_an_advisors_visits_on_demand(
     by_advisor = {a.profile.user_id: a for a in opened.context["plan"].advisors}
     assert [v.pk for v in by_advisor[petrov.pk].bookings] == [mine.pk, mine.pk + 1]
     assert by_advisor[sidorov.pk].bookings is None
+
+
+def test_a_redraw_in_place_sends_no_query_for_the_filters_form(as_manager, long_day, day, django_assert_num_queries):
+    poll = {"day": day.isoformat(), "version": "stale"}
+    # session, user, the poll's version, the board's counts, its rows (no VIN on these visits: no recall lookup);
+    # not the filter's areas and advisors, which only the full page draws
+    with django_assert_num_queries(5):
+        response = as_manager.get(reverse("bookings:board"), poll, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "<select" not in response.content.decode()
