@@ -164,6 +164,12 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
-def client_ip(request) -> str:
-    """The client's address as TrustedProxyMiddleware left it (django-axes' AXES_CLIENT_IP_CALLABLE)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def client_ip(request) -> str | None:
+    """The client's address as TrustedProxyMiddleware left it (django-axes' AXES_CLIENT_IP_CALLABLE); None when the
+    request has none that parses (a sign-in made in code, as `Client.force_login` does): axes stores the address
+    in an IP column, which PostgreSQL refuses a word like "unknown" for."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
