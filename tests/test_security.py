@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
 from accounts.services.users import api_key_create
+from clientdesk.middleware import client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +185,25 @@ def test_a_cache_that_is_down_throttles_nothing_and_breaks_nothing(monkeypatch, 
     assert wrong_key().status_code == 401
     assert APIClient(HTTP_AUTHORIZATION=f"Api-Key {raw}").get("/api/v1/clients/").status_code == 200
     assert ApiKey.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "expected"),
+    [("203.0.113.7", "203.0.113.7"), ("::1", "::1"), ("unknown", None), ("", None), (None, None)],
+)
+def test_the_address_axes_stores_parses_or_is_none(rf, remote_addr, expected):
+    """PostgreSQL's IP column refuses anything else; a sign-in made in code (force_login) has no address."""
+    request = rf.get("/")
+    request.META.pop("REMOTE_ADDR", None)
+    if remote_addr is not None:
+        request.META["REMOTE_ADDR"] = remote_addr
+
+    assert client_ip(request) == expected
+
+
+@pytest.mark.django_db
+def test_force_login_works_on_every_database(manager):
+    client = DjangoTestClient()
+    client.force_login(manager)
+
+    assert client.get("/").status_code == 200
