@@ -206,4 +206,4 @@ def test_force_login_works_on_every_database(manager):
     client = DjangoTestClient()
     client.force_login(manager)
 
-    assert client.get("/").status_code == 200
+    assert client.get("/clients/").status_code == 200
