@@ -4,9 +4,14 @@ import os
 
 # Listen on all interfaces inside the container; docker-compose.yml decides what the host exposes.
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# WEB_CONCURRENCY is also gunicorn's own variable; two workers suit the smallest host.
+# Threads: a sign-in spends ~0.5 s of one core in the password hash (deliberately), and hashlib releases the GIL
+# while it hashes, so a process with threads keeps answering other requests meanwhile, where a sync worker is shut
+# for the whole hash. Throughput of a sign-in storm is set by the cores either way (README, "Production shape";
+# scripts/signin-storm measures it). WEB_CONCURRENCY is also gunicorn's own variable: one process per core, two for
+# the smallest host.
+worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
