@@ -3,10 +3,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.forms import ServiceModelForm, StyledForm
+from clientdesk.timefmt import local_date_text
 from clients.filters import staff_managers
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_phone, normalize_plate, normalize_vin
-from clients.services.clients import PhoneInput
+from clients.services.clients import KEEP_SOURCE, KEEP_TARGET, MergeDifference, PhoneInput, merge_differences
 
 
 class ClientForm(ServiceModelForm):
@@ -114,10 +115,98 @@ class VehicleForm(ServiceModelForm):
         return normalize_plate(self.cleaned_data["plate"])
 
 
+def _merge_value_text(client: Client, difference: MergeDifference, side: str) -> str:
+    """One side of a difference as the head reads it."""
+    kept = side == KEEP_TARGET
+    value = difference.target_value if kept else difference.source_value
+    if difference.is_consent:
+        given, at = value
+        withdrawn_at = difference.target_withdrawn_at if kept else difference.source_withdrawn_at
+        if given:
+            return str(_("given on %(day)s") % {"day": local_date_text(at)})
+        if withdrawn_at:
+            return str(_("withdrawn on %(day)s") % {"day": local_date_text(withdrawn_at)})
+        return str(_("not given"))
+    if difference.field == "kind":
+        return str(Client.Kind(value).label)
+    if difference.field == "assigned_manager":
+        return str(client.assigned_manager) if client.assigned_manager_id else str(_("none"))
+    return value or str(_("empty"))
+
+
+def _consent_warning(difference: MergeDifference, source: Client) -> str:
+    """What the head must know before deciding a consent that one side has and the other does not."""
+    if not difference.is_consent or difference.target_value[0] == difference.source_value[0]:
+        return ""
+    if difference.source_withdrawn_at:
+        return _(
+            "The duplicate withdrew this consent on %(day)s: the merge keeps it withdrawn unless you choose the "
+            "client kept's consent."
+        ) % {"day": local_date_text(difference.source_withdrawn_at)}
+    if difference.target_withdrawn_at:
+        return _(
+            "The client kept withdrew this consent on %(day)s: the duplicate's older consent is not taken unless "
+            "you choose it, and only if the client has given it again."
+        ) % {"day": local_date_text(difference.target_withdrawn_at)}
+    if difference.source_value[0]:
+        return _(
+            "Only the duplicate has this consent: it is not carried over unless you choose it. A withdrawn consent "
+            "is never turned into a given one without your choice."
+        )
+    return ""
+
+
 class MergeForm(StyledForm):
+    """The client to keep and, once the two have been compared (`previewed` is the target shown), a choice per
+    difference the merge decides (`keep_<field>`: the client kept's value or the duplicate's)."""
+
     target = forms.ModelChoiceField(
         label=_("Keep this client"),
         queryset=Client.objects.active(),
         widget=forms.NumberInput,
         help_text=_("The id of the client to keep; everything of this one moves there."),
     )
+    previewed = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, source: Client, target: Client | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source, self.target = source, target
+        self.differences = merge_differences(source=source, target=target) if target and target.pk != source.pk else []
+        self.rows = []
+        for difference in self.differences:
+            model_field = Client._meta.get_field(difference.field)
+            target_text = _merge_value_text(target, difference, KEEP_TARGET)
+            source_text = _merge_value_text(source, difference, KEEP_SOURCE)
+            name = f"keep_{difference.field}"
+            self.fields[name] = forms.ChoiceField(
+                label=model_field.verbose_name,
+                choices=[
+                    (KEEP_TARGET, _("the client kept: %(value)s") % {"value": target_text}),
+                    (KEEP_SOURCE, _("the duplicate: %(value)s") % {"value": source_text}),
+                ],
+                initial=difference.default,
+                # Missing (a form sent for another target than the one compared): the default, as the page showed.
+                required=False,
+                widget=forms.RadioSelect,
+            )
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+            self.rows.append(
+                {
+                    "field": name,
+                    "label": model_field.verbose_name,
+                    "target": target_text,
+                    "source": source_text,
+                    "warning": _consent_warning(difference, source),
+                }
+            )
+
+    @property
+    def is_previewed(self) -> bool:
+        """Whether the head has seen the differences of this very pair (the target in the form is the one shown)."""
+        return self.target is not None and self.cleaned_data.get("previewed") == self.target.pk
+
+    def keep(self) -> dict[str, str]:
+        return {d.field: self.cleaned_data.get(f"keep_{d.field}") or d.default for d in self.differences}
+
+    def bound_rows(self):
+        return [{**row, "bound": self[row["field"]]} for row in self.rows]

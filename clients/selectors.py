@@ -159,7 +159,9 @@ class DuplicateHint:
 
 
 def client_duplicates(client: Client) -> list[DuplicateHint]:
-    """Other active clients that are likely the same person: a shared phone number or the same email.
+    """Other active clients that are likely the same person: a shared phone number or the same email. A company and
+    a private person sharing only a phone are not proposed (a director's mobile on the company's card, a family
+    number): that needs more evidence, such as the same email.
 
     One small query per kind of evidence, each served by its index, then the candidates with their phones."""
     numbers = [p.number for p in client.phones.all()]
@@ -183,14 +185,21 @@ def client_duplicates(client: Client) -> list[DuplicateHint]:
         reasons = [
             str(_("same phone %(phone)s") % {"phone": p.display}) for p in other.phones.all() if p.number in numbers
         ]
-        if client.email and other.email == client.email:
+        same_email = bool(client.email) and other.email == client.email
+        if same_email:
             reasons.append(str(_("same email")))
+        if other.kind != client.kind and not same_email:
+            continue
         hints.append(DuplicateHint(client=other, reasons=reasons))
     return hints
 
 
 def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple[list[dict], str | None]:
-    """Phone numbers shared by more than one active client, for the head's data-quality list; keyset by number."""
+    """Phone numbers shared by more than one active client, for the head's data-quality list; keyset by number.
+
+    Each client after the first gets `merge_into`: the first client of the same kind (person or company) on that
+    number, or None. A company and a private person are never proposed for merging on a shared phone alone; a
+    group holding both kinds says so (`mixed_kinds`)."""
     shared = (
         ClientPhone.objects.filter(client__merged_into__isnull=True)
         .values("number")
@@ -212,7 +221,20 @@ def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple
     )
     for phone in rows:
         members[phone.number].append(phone.client)
-    result = [{"number": n, "display": ClientPhone(number=n).display, "clients": members[n]} for n in numbers]
+    result = []
+    for number in numbers:
+        first_of_kind: dict[str, Client] = {}
+        for member in members[number]:
+            member.merge_into = first_of_kind.get(member.kind)
+            first_of_kind.setdefault(member.kind, member)
+        result.append(
+            {
+                "number": number,
+                "display": ClientPhone(number=number).display,
+                "clients": members[number],
+                "mixed_kinds": len(first_of_kind) > 1,
+            }
+        )
     return result, (numbers[-1] if has_next else None)
 
 

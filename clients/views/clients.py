@@ -111,6 +111,7 @@ class ClientCreateView(ClientFormMixin, SubmitOnceMixin, View):
         url = client.get_absolute_url()
         if phone := request.GET.get("phone"):
             url += "?" + urlencode({"phone": phone, "direction": "in"}) + "#log-call"
+        self.saved_once(client, url)
         return redirect(url)
 
 
@@ -118,7 +119,6 @@ class ClientUpdateView(ClientFormMixin, SubmitOnceMixin, View):
     def get_client(self, request, pk) -> Client:
         client = get_object_or_404(Client.objects.visible_to(request.user).prefetch_related("phones"), pk=pk)
         if client.is_merged:
-        self.saved_once(client, url)
             raise Http404
         return client
 
@@ -132,6 +132,7 @@ class ClientUpdateView(ClientFormMixin, SubmitOnceMixin, View):
         if self.save(request, form, phones, client=client) is None:
             return self.render_form(request, form, phones, client=client, status=400)
         messages.success(request, _("Saved."))
+        self.saved_once(client, client.get_absolute_url())
         return redirect(client)
 
 
@@ -139,7 +140,6 @@ class VehicleFormView(CapabilityRequiredMixin, View):
     required_capability = Capability.EDIT_CLIENTS
     template_name = "clients/vehicle_form.html"
 
-        self.saved_once(client, client.get_absolute_url())
     def get_objects(self, request, **kwargs) -> tuple[Client, Vehicle | None]:
         if "vehicle_pk" in kwargs:
             vehicle = get_object_or_404(
@@ -183,30 +183,66 @@ class DuplicateListView(CapabilityRequiredMixin, TemplateView):
         return super().get_context_data(groups=groups, next_after=next_after, **kwargs)
 
 
+def _merge_target(source: Client, raw) -> Client | None:
+    """The client to keep as given in the address or the form, with what the preview shows; None if not a usable
+    id (the form then says why)."""
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        return None
+    if pk == source.pk:
+        return None
+    return (
+        Client.objects.active()
+        .select_related("assigned_manager")
+        .prefetch_related("phones", "vehicles")
+        .filter(pk=pk)
+        .first()
+    )
+
+
 class MergeView(CapabilityRequiredMixin, View):
+    """The head compares a duplicate with the client to keep, chooses for each difference whose value stays (the
+    consents with their dates), then merges. A target the head has not compared yet is shown first, not merged."""
+
     required_capability = Capability.MANAGE_DUPLICATES
     template_name = "clients/merge.html"
 
+    def get_source(self, pk) -> Client:
+        return get_object_or_404(
+            Client.objects.active().select_related("assigned_manager").prefetch_related("phones", "vehicles"), pk=pk
+        )
+
+    def render_page(self, request, source, form, status=200):
+        context = {"source": source, "form": form, "target": form.target}
+        return render(request, self.template_name, context, status=status)
+
     def get(self, request, pk):
-        source = get_object_or_404(Client.objects.active().prefetch_related("phones", "vehicles"), pk=pk)
-        form = MergeForm(initial={"target": request.GET.get("into")})
-        target = Client.objects.active().prefetch_related("phones", "vehicles").filter(pk=request.GET.get("into") or 0)
-        return render(request, self.template_name, {"source": source, "form": form, "target": target.first()})
+        source = self.get_source(pk)
+        target = _merge_target(source, request.GET.get("into"))
+        initial = {"target": request.GET.get("into"), "previewed": target.pk if target else None}
+        return self.render_page(request, source, MergeForm(initial=initial, source=source, target=target))
 
     def post(self, request, pk):
-        source = get_object_or_404(Client.objects.active(), pk=pk)
-        form = MergeForm(request.POST)
-        if form.is_valid():
+        source = self.get_source(pk)
+        target = _merge_target(source, request.POST.get("target"))
+        form = MergeForm(request.POST, source=source, target=target)
+        if form.is_valid() and target is None:
+            form.add_error("target", _("A client cannot be merged into itself."))
+        elif form.is_valid() and not form.is_previewed:
+            # Another client than the one compared: show the differences of this pair before anything is merged.
+            messages.info(request, _("Compare the two clients and choose what to keep, then merge."))
+            initial = {"target": target.pk, "previewed": target.pk}
+            return self.render_page(request, source, MergeForm(initial=initial, source=source, target=target))
+        elif form.is_valid():
             try:
-                target = services.client_merge(source=source, target=form.cleaned_data["target"], by=request.user)
+                kept = services.client_merge(source=source, target=target, by=request.user, keep=form.keep())
             except (ValidationError, Conflict) as exc:
                 apply_validation_error(form, exc)
             else:
-                messages.success(
-                    request, _("%(source)s merged into %(target)s.") % {"source": source, "target": target}
-                )
-                return redirect(target)
-        return render(request, self.template_name, {"source": source, "form": form, "target": None}, status=400)
+                messages.success(request, _("%(source)s merged into %(target)s.") % {"source": source, "target": kept})
+                return redirect(kept)
+        return self.render_page(request, source, form, status=400)
 
 
 class ClientHistoryView(CapabilityRequiredMixin, TemplateView):

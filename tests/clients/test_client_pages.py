@@ -158,7 +158,7 @@ def test_card_shows_details_vehicles_calls_and_duplicates(as_manager):
 
 def test_merged_client_card_redirects_to_the_client_kept(as_head):
     kept, dup = ClientFactory(), ClientFactory()
-    as_head.post(reverse("clients:merge", args=[dup.pk]), {"target": kept.pk})
+    as_head.post(reverse("clients:merge", args=[dup.pk]), {"target": kept.pk, "previewed": kept.pk})
     response = as_head.get(reverse("clients:detail", args=[dup.pk]))
     assert response.status_code == 302
     assert response["Location"] == kept.get_absolute_url()
