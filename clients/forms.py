@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from clientdesk.forms import ServiceModelForm, StyledForm
 from clientdesk.timefmt import local_date_text
@@ -126,12 +127,12 @@ def _merge_value_text(client: Client, difference: MergeDifference, side: str) ->
             return str(_("given on %(day)s") % {"day": local_date_text(at)})
         if withdrawn_at:
             return str(_("withdrawn on %(day)s") % {"day": local_date_text(withdrawn_at)})
-        return str(_("not given"))
+        return pgettext("merge value", "not given")
     if difference.field == "kind":
         return str(Client.Kind(value).label)
     if difference.field == "assigned_manager":
-        return str(client.assigned_manager) if client.assigned_manager_id else str(_("none"))
-    return value or str(_("empty"))
+        return str(client.assigned_manager) if client.assigned_manager_id else pgettext("merge value", "not assigned")
+    return value or pgettext("merge value", "empty")
 
 
 def _consent_warning(difference: MergeDifference, source: Client) -> str:
