@@ -4,7 +4,7 @@ take a tap. A screenshot of each page is left in the temporary directory (client
 
 import re
 import tempfile
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from bookings.models import Booking
+from bookings.selectors import board as board_selectors
 from calls.models import CallTask
-from clientdesk.calendar import day_bounds, local_date
+from clientdesk.calendar import at, day_bounds, local_date
 from tests.browser.test_manager_desk import sign_in, switch_language
 from tests.factories import (
     AdvisorProfileFactory,
@@ -121,4 +122,44 @@ def test_the_call_queue_fits_a_phone_and_its_calls_take_a_tap(page, js_errors, l
         assert_tappable(page, rows.nth(index).get_by_role("button", name="Call"))
     rows.filter(has_text="Константинопольская").get_by_role("button", name="Call").click()
     expect(page.locator("#client-name")).to_have_text("Константинопольская Александра Вячеславовна")
+    assert js_errors == []
+
+
+def test_a_folded_board_opens_its_folds_on_a_phone(page, js_errors, live_server, monkeypatch):
+    # A day longer than the board draws whole (lowered from 60 to 1): tomorrow's first hour in full, the rest folded.
+    monkeypatch.setattr(board_selectors, "BOARD_WHOLE_UP_TO", 1)
+    UserFactory(username="maria", role=Role.MANAGER)
+    advisor = UserFactory(username="pavlov", role=Role.ADVISOR, first_name="Сергей", last_name="Павлов")
+    AdvisorProfileFactory(user=advisor)
+    area = ServiceAreaFactory()
+    tomorrow = local_date(timezone.now()) + timedelta(days=1)
+    for hour, name in ((10, "Утренний Клиент"), (15, "Константинопольская Александра Вячеславовна")):
+        starts_at = at(tomorrow, time(hour))
+        Booking.objects.create(
+            client=client_with_phone(f"+791234567{hour}", name=name),
+            area=area,
+            advisor=advisor,
+            starts_at=starts_at,
+            advisor_until=starts_at + timedelta(minutes=30),
+            planned_minutes=60,
+        )
+
+    signed_in_manager(page, live_server)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/workshop/board/?day={tomorrow.isoformat()}")
+    expect(page.locator(".board-row", has_text="Утренний Клиент")).to_be_visible()
+    expect(page.locator(".board-row", has_text="Константинопольская")).to_have_count(0)
+    fold = page.locator("#fold-later")
+    expect(fold).to_contain_text("1")
+    assert page_width(page) <= PHONE["width"]
+
+    show = fold.get_by_role("link", name="Show")
+    assert_tappable(page, show)
+    show.click()
+
+    expect(page.locator(".board-row", has_text="Константинопольская")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"show=later"))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "board-folded-390.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
     assert js_errors == []
