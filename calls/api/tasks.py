@@ -4,6 +4,7 @@
 """
 
 import django_filters as filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -70,11 +71,16 @@ class CallTaskSerializer(serializers.ModelSerializer):
             "status",
             "attempts",
             "outcome",
+            "closed_reason",
             "claimed_by",
             "closed_at",
             "created_at",
         ]
         read_only_fields = fields
+
+
+# A follow-up survey is a few questions; a body with more answers than this is refused before any is read.
+MAX_SURVEY_ANSWERS = 50
 
 
 class TaskOutcomeSerializer(serializers.Serializer):
@@ -100,8 +106,29 @@ class TaskOutcomeSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text=_("Question id → score or text; for an answered follow-up call."),
+        help_text=_(
+            "Question id → score or text; for an answered follow-up call, every question with a score must be "
+            "answered (or send the outcome survey_declined)."
+        ),
     )
+
+    def validate_survey_answers(self, answers: dict | None) -> dict | None:
+        if answers is not None and len(answers) > MAX_SURVEY_ANSWERS:
+            raise serializers.ValidationError(
+                _("A survey has at most %(max)d questions.") % {"max": MAX_SURVEY_ANSWERS}
+            )
+        return answers
+
+
+def _by_question(exc: DjangoValidationError) -> dict:
+    """The service names an unanswered survey question `q_<id>`; the API answers under `survey_answers.<id>`."""
+    errors: dict = {}
+    for field, messages in exc.message_dict.items():
+        if field.startswith("q_"):
+            errors.setdefault("survey_answers", {})[field[2:]] = messages
+        else:
+            errors[field] = messages
+    return errors
 
 
 class CallTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
@@ -135,5 +162,10 @@ class CallTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             raise serializers.ValidationError(
                 {"survey_answers": [_("Survey answers are for an answered follow-up call only.")]}
             )
-        task = call_task_work(task=task, by=request.user, **data)
+        try:
+            task = call_task_work(task=task, by=request.user, **data)
+        except DjangoValidationError as exc:
+            if hasattr(exc, "error_dict") and any(field.startswith("q_") for field in exc.error_dict):
+                raise serializers.ValidationError(_by_question(exc)) from exc
+            raise
         return Response(CallTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
