@@ -330,9 +330,11 @@ def _flag_wrong_number(client: Client, *, by: User, now) -> None:
 def call_task_claim(*, task: CallTask, by: User, take_over: bool = False) -> CallTask:
     """Take a task to call now; a colleague's fresh claim is respected (TaskClaimed) unless the department head takes
     it over, which the history records; a stale one is simply taken."""
-    task = CallTask.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=task.pk)
+    task = CallTask.objects.select_for_update(of=("self",)).select_related("claimed_by", "booking").get(pk=task.pk)
     if not task.is_pending:
         raise Conflict(_("This call task is already closed (%(status)s).") % {"status": _closed_as(task)})
+    if _close_if_booking_moved_on(task, by=by):
+        return task
     now = timezone.now()
     taken_over = _respect_claim(task, by=by, now=now, take_over=take_over)
     task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
@@ -346,12 +348,16 @@ def call_task_claim_next(*, by: User, now=None) -> CallTask | None:
     very moment are skipped, not waited for."""
 
     now = now or timezone.now()
-    task = (
-        CallTask.objects.filter(routable_to(by, local_date(now)), status=CallTask.Status.OPEN, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
-    )
+    due = CallTask.objects.filter(
+        routable_to(by, local_date(now)), status=CallTask.Status.OPEN, next_attempt_at__lte=now
+    ).select_related("booking")
+    # A call whose visit has moved on meanwhile is closed and skipped (a bounded number per click).
+    for _attempt in range(20):
+        task = due.order_by("next_attempt_at", "id").select_for_update(skip_locked=True, of=("self",)).first()
+        if task is None or not _close_if_booking_moved_on(task, by=by):
+            break
+    else:
+        return None
     if task is None:
         return None
     task.status, task.claimed_by, task.claimed_at = CallTask.Status.IN_PROGRESS, by, now
@@ -419,6 +425,21 @@ _HISTORY_REASON = {
     TaskCloseReason.CANCELLED: "booking cancelled",
     TaskCloseReason.NO_SHOW: "client did not come",
 }
+
+
+def _close_if_booking_moved_on(task: CallTask, *, by: User | None) -> bool:
+    """Close a pending confirmation call whose booking is no longer waiting for one (confirmed, cancelled, the client
+    came…), with the reason; True if it was. The booking's event normally does this; this catches a task a planner
+    inserted while the visit was being cancelled (the handler, running first, found no task to close)."""
+    if task.kind != CallTask.Kind.CONFIRMATION or task.booking_id is None or not task.is_pending:
+        return False
+    reason = _CLOSED_BY_BOOKING.get(task.booking.status)
+    if reason is None:
+        return False
+    _close(task, status=_CLOSED_STATUS[reason], outcome=str(reason.label), now=timezone.now())
+    task.closed_reason = reason
+    _save_task(task, by=by, reason=_HISTORY_REASON[reason])
+    return True
 
 
 def call_tasks_follow_booking(*, booking, by: User | None) -> None:

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from bookings.services.bookings import booking_cancel, booking_create, booking_transition
 from calls.models import CallTask, TaskCloseReason, TaskOutcome
-from calls.services.calls import call_task_work
+from calls.services.calls import call_task_claim, call_task_claim_next, call_task_work
 from clientdesk.calendar import at
 from clientdesk.errors import Conflict
 from tests.bookings.conftest import moment
@@ -175,3 +175,29 @@ def test_a_stale_queue_row_and_the_task_page_say_why_the_call_closed(
     assert "already closed (Cancelled: Visit cancelled)" in taken.content.decode()
     assert "This call is closed (Cancelled): Visit cancelled." in page.content.decode()
     assert closed(task) == ("cancelled", "cancelled") and task.claimed_by is None
+
+
+def test_a_call_the_planner_made_as_the_visit_was_cancelled_closes_when_taken(visit, manager):
+    # given: the booking was cancelled while a planner was inserting its call, so no event found the task to close
+    booking, task = visit
+    booking_cancel(booking=booking, by=manager, reason="передумал")  # its event is not delivered here
+    # when: a manager takes the call
+    taken = call_task_claim(task=task, by=manager)
+    # then: it is closed with the reason instead of being called, and nobody holds it
+    assert (taken.status, taken.closed_reason, taken.claimed_by) == ("cancelled", "cancelled", None)
+    assert closed(task) == ("cancelled", "cancelled")
+
+
+def test_next_call_skips_a_call_whose_visit_moved_on(visit, manager, car_owner):
+    booking, task = visit
+    booking_transition(booking=booking, by=manager, to="confirmed")  # its event is not delivered here
+    later = CallTask.objects.create(
+        kind="callback",
+        client=car_owner,
+        due_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+        assignee=manager,
+    )
+    assert call_task_claim_next(by=manager) == later
+    assert closed(task) == ("done", "confirmed")
+    assert call_task_claim_next(by=manager) is None
