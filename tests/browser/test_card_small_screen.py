@@ -72,3 +72,27 @@ def test_card_fits_a_phone_and_every_action_is_reachable(page, live_server, js_e
         # (a pixel's slack: scrolling lands on fractions of a pixel)
         assert box["y"] >= -1 and box["y"] + box["height"] <= PHONE["height"] + 1, f"{name!r} is off screen: {box}"
     assert js_errors == []
+
+
+def test_show_more_brings_the_older_entries_into_the_timeline(page, live_server, js_errors):
+    # given a client with 25 calls: the card shows the newest 20
+    manager = UserFactory(username="maria", role=Role.MANAGER)
+    client = client_with_phone("+79123456789", name="Петров Пётр")
+    for i in range(25):
+        CallFactory(client=client, manager=manager, notes=f"Звонок номер {i:02d}")
+    signed_in(page, live_server, manager)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}{client.get_absolute_url()}")
+    entries = page.locator("#timeline .list-group-item:not(#timeline-more)")
+    expect(entries).to_have_count(20)
+    expect(page.locator("#timeline")).not_to_contain_text("Звонок номер 04")
+
+    # when the manager taps "Show more"
+    page.locator("#timeline-more").click()
+
+    # then the five older calls join the list in place, and there is nothing more to show
+    expect(entries).to_have_count(25)
+    expect(page.locator("#timeline")).to_contain_text("Звонок номер 00")
+    expect(page.locator("#timeline-more")).to_have_count(0)
+    assert page.url.endswith(client.get_absolute_url())  # the card stayed where it was
+    assert js_errors == []
