@@ -242,6 +242,21 @@ def name_search(bench: Bench) -> Case:
 # --- b. the client card -----------------------------------------------------------------------------------------------
 
 
+TIMELINE_PAGE_SOURCES = (
+    """SELECT d.*, v.* FROM clients_delivery d JOIN clients_vehicle v ON v.id = d.vehicle_id
+       WHERE d.client_id = %s ORDER BY d.delivered_at DESC, d.id DESC LIMIT 21""",
+    """SELECT k.*, u.*, v.* FROM calls_call k
+       JOIN accounts_user u ON u.id = k.manager_id LEFT JOIN clients_vehicle v ON v.id = k.vehicle_id
+       WHERE k.client_id = %s ORDER BY k.started_at DESC, k.id DESC LIMIT 21""",
+    """SELECT b.*, v.*, u.*, a.* FROM bookings_booking b LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id
+       JOIN accounts_user u ON u.id = b.advisor_id JOIN bookings_servicearea a ON a.id = b.area_id
+       WHERE b.client_id = %s ORDER BY b.starts_at DESC, b.id DESC LIMIT 21""",
+    """SELECT s.*, d.*, v.*, u.* FROM calls_surveyresponse s JOIN clients_delivery d ON d.id = s.delivery_id
+       JOIN clients_vehicle v ON v.id = d.vehicle_id JOIN accounts_user u ON u.id = s.taken_by_id
+       WHERE d.client_id = %s ORDER BY s.answered_at DESC, s.id DESC LIMIT 21""",
+)
+
+
 def client_card(bench: Bench) -> Case:
     ids = bench.sample_of("id", "clients_client", where="merged_into_id IS NULL", seed=3)
 
@@ -259,20 +274,18 @@ def client_card(bench: Bench) -> Case:
                WHERE p.number = ANY(%s) AND c.merged_into_id IS NULL AND c.id <> %s LIMIT 20""",
             [numbers, client_id],
         )
-        calls = bench.fetch(
-            """SELECT k.*, u.*, v.* FROM calls_call k
-               JOIN accounts_user u ON u.id = k.manager_id LEFT JOIN clients_vehicle v ON v.id = k.vehicle_id
-               WHERE k.client_id = %s ORDER BY k.started_at DESC, k.id DESC LIMIT 30""",
-            [client_id],
-        )
-        return client, phones, vehicles, others, calls
+        # The timeline's first page: the newest 20 entries of every kind, each kind read up to 21 rows (the extra one
+        # tells whether "Show more" is offered), with what its line shows.
+        timeline = [bench.fetch(sql, [client_id]) for sql in TIMELINE_PAGE_SOURCES]
+        return client, phones, vehicles, others, timeline
 
     return Case(
         "client card page",
         ids,
         app,
         floor,
-        "GET /clients/<id>/ as a manager; floor: client, phones, vehicles, duplicates, last 30 calls",
+        "GET /clients/<id>/ as a manager; floor: client, phones, vehicles, duplicates, the timeline's first page "
+        "(21 rows of each: handovers, calls, visits, survey answers)",
     )
 
 
