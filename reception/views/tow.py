@@ -125,6 +125,12 @@ class TowOrderCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
         return render(request, self.template_name, self.context(request, form, client), status=400)
 
 
+def client_card_panel(request, client, state) -> dict | None:
+    """The client card's buttons to take a tow order or a tinting consultation for the client (no query: the card's
+    count stays pinned)."""
+    return {} if request.user.has_capability(Capability.EDIT_RECEPTION) else None
+
+
 def tow_card_context(request, order: TowOrder, **forms) -> dict:
     return {
         "order": order,

@@ -219,3 +219,11 @@ def test_the_head_keeps_the_contractors(as_head, contractor):
     assert response.status_code == 400
     html = as_head.get(reverse("reception:contractor-list")).content.decode()
     assert "+79160001122, +79160001133" in html
+
+
+def test_the_client_card_offers_a_tow_order_and_a_tinting_consultation(as_manager, web, advisor, car_owner):
+    html = as_manager.get(car_owner.get_absolute_url()).content.decode()
+    assert f'href="/reception/tow/new/?client={car_owner.pk}"' in html
+    assert f'href="/reception/tinting/new/?client={car_owner.pk}"' in html
+    web.force_login(advisor)
+    assert "reception-actions" not in web.get(car_owner.get_absolute_url()).content.decode()
