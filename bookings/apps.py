@@ -7,6 +7,7 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Workshop bookings")
 
     def ready(self) -> None:
+        from bookings import dashboard
         from bookings.selectors.bookings import client_timeline_bookings
         from clients import extensions as clients
 
@@ -21,3 +22,4 @@ class BookingsConfig(AppConfig):
             ),
             order=20,
         )
+        dashboard.register()

@@ -11,7 +11,7 @@ class CallsConfig(AppConfig):
         from accounts import extensions as accounts
         from bookings import extensions as bookings
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
-        from calls import events, selectors
+        from calls import dashboard, events, selectors
         from calls.views import calls as views
         from clientdesk.events import subscribe
         from clients import extensions as clients
@@ -43,3 +43,4 @@ class CallsConfig(AppConfig):
         accounts.absence_columns.register(
             "open-tasks", accounts.AbsenceColumn(_("Open tasks"), selectors.pending_tasks_of_user)
         )
+        dashboard.register()

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "bookings",
     "calls",
     "reception",
+    "reports",
     "demo",
     "bench",
 ]

@@ -1,0 +1,112 @@
+"""The workshop's dashboard tiles (registered in BookingsConfig.ready): no-shows, and the load of each area (booked
+against capacity). A few SQL aggregates whatever the number of bookings; every figure and bar links to the bookings
+list with its own filter parameters."""
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Capability
+from bookings.models import Booking, ServiceArea
+from clientdesk.calendar import BusinessCalendar
+from clientdesk.dashboard import Chart, Figure, Period, Series, Tile, TileData, head_tiles, list_url, ratio
+
+# Visits that were due and ended one way or the other: the client came (arrived, in service, completed) or did not.
+CAME = [Booking.Status.ARRIVED, Booking.Status.IN_SERVICE, Booking.Status.COMPLETED]
+ENDED = [*CAME, Booking.Status.NO_SHOW]
+# Bookings that hold capacity (as `BookingQuerySet.occupying`), spelled as the list's status filter.
+OCCUPYING = [s for s in Booking.Status if s not in Booking.FREEING_STATUSES]
+
+
+def _in(period: Period) -> Q:
+    return Q(starts_at__gte=period.start, starts_at__lt=period.end)
+
+
+def _url(period: Period, **filters) -> str:
+    return list_url("bookings:list", starts_after=period.start, starts_before=period.end, **filters)
+
+
+def no_show_tile(user, period: Period) -> TileData:
+    """Of the visits due in the period that ended (the client came or did not), the share of no-shows."""
+    previous = period.previous()
+    bookings = Booking.objects.visible_to(user).filter(
+        starts_at__gte=previous.start, starts_at__lt=period.end, status__in=ENDED
+    )
+    counts = bookings.aggregate(
+        ended=Count("pk", filter=_in(period)),
+        missed=Count("pk", filter=_in(period) & Q(status=Booking.Status.NO_SHOW)),
+        ended_before=Count("pk", filter=_in(previous)),
+        missed_before=Count("pk", filter=_in(previous) & Q(status=Booking.Status.NO_SHOW)),
+    )
+    return TileData(
+        figures=[
+            Figure(
+                "no-show-rate",
+                _("No-shows, %"),
+                ratio(counts["missed"], counts["ended"]),
+                _url(period, status="no_show"),
+                previous=ratio(counts["missed_before"], counts["ended_before"]),
+                unit="%",
+            ),
+            Figure(
+                "no-shows",
+                _("No-shows"),
+                counts["missed"],
+                _url(period, status="no_show"),
+                previous=counts["missed_before"],
+            ),
+            Figure(
+                "visits-ended",
+                _("Visits due"),
+                counts["ended"],
+                _url(period, status=[s.value for s in ENDED]),
+                previous=counts["ended_before"],
+            ),
+        ]
+    )
+
+
+def load_tile(user, period: Period) -> TileData:
+    """Planned work booked in each area against its capacity over the period's working days, in hours."""
+    areas = list(ServiceArea.objects.filter(is_active=True).order_by("name", "pk"))
+    used = dict(
+        Booking.objects.visible_to(user)
+        .occupying()
+        .filter(_in(period))
+        .values_list("area_id")
+        .annotate(minutes=Sum("planned_minutes"))
+        .order_by()
+    )
+    working_days = len(BusinessCalendar(period.first, period.last).working_days(period.first, period.last))
+    booked = [round(used.get(area.pk, 0) / 60, 1) for area in areas]
+    capacity = [round(area.daily_capacity_minutes * working_days / 60, 1) for area in areas]
+    urls = [_url(period, area=area.pk, status=[s.value for s in OCCUPYING]) for area in areas]
+    total_booked, total_capacity = sum(booked), sum(capacity)
+    return TileData(
+        figures=[
+            Figure(
+                "workshop-load",
+                _("Workshop load, %"),
+                ratio(total_booked, total_capacity),
+                _url(period, status=[s.value for s in OCCUPYING]),
+                unit="%",
+            )
+        ],
+        charts=[
+            Chart(
+                "load-by-area",
+                _("Workshop load by area, hours"),
+                "bar",
+                [area.name for area in areas],
+                [Series(str(_("Booked")), booked, urls), Series(str(_("Capacity")), capacity, urls)],
+                unit="h",
+            )
+        ],
+    )
+
+
+def register() -> None:
+    """Called from BookingsConfig.ready()."""
+    head_tiles.register("no-shows", Tile("no-shows", _("No-shows"), no_show_tile, Capability.VIEW_BOOKINGS), order=40)
+    head_tiles.register(
+        "workshop-load", Tile("workshop-load", _("Workshop load"), load_tile, Capability.VIEW_BOOKINGS), order=45
+    )

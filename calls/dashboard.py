@@ -1,0 +1,466 @@
+"""The calls app's dashboard tiles (registered in CallsConfig.ready): inbound calls, outbound call tasks, visit
+confirmations, 7-day follow-ups, CSI and campaigns for the head; a manager's own calls and tasks beside the
+department's average.
+
+Each tile is a few SQL aggregates whatever the number of rows: this period and the previous one are counted in the
+same query (conditional counts over both), and every figure links to the call log, the call-task board or the list
+endpoint with that list's own filter parameters.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Capability, Role
+from calls.models import Call, CallTask, Campaign, SurveyResponse
+from calls.selectors import OVERDUE_AFTER, routable_to
+from calls.services.campaigns import campaigns_progress
+from calls.services.surveys import csi_report
+from clientdesk.calendar import local_date, local_zone
+from clientdesk.dashboard import (
+    Chart,
+    Figure,
+    Period,
+    Series,
+    Tile,
+    TileData,
+    head_tiles,
+    list_url,
+    own_tiles,
+    ratio,
+)
+
+# A task is done on time when it was closed within a day of its due time: due times fall at or after the calling
+# window's opening, and no call is made outside the window, so this is "on its due day".
+ON_TIME = timedelta(days=1)
+
+
+def _in(period: Period, field: str) -> Q:
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+def _both(period: Period, field: str, **counts: Q) -> dict:
+    """Conditional counts for this period and the previous one: {"name": n, "name_before": n}, from one query's
+    arguments (the caller runs `.aggregate(**_both(...))` on a queryset limited to both periods)."""
+    previous = period.previous()
+    result = {}
+    for name, condition in counts.items():
+        result[name] = Count("pk", filter=condition & _in(period, field))
+        result[f"{name}_before"] = Count("pk", filter=condition & _in(previous, field))
+    return result
+
+
+def _span(period: Period, field: str) -> Q:
+    return Q(**{f"{field}__gte": period.previous().start, f"{field}__lt": period.end})
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+# --- inbound calls ---------------------------------------------------------------------------------------------------
+
+
+def inbound_tile(user, period: Period) -> TileData:
+    """Inbound calls and their average length; by hour of the day and by manager."""
+    calls = Call.objects.visible_to(user).filter(direction=Call.Direction.INBOUND)
+    window = {"started_after": period.start, "started_before": period.end}
+    totals = calls.filter(_span(period, "started_at")).aggregate(
+        **_both(period, "started_at", calls=Q()),
+        seconds=Avg("duration", filter=_in(period, "started_at")),
+        seconds_before=Avg("duration", filter=_in(period.previous(), "started_at")),
+    )
+    in_period = calls.filter(_in(period, "started_at"))
+    by_hour = dict(
+        in_period.annotate(hour=ExtractHour("started_at", tzinfo=local_zone()))
+        .values_list("hour")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_manager = list(
+        in_period.values("manager_id", "manager__first_name", "manager__last_name", "manager__username")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "manager_id")
+    )
+    hours = range(24)
+
+    def hour_url(hour: int) -> str:
+        # One day's hour is a range the call log can filter; over several days an hour is not, so the bar opens
+        # the period's inbound calls.
+        if period.days == 1:
+            start = period.start.astimezone(local_zone()).replace(hour=hour)
+            return list_url(
+                "calls:list", direction="in", started_after=start, started_before=start + timedelta(hours=1)
+            )
+        return list_url("calls:list", direction="in", **window)
+
+    average = totals["seconds"]
+    average_before = totals["seconds_before"]
+    return TileData(
+        figures=[
+            Figure(
+                "inbound",
+                _("Inbound calls"),
+                totals["calls"],
+                list_url("calls:list", direction="in", **window),
+                previous=totals["calls_before"],
+            ),
+            Figure(
+                "inbound-seconds",
+                _("Average inbound call, s"),
+                round(average) if average is not None else None,
+                list_url("calls:list", direction="in", **window),
+                previous=round(average_before) if average_before is not None else None,
+                unit="s",
+            ),
+        ],
+        charts=[
+            Chart(
+                "inbound-by-hour",
+                _("Inbound calls by hour"),
+                "bar",
+                [f"{hour:02d}" for hour in hours],
+                [Series(str(_("Calls")), [by_hour.get(hour, 0) for hour in hours], [hour_url(h) for h in hours])],
+            ),
+            Chart(
+                "inbound-by-manager",
+                _("Inbound calls by manager"),
+                "bar",
+                [_name(r["manager__first_name"], r["manager__last_name"], r["manager__username"]) for r in by_manager],
+                [
+                    Series(
+                        str(_("Calls")),
+                        [r["n"] for r in by_manager],
+                        [list_url("calls:list", direction="in", manager=r["manager_id"], **window) for r in by_manager],
+                    )
+                ],
+                horizontal=True,
+            ),
+        ],
+    )
+
+
+# --- outbound call tasks ---------------------------------------------------------------------------------------------
+
+
+def _task_url(period: Period, **filters) -> str:
+    return list_url("call-task-list", due_after=period.start, due_before=period.end, **filters)
+
+
+def outbound_tile(user, period: Period) -> TileData:
+    """Call tasks due in the period, by kind: done (and of them on time), unreachable, still pending, overdue now."""
+    now = timezone.now()
+    tasks = CallTask.objects.visible_to(user).filter(_in(period, "due_at"))
+    overdue = Q(status__in=CallTask.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
+    rows = {
+        row["kind"]: row
+        for row in tasks.values("kind")
+        .annotate(
+            due=Count("pk"),
+            done=Count("pk", filter=Q(status=CallTask.Status.DONE)),
+            on_time=Count("pk", filter=Q(status=CallTask.Status.DONE, closed_at__lt=_due_plus(ON_TIME))),
+            unreachable=Count("pk", filter=Q(status=CallTask.Status.UNREACHABLE)),
+            pending=Count("pk", filter=Q(status__in=CallTask.PENDING)),
+            overdue=Count("pk", filter=overdue),
+        )
+        .order_by()
+    }
+    kinds = list(CallTask.Kind)
+    empty = dict.fromkeys(("due", "done", "on_time", "unreachable", "pending", "overdue"), 0)
+
+    def total(key):
+        return sum(row[key] for row in rows.values())
+
+    def column(key):
+        return [rows.get(kind, empty)[key] for kind in kinds]
+
+    pending = [s.value for s in CallTask.PENDING]
+    return TileData(
+        figures=[
+            Figure("tasks-due", _("Call tasks due"), total("due"), _task_url(period)),
+            Figure("tasks-done", _("Done"), total("done"), _task_url(period, status="done")),
+            Figure(
+                "tasks-on-time",
+                _("Done on their due day, %"),
+                ratio(total("on_time"), total("due")),
+                _task_url(period, status="done"),
+                unit="%",
+            ),
+            Figure("tasks-overdue", _("Overdue now"), total("overdue"), _task_url(period, overdue="true")),
+            Figure(
+                "tasks-unreachable", _("Unreachable"), total("unreachable"), _task_url(period, status="unreachable")
+            ),
+        ],
+        charts=[
+            Chart(
+                "tasks-by-kind",
+                _("Call tasks by kind"),
+                "bar",
+                [str(kind.label) for kind in kinds],
+                [
+                    Series(str(_("Done")), column("done"), [_task_url(period, kind=k, status="done") for k in kinds]),
+                    Series(
+                        str(_("Unreachable")),
+                        column("unreachable"),
+                        [_task_url(period, kind=k, status="unreachable") for k in kinds],
+                    ),
+                    Series(
+                        str(_("Pending")), column("pending"), [_task_url(period, kind=k, status=pending) for k in kinds]
+                    ),
+                ],
+                stacked=True,
+            ),
+        ],
+    )
+
+
+def _due_plus(delta: timedelta):
+    return F("due_at") + delta
+
+
+# --- visit confirmations and follow-ups ------------------------------------------------------------------------------
+
+
+def confirmation_tile(user, period: Period) -> TileData:
+    """Visit confirmation calls due in the period: the share that reached the client (done)."""
+    tasks = CallTask.objects.visible_to(user).filter(kind=CallTask.Kind.CONFIRMATION)
+    counts = tasks.filter(_span(period, "due_at")).aggregate(
+        **_both(period, "due_at", due=Q(), done=Q(status=CallTask.Status.DONE))
+    )
+    return TileData(
+        figures=[
+            Figure(
+                "confirmation-rate",
+                _("Visits confirmed by phone, %"),
+                ratio(counts["done"], counts["due"]),
+                _task_url(period, kind="confirmation", status="done"),
+                previous=ratio(counts["done_before"], counts["due_before"]),
+                unit="%",
+            ),
+            Figure(
+                "confirmations-due",
+                _("Confirmation calls due"),
+                counts["due"],
+                _task_url(period, kind="confirmation"),
+                previous=counts["due_before"],
+            ),
+        ]
+    )
+
+
+def follow_up_tile(user, period: Period) -> TileData:
+    """7-day follow-ups due in the period: how many were done by their day."""
+    tasks = CallTask.objects.visible_to(user).filter(kind=CallTask.Kind.FOLLOW_UP)
+    on_time = Q(status=CallTask.Status.DONE, closed_at__lt=_due_plus(ON_TIME))
+    counts = tasks.filter(_span(period, "due_at")).aggregate(**_both(period, "due_at", due=Q(), on_time=on_time))
+    return TileData(
+        figures=[
+            Figure(
+                "follow-ups-on-time",
+                _("7-day follow-ups done by their day, %"),
+                ratio(counts["on_time"], counts["due"]),
+                _task_url(period, kind="follow_up", status="done"),
+                previous=ratio(counts["on_time_before"], counts["due_before"]),
+                unit="%",
+            ),
+            Figure(
+                "follow-ups-due",
+                _("7-day follow-ups due"),
+                counts["due"],
+                _task_url(period, kind="follow_up"),
+                previous=counts["due_before"],
+            ),
+        ]
+    )
+
+
+# --- CSI and campaigns -----------------------------------------------------------------------------------------------
+
+
+def csi_tile(user, period: Period) -> TileData:
+    """The period's CSI beside the previous period's; the trend over the 12 months up to the period's end, a month
+    without answers a gap."""
+    span = SurveyResponse.objects.filter(_span(period, "answered_at"))
+    totals = span.aggregate(
+        total=Sum("csi", filter=_in(period, "answered_at")),
+        scored=Count("csi", filter=_in(period, "answered_at")),
+        total_before=Sum("csi", filter=_in(period.previous(), "answered_at")),
+        scored_before=Count("csi", filter=_in(period.previous(), "answered_at")),
+    )
+
+    def csi(total, scored):
+        return round(float(total) / scored, 1) if scored else None
+
+    report = csi_report(now=period.end - timedelta(seconds=1))
+    months = report["months"]
+    urls = []
+    for row in months:
+        first = row["month"]
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        urls.append(
+            list_url(
+                "survey-response-list",
+                answered_after=Period("month", first, first).start,
+                answered_before=Period("month", following, following).start,
+            )
+        )
+    return TileData(
+        figures=[
+            Figure(
+                "csi",
+                _("CSI, %"),
+                csi(totals["total"], totals["scored"]),
+                list_url("survey-response-list", answered_after=period.start, answered_before=period.end),
+                previous=csi(totals["total_before"], totals["scored_before"]),
+                unit="%",
+            )
+        ],
+        charts=[
+            Chart(
+                "csi-trend",
+                _("CSI by month"),
+                "line",
+                [row["month"].strftime("%m.%Y") for row in months],
+                [Series(str(_("CSI, %")), [None if r["csi"] is None else float(r["csi"]) for r in months], urls)],
+                unit="%",
+            )
+        ],
+    )
+
+
+def campaign_tile(user, period: Period) -> TileData:
+    """Campaigns running, or calling within the period: members called, unreachable, pending, not yet planned."""
+    campaigns = list(
+        Campaign.objects.filter(starts_on__lte=period.last, ends_on__gte=period.first)
+        .exclude(status=Campaign.Status.DRAFT)
+        .order_by("-starts_on", "-pk")
+        .values_list("pk", "name")[:10]
+    )
+    progress = campaigns_progress([pk for pk, _name in campaigns])
+    urls = [list_url("calls:campaign-detail", pk) for pk, _name in campaigns]
+
+    def series(label, key):
+        return Series(str(label), [progress[pk][key] for pk, _name in campaigns], urls)
+
+    return TileData(
+        charts=[
+            Chart(
+                "campaigns",
+                _("Campaign progress"),
+                "bar",
+                [name for _pk, name in campaigns],
+                [
+                    series(_("Done"), "done"),
+                    series(_("Unreachable"), "unreachable"),
+                    series(_("Pending"), "pending"),
+                    series(_("Not planned yet"), "not_planned"),
+                ],
+                stacked=True,
+                horizontal=True,
+            )
+        ]
+    )
+
+
+# --- a manager's own figures -----------------------------------------------------------------------------------------
+
+
+def _managers() -> int:
+    return User.objects.filter(is_active=True, role=Role.MANAGER).count() or 1
+
+
+def own_calls_tile(user, period: Period) -> TileData:
+    """Her calls in the period: all, inbound, visit confirmations, follow-ups; beside the department's average per
+    manager (the department's totals, never a colleague's own)."""
+    calls = Call.objects.filter(_in(period, "started_at"), manager__role=Role.MANAGER)
+    kinds = {
+        "calls": Q(),
+        "inbound": Q(direction=Call.Direction.INBOUND),
+        "confirmations": Q(purpose=Call.Purpose.CONFIRMATION),
+        "follow_ups": Q(purpose=Call.Purpose.FOLLOW_UP),
+    }
+    counts = calls.aggregate(
+        **{f"mine_{key}": Count("pk", filter=condition & Q(manager=user)) for key, condition in kinds.items()},
+        **{f"all_{key}": Count("pk", filter=condition) for key, condition in kinds.items()},
+    )
+    managers = _managers()
+    window = {"manager": user.pk, "started_after": period.start, "started_before": period.end}
+    labels = {
+        "calls": (_("My calls"), {}),
+        "inbound": (_("My inbound calls"), {"direction": "in"}),
+        "confirmations": (_("My visit confirmation calls"), {"purpose": "confirmation"}),
+        "follow_ups": (_("My follow-up calls"), {"purpose": "follow_up"}),
+    }
+    return TileData(
+        figures=[
+            Figure(
+                f"my-{key.replace('_', '-')}",
+                label,
+                counts[f"mine_{key}"],
+                list_url("calls:list", **filters, **window),
+                average=round(counts[f"all_{key}"] / managers, 1),
+            )
+            for key, (label, filters) in labels.items()
+        ]
+    )
+
+
+def own_queue_tile(user, period: Period) -> TileData:
+    """Her queue now: calls due today and overdue, beside the department's average per manager."""
+    now = timezone.now()
+    today = local_date(now)
+    end_of_today = Period.of("today", today).end
+    late = Q(next_attempt_at__lt=now - OVERDUE_AFTER)
+    mine = (
+        CallTask.objects.pending()
+        .filter(routable_to(user, today), next_attempt_at__lt=end_of_today)
+        .aggregate(due=Count("pk"), overdue=Count("pk", filter=late))
+    )
+    department = (
+        CallTask.objects.pending()
+        .filter(next_attempt_at__lt=end_of_today)
+        .aggregate(due=Count("pk"), overdue=Count("pk", filter=late))
+    )
+    managers = _managers()
+    return TileData(
+        figures=[
+            Figure(
+                "my-due",
+                _("Calls to make today"),
+                mine["due"],
+                list_url("calls:queue"),
+                average=round(department["due"] / managers, 1),
+            ),
+            Figure(
+                "my-overdue",
+                _("Overdue"),
+                mine["overdue"],
+                list_url("calls:queue"),
+                average=round(department["overdue"] / managers, 1),
+            ),
+        ]
+    )
+
+
+def register() -> None:
+    """Called from CallsConfig.ready()."""
+    head_tiles.register("inbound", Tile("inbound", _("Inbound calls"), inbound_tile, Capability.VIEW_CALLS), order=10)
+    head_tiles.register(
+        "outbound", Tile("outbound", _("Outbound calls"), outbound_tile, Capability.VIEW_CALLS), order=20
+    )
+    head_tiles.register(
+        "confirmations",
+        Tile("confirmations", _("Visit confirmation"), confirmation_tile, Capability.VIEW_CALLS),
+        order=30,
+    )
+    head_tiles.register(
+        "follow-ups", Tile("follow-ups", _("7-day follow-ups"), follow_up_tile, Capability.VIEW_CALLS), order=50
+    )
+    head_tiles.register("csi", Tile("csi", _("Customer satisfaction (CSI)"), csi_tile, Capability.VIEW_CALLS), order=60)
+    head_tiles.register("campaigns", Tile("campaigns", _("Campaigns"), campaign_tile, Capability.VIEW_CALLS), order=70)
+    own_tiles.register("my-calls", Tile("my-calls", _("My calls"), own_calls_tile, Capability.LOG_CALLS), order=10)
+    own_tiles.register("my-queue", Tile("my-queue", _("My call queue"), own_queue_tile, Capability.LOG_CALLS), order=20)

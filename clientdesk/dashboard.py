@@ -1,0 +1,229 @@
+"""The dashboards' tiles: each app contributes its own, the `reports` app draws whatever was contributed.
+
+A `Tile` names a function `(user, period) -> TileData`: the figures (with the previous period's value, or the
+department's average, beside them) and the charts, every figure and every bar carrying the URL of the list page
+behind it with that list's own filter parameters, so a number can be checked row by row. Tiles read with SQL
+aggregates only, a constant number of queries each, whatever the number of rows.
+
+`head_tiles` are the department head's (the whole department); `own_tiles` a manager's (her own figures beside the
+department's average, never a colleague's).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from clientdesk.calendar import day_bounds
+from clientdesk.registry import Registry
+
+# --- the period -----------------------------------------------------------------------------------------------------
+
+PERIOD_KINDS = {
+    "today": _("Today"),
+    "week": _("This week"),
+    "month": _("This month"),
+    "custom": _("Dates"),
+}
+MAX_CUSTOM_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local calendar days [first, last], both included, in the dealership's zone; `start`/`end` bound them."""
+
+    kind: str
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return day_bounds(self.first)[0]
+
+    @property
+    def end(self) -> datetime:
+        return day_bounds(self.last)[1]
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> "Period":
+        """The period just before, to compare with: yesterday, last week, last month, or as many days before."""
+        if self.kind == "month":
+            last = self.first - timedelta(days=1)
+            return Period(self.kind, last.replace(day=1), last)
+        return Period(self.kind, self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    @classmethod
+    def of(cls, kind: str, today: date, *, first: date | None = None, last: date | None = None) -> "Period":
+        """The period of this kind around `today`; for "custom", [first, last] (put in order, a year at most)."""
+        if kind == "week":
+            monday = today - timedelta(days=today.weekday())
+            return cls(kind, monday, monday + timedelta(days=6))
+        if kind == "month":
+            following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+            return cls(kind, today.replace(day=1), following - timedelta(days=1))
+        if kind == "custom" and first and last:
+            first, last = min(first, last), max(first, last)
+            return cls(kind, max(first, last - timedelta(days=MAX_CUSTOM_DAYS - 1)), last)
+        return cls("today", today, today)
+
+    @classmethod
+    def from_query(cls, query: Mapping, *, today: date) -> "Period":
+        """`?period=today|week|month|custom&from=YYYY-MM-DD&to=YYYY-MM-DD`; anything unreadable means today."""
+
+        def day(name):
+            try:
+                return date.fromisoformat(query.get(name) or "")
+            except ValueError:
+                return None
+
+        return cls.of(query.get("period") or "today", today, first=day("from"), last=day("to"))
+
+    def query(self) -> dict[str, str]:
+        """What puts this period back in a dashboard's URL."""
+        if self.kind == "custom":
+            return {"period": "custom", "from": self.first.isoformat(), "to": self.last.isoformat()}
+        return {"period": self.kind}
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "first": self.first.isoformat(), "last": self.last.isoformat()}
+
+
+# --- what a tile gives ----------------------------------------------------------------------------------------------
+
+
+def list_url(name: str, *args, **filters) -> str:
+    """A list page (or list endpoint) with its FilterSet's parameters; a list value repeats the parameter."""
+    url = reverse(name, args=args)
+    pairs = [(k, v) for k, value in filters.items() if value is not None for v in _values(value)]
+    return f"{url}?{urlencode(pairs)}" if pairs else url
+
+
+def _values(value) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [_text(v) for v in value]
+    return [_text(value)]
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to take a share of."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number: this period's, and what it is compared with (the previous period, or the department's average)."""
+
+    key: str
+    label: str
+    value: float | int | None
+    url: str = ""
+    previous: float | int | None = None
+    average: float | int | None = None
+    unit: str = ""  # "%", "s", "min" or "" for a count
+
+    @property
+    def change(self) -> float | int | None:
+        if self.value is None or self.previous is None:
+            return None
+        return round(self.value - self.previous, 1)
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    data: list  # numbers, None for a gap
+    urls: list[str] = field(default_factory=list)  # the list behind each bar or point ("" for none)
+    stack: str | None = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Chart.js chart: `kind` "bar" or "line"; `stacked` stacks the bars; a None value is a gap, never drawn."""
+
+    key: str
+    title: str
+    kind: str
+    labels: list[str]
+    series: list[Series]
+    stacked: bool = False
+    horizontal: bool = False
+    unit: str = ""
+
+    @property
+    def rows(self) -> list[tuple[str, list[tuple]]]:
+        """The chart as a table: each label with (value, url) per series, for the figures under the chart."""
+        return [
+            (label, [(s.data[i], s.urls[i] if i < len(s.urls) else "") for s in self.series])
+            for i, label in enumerate(self.labels)
+        ]
+
+
+@dataclass(frozen=True)
+class TileData:
+    figures: list[Figure] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A box on a dashboard. `compute(user, period)` reads the figures; `capability` is what the user needs to see
+    it (the page's own capability is checked by the page)."""
+
+    key: str
+    title: str
+    compute: Callable[..., TileData]
+    capability: str | None = None
+
+
+@dataclass(frozen=True)
+class DrawnTile:
+    key: str
+    title: str
+    figures: list[Figure]
+    charts: list[Chart]
+
+
+def draw(registry: Registry[Tile], *, user, period: Period) -> list[DrawnTile]:
+    """Every tile of `registry` the user may see, computed for `period`, in the registry's order."""
+    drawn = []
+    for tile in registry:
+        if tile.capability and not user.has_capability(tile.capability):
+            continue
+        data = tile.compute(user, period)
+        drawn.append(DrawnTile(tile.key, str(tile.title), data.figures, data.charts))
+    return drawn
+
+
+def as_json(tiles: list[DrawnTile]) -> list[dict]:
+    """The tiles as plain data (lazy texts made strings): for the API and the page's `json_script`."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return str(value)
+
+    return [
+        plain(
+            {**asdict(replace(tile, figures=[])), "figures": [{**asdict(f), "change": f.change} for f in tile.figures]}
+        )
+        for tile in tiles
+    ]
+
+
+# The registries the apps fill in their AppConfig.ready() (calls/dashboard.py, bookings/dashboard.py...).
+head_tiles: Registry[Tile] = Registry("head dashboard tiles")
+own_tiles: Registry[Tile] = Registry("manager's own dashboard tiles")

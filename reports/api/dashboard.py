@@ -1,0 +1,94 @@
+"""The head's dashboard as JSON: the same tiles, figures and charts as the page, for the head and for integrations
+with the department's figures capability."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from accounts.roles import Capability
+from clientdesk.api import BaseViewSet
+from clientdesk.calendar import local_date
+from clientdesk.dashboard import PERIOD_KINDS, Period, as_json, draw, head_tiles
+
+_FIGURE = (
+    "DashboardFigure",
+    {
+        "key": serializers.CharField(),
+        "label": serializers.CharField(),
+        "value": serializers.FloatField(allow_null=True),
+        "url": serializers.CharField(help_text="The list behind the figure, with its filters."),
+        "previous": serializers.FloatField(allow_null=True, help_text="The previous period's value."),
+        "average": serializers.FloatField(allow_null=True),
+        "unit": serializers.CharField(help_text="'%', 's', 'h' or empty for a count."),
+        "change": serializers.FloatField(allow_null=True),
+    },
+)
+_SERIES = (
+    "DashboardSeries",
+    {
+        "label": serializers.CharField(),
+        "data": serializers.ListField(child=serializers.FloatField(allow_null=True), help_text="null is a gap."),
+        "urls": serializers.ListField(child=serializers.CharField()),
+        "stack": serializers.CharField(allow_null=True),
+    },
+)
+_CHART = (
+    "DashboardChart",
+    {
+        "key": serializers.CharField(),
+        "title": serializers.CharField(),
+        "kind": serializers.ChoiceField(choices=["bar", "line"]),
+        "labels": serializers.ListField(child=serializers.CharField()),
+        "series": inline_serializer(*_SERIES, many=True),
+        "stacked": serializers.BooleanField(),
+        "horizontal": serializers.BooleanField(),
+        "unit": serializers.CharField(),
+    },
+)
+DashboardSerializer = inline_serializer(
+    "Dashboard",
+    {
+        "period": inline_serializer(
+            "DashboardPeriod",
+            {"kind": serializers.CharField(), "first": serializers.DateField(), "last": serializers.DateField()},
+        ),
+        "previous": inline_serializer(
+            "DashboardPreviousPeriod",
+            {"kind": serializers.CharField(), "first": serializers.DateField(), "last": serializers.DateField()},
+        ),
+        "tiles": inline_serializer(
+            "DashboardTile",
+            many=True,
+            fields={
+                "key": serializers.CharField(),
+                "title": serializers.CharField(),
+                "figures": inline_serializer(*_FIGURE, many=True),
+                "charts": inline_serializer(*_CHART, many=True),
+            },
+        ),
+    },
+)
+
+
+class DashboardViewSet(BaseViewSet):
+    """The department's figures for a period, each with the previous period's and the URL of the list behind it."""
+
+    read_capability = Capability.VIEW_DEPARTMENT_FIGURES
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        summary="The head's dashboard",
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIOD_KINDS), description="Default: today."),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day of a custom period."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of a custom period (a year at most)."),
+        ],
+        responses=DashboardSerializer,
+    )
+    def list(self, request):
+        period = Period.from_query(request.query_params, today=local_date(timezone.now()))
+        tiles = draw(head_tiles, user=request.user, period=period)
+        return Response({"period": period.as_json(), "previous": period.previous().as_json(), "tiles": as_json(tiles)})
