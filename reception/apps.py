@@ -11,12 +11,14 @@ class ReceptionConfig(AppConfig):
         from bookings.events import BookingStatusChanged
         from clientdesk import events
         from clients import extensions as clients
+        from reception import dashboard
         from reception.events import tint_order_follows_its_booking
         from reception.selectors.materials import materials_start_notice
         from reception.views.tow import client_card_panel
 
         accounts.start_notices.register("reception-materials", materials_start_notice, order=50)
         events.subscribe(BookingStatusChanged, tint_order_follows_its_booking, durable=True)
+        dashboard.register()
         clients.card_panels.register(
             "reception", clients.CardPanel("reception/_client_card_panel.html", client_card_panel), order=200
         )

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clientdesk.calendar import local_date
+from clientdesk.dashboard import Period, draw, head_tiles
 from reception.models import PrintedMaterial
 from reception.selectors.materials import materials_attention
 from reception.services.materials import material_create, material_restock
@@ -158,3 +159,13 @@ def test_list_endpoint_query_count_is_pinned(api_as_manager, head, django_assert
     with django_assert_num_queries(1):
         response = api_as_manager.get("/api/v1/printed-materials/")
     assert len(response.json()["results"]) == rows
+
+
+def test_the_heads_dashboard_shows_the_materials_needing_attention(as_head, head, price_list, brochure, today):
+    [tile] = [
+        t for t in draw(head_tiles, user=head, period=Period.of("today", today)) if t.key == "reception-materials"
+    ]
+    low, stale = tile.figures
+    assert (low.value, stale.value) == (1, 1)
+    listed = as_head.get(low.url).context["materials"]
+    assert {m.name for m in listed} == {price_list.name, brochure.name}
