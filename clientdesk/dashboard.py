@@ -160,6 +160,11 @@ class Chart:
     unit: str = ""
 
     @property
+    def height(self) -> float:
+        """The chart's height in rem: a bar a line for horizontal bars (readable at 1366×768), a fixed box else."""
+        return min(22.0, max(8.0, 3 + 1.8 * len(self.labels))) if self.horizontal else 14.0
+
+    @property
     def rows(self) -> list[tuple[str, list[tuple]]]:
         """The chart as a table: each label with (value, url) per series, for the figures under the chart."""
         return [
