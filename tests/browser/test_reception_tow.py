@@ -43,7 +43,7 @@ def test_a_manager_takes_a_tow_order_and_the_delivered_car_is_on_todays_board(pa
     sign_in(page, live_server, "maria", "en")
 
     # when: the client calls; the manager opens the dispatch board and takes the order
-    page.locator("#nav-reception").click()
+    page.get_by_role("button", name="Workshop", exact=True).click()
     page.get_by_role("link", name="Tow dispatch").click()
     page.get_by_role("link", name="New tow order").click()
     page.get_by_label("Find a client").fill("912 345")
