@@ -28,6 +28,7 @@ from clientdesk.errors import Conflict
 from clientdesk.models import Notification
 from clientdesk.timefmt import local_date_text, local_time_text
 from clients.models import Client, Vehicle
+from clients.normalize import normalize_dms_id
 
 S = Booking.Status
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -247,6 +248,7 @@ def booking_create(
         errors["planned_minutes"] = _("How long will the work take?")
     if errors:
         raise ValidationError(errors)
+    dms_id = normalize_dms_id(dms_id)  # only spaces is none, not an id two bookings would clash on
     if dms_id and Booking.objects.filter(dms_id=dms_id).exists():
         raise Conflict(_("A booking with DMS id %(dms_id)s exists.") % {"dms_id": dms_id}, field="dms_id")
     profile = _advisor_slot(advisor)

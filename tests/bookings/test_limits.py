@@ -50,3 +50,35 @@ def test_the_free_slots_query_has_the_same_bound(api_as_manager, to2, day):
     response = api_as_manager.get("/api/v1/free-slots/", params)
     assert response.status_code == 400, response.content[:300]
     assert "service_types" in response.json()
+
+
+def test_a_whitespace_only_dms_id_is_none(manager, car_owner, petrov, to2, day):
+    # issue 9, item 8: two bookings sent with a DMS id of spaces do not clash; a padded id is stored stripped
+    first = booking_create(
+        by=manager,
+        client=car_owner,
+        advisor=petrov,
+        starts_at=moment(day, 9),
+        service_types=[to2],
+        planned_minutes=30,
+        dms_id="   ",
+    )
+    second = booking_create(
+        by=manager,
+        client=car_owner,
+        advisor=petrov,
+        starts_at=moment(day, 13),
+        service_types=[to2],
+        planned_minutes=30,
+        dms_id=" \t",
+    )
+    third = booking_create(
+        by=manager,
+        client=car_owner,
+        advisor=petrov,
+        starts_at=moment(day, 16),
+        service_types=[to2],
+        planned_minutes=30,
+        dms_id=" B-7 ",
+    )
+    assert (first.dms_id, second.dms_id, third.dms_id) == ("", "", "B-7")
