@@ -8,6 +8,7 @@ and marks the client arrived so the advisor is told as for any arrival. Repeatin
 retry) changes nothing: the order's one-to-one booking keeps it one.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -44,7 +45,7 @@ DEFAULT_SERVICE_CODE = "diagnostics"
 # --- contractors -------------------------------------------------------------------------------------------------
 
 
-def _clean_phones(phones: list[str]) -> list[str]:
+def _clean_phones(phones: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for raw in phones:
         if raw and raw.strip():
@@ -61,9 +62,9 @@ CONTRACTOR_FIELDS = ("name", "phones", "call_out_rate", "rate_per_km", "rates_no
 
 
 @transaction.atomic
-def tow_contractor_create(*, by: User | None, name: str, phones: list[str] = (), **fields) -> TowContractor:
+def tow_contractor_create(*, by: User | None, name: str, phones: Iterable[str] = (), **fields) -> TowContractor:
     """Add a tow service to the directory."""
-    contractor = TowContractor(name=name.strip(), phones=_clean_phones(list(phones)), **fields)
+    contractor = TowContractor(name=name.strip(), phones=_clean_phones(phones), **fields)
     _save(contractor, by=by)
     return contractor
 
@@ -76,7 +77,7 @@ def tow_contractor_update(*, contractor: TowContractor, by: User | None, **field
         raise TypeError(f"tow_contractor_update does not change {sorted(unknown)}")
     contractor = TowContractor.objects.select_for_update().get(pk=contractor.pk)
     if "phones" in fields:
-        fields["phones"] = _clean_phones(list(fields["phones"]))
+        fields["phones"] = _clean_phones(fields["phones"])
     if "name" in fields:
         fields["name"] = fields["name"].strip()
     for name, value in fields.items():
@@ -205,12 +206,12 @@ def tow_order_dispatch(
 def tow_order_transition(*, order: TowOrder, by: User | None, to: str, note: str = "") -> TowOrder:
     """On the way, cancelled or failed; cancelling and failing need the reason. "Dispatched" and "delivered" carry
     more than a status and have services of their own (`tow_order_dispatch`, `tow_order_deliver`)."""
-    if to == S.DISPATCHED:
-        raise ValidationError({"contractor": _("Choose the tow service.")})
     if to == S.DELIVERED:
         return tow_order_deliver(order=order, by=by)
     order = _locked(order)
     _check_step(order, to)
+    if to == S.DISPATCHED:
+        raise ValidationError({"contractor": _("Choose the tow service.")})
     if to in (S.CANCELLED, S.FAILED):
         if not note.strip():
             raise ValidationError({"reason": _("Say why the tow order ended this way.")})

@@ -94,7 +94,7 @@ def tint_card_context(request, consultation, *, order_form=None, alternatives=()
         )
     return {
         "consultation": consultation,
-        "lines": list(consultation.lines.select_related("film")),
+        "lines": list(consultation.lines.select_related("film", "consultation")),
         "order": getattr(consultation, "order", None),
         "order_form": order_form if can_order else None,
         "service": service,

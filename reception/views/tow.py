@@ -54,7 +54,9 @@ class TowBoardView(CapabilityRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         board = selectors.tow_board(user=self.request.user, now=timezone.now())
-        return super().get_context_data(board=board, minutes=selectors.dispatch_window().seconds // 60, **kwargs)
+        return super().get_context_data(
+            board=board, minutes=int(selectors.dispatch_window().total_seconds() // 60), **kwargs
+        )
 
 
 class TowOrderCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
