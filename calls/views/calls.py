@@ -2,10 +2,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -22,22 +25,49 @@ from calls.services.planning import follow_up_call_day
 from calls.services.surveys import active_survey
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
-from clientdesk.timefmt import local_date_text
+from clientdesk.exports import Column, ExportMixin
+from clientdesk.timefmt import local_date_text, local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error, url_maker
 from clients import selectors as client_selectors
 from clients.normalize import normalize_phone, phone_fragment
 
 
-class CallListView(CapabilityRequiredMixin, TemplateView):
-    """The call log: every logged call, newest first, with the same filters as the API."""
+def _call_column(name: str, show=None) -> Column:
+    return Column(Call._meta.get_field(name).verbose_name, name, show)
+
+
+class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """The call log: every logged call, newest first, with the same filters as the API; `?export=csv|xlsx` gives the
+    filtered calls as a file (the head's, logged: the numbers and notes are personal data)."""
 
     required_capability = Capability.VIEW_CALLS
     template_name = "calls/call_list.html"
+    export_name = "calls"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        _call_column("started_at", local_datetime_text),
+        _call_column("direction", dict(Call.Direction.choices).get),
+        Column(gettext_lazy("Client"), "client__name"),
+        _call_column("phone_e164"),
+        _call_column("purpose", dict(Call.Purpose.choices).get),
+        _call_column("outcome", dict(Call.Outcome.choices).get),
+        Column(gettext_lazy("Manager"), "manager_name"),
+        _call_column("duration"),
+        _call_column("notes"),
+    ]
+
+    def filtered(self, queryset):
+        filterset = CallFilter(self.request.GET or None, queryset=queryset)
+        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+
+    def export_queryset(self):
+        _filterset, rows = self.filtered(Call.objects.visible_to(self.request.user))
+        manager = Concat("manager__first_name", Value(" "), "manager__last_name")
+        return rows.annotate(manager_name=manager).order_by("-started_at", "-id")
 
     def get_context_data(self, **kwargs):
         queryset = Call.objects.visible_to(self.request.user).select_related("client", "manager", "vehicle")
-        filterset = CallFilter(self.request.GET or None, queryset=queryset)
-        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        filterset, rows = self.filtered(queryset)
         page = KeysetPage(rows, after=self.request.GET.get("after"), time_field="started_at")
         query = self.request.GET.copy()
         query.pop("after", None)
