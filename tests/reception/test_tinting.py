@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from bookings.services.bookings import SlotUnavailable, booking_transition
 from reception.models import TintConsultation, TintOrder
 from reception.services import tinting as services
 from tests.factories import ServiceAreaFactory, ServiceTypeFactory
-from tests.reception.conftest import moment
+from tests.reception.conftest import moment, working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,26 @@ def test_prices_page_and_the_head_edits_a_film(as_head, as_manager, films):
     )
     assert response.status_code == 302
     assert {p.zone: p.price for p in film.prices.all()} == {"rear": Decimal("2700")}
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_tint_orders_endpoint_query_count_is_pinned(
+    api_as_manager, manager, car_owner, films, tinting, petrov, django_assert_num_queries, rows
+):
+    for n in range(rows):
+        consultation = services.tint_consultation_create(by=manager, client=car_owner, films={"rear": films[35]})
+        TintOrder.objects.create(
+            consultation=consultation,
+            booking=Booking.objects.create(
+                client=car_owner,
+                area=tinting.area,
+                advisor=petrov,
+                starts_at=moment(working_day(), 0) + timedelta(minutes=30 * n),
+                advisor_until=moment(working_day(), 0) + timedelta(minutes=30 * n + 30),
+                planned_minutes=180,
+            ),
+        )
+    # the orders (+ consultation), their lines
+    with django_assert_num_queries(2):
+        response = api_as_manager.get("/api/v1/tint-orders/")
+    assert len(response.json()["results"]) == rows
