@@ -87,6 +87,8 @@ def test_the_head_reads_the_dashboard_and_drills_down(page, js_errors, live_serv
     expect(page.locator('[data-figure="inbound"] .figure-value')).to_have_text("4")
     page.wait_for_function("() => Chart.getChart(document.querySelector('canvas[data-chart=\"inbound-by-manager\"]'))")
     page.screenshot(path=SHOTS / "dashboard-head-range.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.screenshot(path=SHOTS / "dashboard-head-1366x768.png")
 
     # and clicks Maria's bar (the managers are listed busiest first)
     click_bar(page, "inbound-by-manager", 0, 0)
