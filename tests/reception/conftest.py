@@ -13,18 +13,6 @@ from tests.factories import ServiceTypeFactory
 __all__ = ["area", "car_owner", "day", "moment", "petrov", "working_day"]
 
 
-@pytest.fixture(autouse=True)
-def _login_has_an_address(settings):
-    """`Client.force_login` builds a request without REMOTE_ADDR, and django-axes then filters its attempts by the
-    address 'unknown', which PostgreSQL's inet column refuses (HEAD 6dc0459, reported to the lead): these tests sign in
-    from 127.0.0.1 until the core's `client_ip` answers for such a request."""
-    settings.AXES_CLIENT_IP_CALLABLE = "tests.reception.conftest.client_ip"
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "127.0.0.1"
-
-
 @pytest.fixture
 def diagnostics(area):
     """The work a towed-in car is booked for by default (bookings' own service type, as seed_workshop names it)."""
