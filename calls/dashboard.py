@@ -167,13 +167,13 @@ def _task_url(period: Period, **filters) -> str:
 
 
 def outbound_tile(user, period: Period) -> TileData:
-    """Call tasks due in the period, by kind: done (and of them on time), unreachable, still pending, overdue now."""
+    """Call tasks due in the period, by kind and by assignee: done (and of them on time), unreachable, still pending,
+    overdue now. One query grouped by (kind, assignee), summed both ways, and the assignees' names."""
     now = timezone.now()
     tasks = CallTask.objects.visible_to(user).filter(_in(period, "due_at"))
     overdue = Q(status__in=CallTask.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
-    rows = {
-        row["kind"]: row
-        for row in tasks.values("kind")
+    groups = list(
+        tasks.values("kind", "assignee_id")
         .annotate(
             due=Count("pk"),
             done=Count("pk", filter=Q(status=CallTask.Status.DONE)),
@@ -183,17 +183,32 @@ def outbound_tile(user, period: Period) -> TileData:
             overdue=Count("pk", filter=overdue),
         )
         .order_by()
-    }
+    )
+    keys = ("due", "done", "on_time", "unreachable", "pending", "overdue")
+    by_kind: dict[str, dict] = defaultdict(lambda: dict.fromkeys(keys, 0))
+    by_assignee: dict[int | None, dict] = defaultdict(lambda: dict.fromkeys(keys, 0))
+    for group in groups:
+        for key in keys:
+            by_kind[group["kind"]][key] += group[key]
+            by_assignee[group["assignee_id"]][key] += group[key]
     kinds = list(CallTask.Kind)
-    empty = dict.fromkeys(("due", "done", "on_time", "unreachable", "pending", "overdue"), 0)
+    assignees = sorted(by_assignee, key=lambda pk: (-by_assignee[pk]["due"], pk or 0))
+    names = {
+        pk: _name(first, last, username)
+        for pk, first, last, username in User.objects.filter(pk__in=[pk for pk in assignees if pk]).values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+    }
 
     def total(key):
-        return sum(row[key] for row in rows.values())
-
-    def column(key):
-        return [rows.get(kind, empty)[key] for kind in kinds]
+        return sum(row[key] for row in by_kind.values())
 
     pending = [s.value for s in CallTask.PENDING]
+    states = (
+        (_("Done"), "done", "done"),
+        (_("Unreachable"), "unreachable", "unreachable"),
+        (_("Pending"), "pending", pending),
+    )
     return TileData(
         figures=[
             Figure("tasks-due", _("Call tasks due"), total("due"), _task_url(period)),
@@ -217,17 +232,30 @@ def outbound_tile(user, period: Period) -> TileData:
                 "bar",
                 [str(kind.label) for kind in kinds],
                 [
-                    Series(str(_("Done")), column("done"), [_task_url(period, kind=k, status="done") for k in kinds]),
                     Series(
-                        str(_("Unreachable")),
-                        column("unreachable"),
-                        [_task_url(period, kind=k, status="unreachable") for k in kinds],
-                    ),
-                    Series(
-                        str(_("Pending")), column("pending"), [_task_url(period, kind=k, status=pending) for k in kinds]
-                    ),
+                        str(label),
+                        [by_kind[kind][key] if kind in by_kind else 0 for kind in kinds],
+                        [_task_url(period, kind=kind, status=status) for kind in kinds],
+                    )
+                    for label, key, status in states
                 ],
                 stacked=True,
+            ),
+            Chart(
+                "tasks-by-assignee",
+                _("Call tasks by manager"),
+                "bar",
+                [names.get(pk, str(_("— not assigned —"))) if pk else str(_("— not assigned —")) for pk in assignees],
+                [
+                    Series(
+                        str(label),
+                        [by_assignee[pk][key] for pk in assignees],
+                        [_task_url(period, assignee=pk or "none", status=status) for pk in assignees],
+                    )
+                    for label, key, status in states
+                ],
+                stacked=True,
+                horizontal=True,
             ),
         ],
     )

@@ -89,6 +89,9 @@ def test_the_heads_figures_equal_the_hand_count(department, head, day_period):
     assert got["tasks-on-time"].value == 40.0  # the confirmation and the first follow-up: 2 of 5
     assert got["tasks-overdue"].value == 1
     assert got["tasks-unreachable"].value == 1
+    by_assignee = charts(tiles)["tasks-by-assignee"]
+    assert by_assignee.labels == ["Мария Смирнова"]
+    assert [series.data for series in by_assignee.series] == [[3], [1], [1]]  # done, unreachable, pending
     assert (got["confirmation-rate"].value, got["confirmation-rate"].previous) == (33.3, 100.0)
     assert (got["confirmations-due"].value, got["confirmations-due"].previous) == (3, 1)
     assert (got["follow-ups-on-time"].value, got["follow-ups-on-time"].previous) == (50.0, None)
@@ -130,7 +133,7 @@ def test_every_drill_down_lists_as_many_rows_as_its_figure(department, head, day
     assert rows_behind(web, got["no-shows"].url) == got["no-shows"].value
     assert rows_behind(web, got["visits-ended"].url) == got["visits-ended"].value
     # the bars: each manager's inbound calls, each hour of the day, each kind's done tasks
-    for chart_key in ("inbound-by-manager", "inbound-by-hour", "tasks-by-kind"):
+    for chart_key in ("inbound-by-manager", "inbound-by-hour", "tasks-by-kind", "tasks-by-assignee"):
         for series in charts(tiles)[chart_key].series:
             for value, url in zip(series.data, series.urls, strict=True):
                 assert rows_behind(web, url) == value, (chart_key, url)
@@ -258,14 +261,14 @@ def test_the_dashboards_cost_the_same_queries_for_5_and_50_rows(department, head
 
 
 MARCH = {"period": "custom", "from": "2026-03-01", "to": "2026-03-31"}
-# inbound: both periods grouped by hour and manager, the managers' names; load: areas, minutes, the calendar's week
-# and its exceptions; CSI: the period's and the months'; campaigns: the campaigns and their progress; a manager's
-# calls: hers and the department's in one, and the number of managers; her queue: the absences she covers, hers, the
-# department's, the managers.
+# inbound: both periods grouped by hour and manager, the managers' names; call tasks: grouped by kind and assignee,
+# the assignees' names; load: areas, minutes, the calendar's week and its exceptions; CSI: the period's and the
+# months'; campaigns: the campaigns and their progress; a manager's calls: hers and the department's in one, and the
+# number of managers; her queue: the absences she covers, hers, the department's, the managers.
 PINNED_BY_PAGE = {
     "reports:dashboard": {
         "inbound": 2,
-        "outbound": 1,
+        "outbound": 2,
         "confirmations": 1,
         "no-shows": 1,
         "workshop-load": 4,
