@@ -279,3 +279,10 @@ PINNED_BY_PAGE = {
     "reports:mine": {"my-calls": 2, "my-queue": 4},
 }
 PINNED = {key for counts in PINNED_BY_PAGE.values() for key in counts}
+
+
+def test_the_dms_reads_the_figures_with_its_api_key(department, dms_api):
+    answer = dms_api.get("/api/v1/reports/dashboard/", {"period": "custom", "from": "2026-03-02", "to": "2026-03-02"})
+    assert answer.status_code == 200
+    tiles = {tile["key"] for tile in answer.json()["tiles"]}
+    assert {"inbound", "outbound", "no-shows", "workshop-load", "csi"} <= tiles
