@@ -17,6 +17,7 @@ from simple_history.models import HistoricalChanges
 
 from accounts.models import User
 from clientdesk.errors import Conflict
+from clientdesk.locks import lock_for
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_dms_id, normalize_name, normalize_phone, normalize_plate, normalize_vin
 
@@ -229,6 +230,7 @@ def client_upsert_by_dms_id(
     """
     fields.pop("dms_id", None)
     dms_id = _required_dms_id(dms_id)
+    lock_for(f"clients.Client.dms_id:{dms_id}")  # writers of one DMS id queue here (clientdesk.locks)
     for attempt in range(2):
         existing = Client.objects.select_for_update().filter(dms_id=dms_id).first()
         if existing is not None:
@@ -462,6 +464,7 @@ def vehicle_upsert_by_dms_id(*, by: User | None, dms_id: str, owner: Client, **f
     """Create or update the vehicle the DMS knows as `dms_id`. Returns (vehicle, created)."""
     fields.pop("dms_id", None)
     dms_id = _required_dms_id(dms_id)
+    lock_for(f"clients.Vehicle.dms_id:{dms_id}")  # writers of one DMS id queue here (clientdesk.locks)
     while owner.merged_into_id:
         owner = owner.merged_into
     for attempt in range(2):

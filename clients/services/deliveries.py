@@ -17,6 +17,7 @@ from accounts.models import User
 from clientdesk import events
 from clientdesk.calendar import day_bounds, local_date
 from clientdesk.errors import Conflict
+from clientdesk.locks import lock_for
 from clients.events import DeliveryCorrected, DeliveryRecorded
 from clients.models import Client, Delivery, Vehicle
 from clients.services.clients import vehicle_update
@@ -162,6 +163,7 @@ def delivery_upsert_by_dms_id(*, by: User | None, dms_id: str, **fields) -> tupl
     dms_id = dms_id.strip()
     if not dms_id:
         raise ValidationError({"dms_id": _("The DMS id is required.")})
+    lock_for(f"clients.Delivery.dms_id:{dms_id}")  # writers of one DMS id queue here (clientdesk.locks)
     for attempt in range(2):
         existing = Delivery.objects.select_for_update().filter(dms_id=dms_id).first()
         if existing is not None:
