@@ -142,23 +142,31 @@ def phones_clean(phones: Iterable[PhoneInput]) -> CleanPhones:
 
 
 def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None) -> None:
-    """Make the client's phones exactly `phones`, keeping the rows (and their history) of numbers that stay."""
+    """Make the client's phones exactly `phones`, keeping the rows (and their history) of numbers that stay; a phone
+    that is already as given is not written at all (no history row for a repeated push)."""
     existing = {p.number: p for p in client.phones.all()}
-    wanted = {p.number for p in phones}
+    wanted = {p.number: p for p in phones}
     for number, row in existing.items():
         if number not in wanted:
             row._history_user = by
             row.delete()
-    # Clear the old primary first so the one-primary index never sees two.
+    # Clear an old primary that stops being one first, so the one-primary index never sees two.
     for row in existing.values():
-        if row.number in wanted and row.is_primary:
+        if row.number in wanted and row.is_primary and not wanted[row.number].is_primary:
             row.is_primary = False
             row._history_user = by
             row.save(update_fields=["is_primary"])
     for phone in phones:
         row = existing.get(phone.number) or ClientPhone(client=client, number=phone.number)
+        if row.pk and (row.kind, row.is_primary, row.comment) == (phone.kind, phone.is_primary, phone.comment):
+            continue
         row.kind, row.is_primary, row.comment = phone.kind, phone.is_primary, phone.comment
         _save(row, by=by)
+
+
+def stored_values(instance: models.Model) -> dict:
+    """What a save would write, but for the time it was written: equal before and after means nothing changed."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields if f.name != "updated_at"}
 
 
 # --- clients -----------------------------------------------------------------------------------------------------
@@ -208,12 +216,14 @@ def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInpu
     if client.is_merged:
         raise Conflict(_("This client was merged into %(target)s; edit that card.") % {"target": client.merged_into})
     previous = {flag: getattr(client, flag) for flag, _stamp in CONSENTS}
+    stored = stored_values(client)
     cleaned_phones = phones_clean(phones) if phones is not None else None
     for name, value in fields.items():
         setattr(client, name, value)
     _ensure_dms_id_free(Client, client.dms_id, exclude_pk=client.pk)
     _stamp_consents(client, previous=previous)
-    _save(client, by=by)
+    if stored_values(client) != stored:  # a repeated push changes nothing: no new updated_at, no history row
+        _save(client, by=by)
     if cleaned_phones is not None:
         _replace_phones(client, cleaned_phones, by=by)
     return client
@@ -451,11 +461,13 @@ def vehicle_update(*, vehicle: Vehicle, by: User | None, **fields) -> Vehicle:
     owner = fields.get("owner")
     if owner is not None and owner.is_merged:
         raise Conflict(_("This client was merged into %(target)s.") % {"target": owner.merged_into}, field="owner")
+    stored = stored_values(vehicle)
     for name, value in _normalise_vehicle_fields(fields).items():
         setattr(vehicle, name, value)
     _ensure_vin_free(vehicle.vin, exclude_pk=vehicle.pk)
     _ensure_dms_id_free(Vehicle, vehicle.dms_id, exclude_pk=vehicle.pk)
-    _save(vehicle, by=by)
+    if stored_values(vehicle) != stored:
+        _save(vehicle, by=by)
     return vehicle
 
 

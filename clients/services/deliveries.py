@@ -20,7 +20,7 @@ from clientdesk.errors import Conflict
 from clientdesk.locks import lock_for
 from clients.events import DeliveryCorrected, DeliveryRecorded
 from clients.models import Client, Delivery, Vehicle
-from clients.services.clients import vehicle_update
+from clients.services.clients import stored_values, vehicle_update
 
 DELIVERY_FIELDS = frozenset({"client", "vehicle", "delivered_at", "sales_manager", "dms_id"})
 # Clocks of the DMS and of the browsers differ a little; a handover "a minute from now" is not a typo.
@@ -136,6 +136,7 @@ def delivery_update(*, delivery: Delivery, by: User | None, **fields) -> Deliver
         vehicles.add(fields["vehicle"].pk)
     # Cars are locked in id order, so two corrections moving handovers between the same cars cannot deadlock.
     locked = {v.pk: v for v in Vehicle.objects.select_for_update().filter(pk__in=vehicles).order_by("pk")}
+    stored = stored_values(delivery)
     for name, value in fields.items():
         if name == "client" and value is not None:
             value = _kept(value)
@@ -144,6 +145,8 @@ def delivery_update(*, delivery: Delivery, by: User | None, **fields) -> Deliver
         setattr(delivery, name, value)
     _validate(delivery)
     _ensure_unique(delivery)
+    if stored_values(delivery) == stored:  # sent again as it is: nothing to write, nothing to announce
+        return delivery
     _save(delivery, by=by)
     for pk in sorted(locked):
         _sync_vehicle(locked[pk], by=by)
