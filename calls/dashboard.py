@@ -170,21 +170,27 @@ def outbound_tile(user, period: Period) -> TileData:
     """Call tasks due in the period, by kind and by assignee: done (and of them on time), unreachable, still pending,
     overdue now. One query grouped by (kind, assignee), summed both ways, and the assignees' names."""
     now = timezone.now()
-    tasks = CallTask.objects.visible_to(user).filter(_in(period, "due_at"))
+    tasks = CallTask.objects.visible_to(user).filter(_span(period, "due_at"))
     overdue = Q(status__in=CallTask.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
+    done = Q(status=CallTask.Status.DONE)
     groups = list(
         tasks.values("kind", "assignee_id")
         .annotate(
-            due=Count("pk"),
-            done=Count("pk", filter=Q(status=CallTask.Status.DONE)),
-            on_time=Count("pk", filter=Q(status=CallTask.Status.DONE, closed_at__lt=_due_plus(ON_TIME))),
-            unreachable=Count("pk", filter=Q(status=CallTask.Status.UNREACHABLE)),
-            pending=Count("pk", filter=Q(status__in=CallTask.PENDING)),
-            overdue=Count("pk", filter=overdue),
+            **_both(
+                period,
+                "due_at",
+                due=Q(),
+                done=done,
+                on_time=done & Q(closed_at__lt=_due_plus(ON_TIME)),
+                unreachable=Q(status=CallTask.Status.UNREACHABLE),
+                pending=Q(status__in=CallTask.PENDING),
+            ),
+            overdue=Count("pk", filter=overdue & _in(period, "due_at")),
         )
         .order_by()
     )
     keys = ("due", "done", "on_time", "unreachable", "pending", "overdue")
+    keys += tuple(f"{key}_before" for key in keys[:-1])
     by_kind: dict[str, dict] = defaultdict(lambda: dict.fromkeys(keys, 0))
     by_assignee: dict[int | None, dict] = defaultdict(lambda: dict.fromkeys(keys, 0))
     for group in groups:
@@ -192,7 +198,9 @@ def outbound_tile(user, period: Period) -> TileData:
             by_kind[group["kind"]][key] += group[key]
             by_assignee[group["assignee_id"]][key] += group[key]
     kinds = list(CallTask.Kind)
-    assignees = sorted(by_assignee, key=lambda pk: (-by_assignee[pk]["due"], pk or 0))
+    assignees = sorted(
+        (pk for pk, row in by_assignee.items() if row["due"]), key=lambda pk: (-by_assignee[pk]["due"], pk or 0)
+    )
     names = {
         pk: _name(first, last, username)
         for pk, first, last, username in User.objects.filter(pk__in=[pk for pk in assignees if pk]).values_list(
@@ -211,18 +219,29 @@ def outbound_tile(user, period: Period) -> TileData:
     )
     return TileData(
         figures=[
-            Figure("tasks-due", _("Call tasks due"), total("due"), _task_url(period)),
-            Figure("tasks-done", _("Done"), total("done"), _task_url(period, status="done")),
+            Figure("tasks-due", _("Call tasks due"), total("due"), _task_url(period), previous=total("due_before")),
+            Figure(
+                "tasks-done",
+                _("Done"),
+                total("done"),
+                _task_url(period, status="done"),
+                previous=total("done_before"),
+            ),
             Figure(
                 "tasks-on-time",
                 _("Done on their due day, %"),
                 ratio(total("on_time"), total("due")),
                 _task_url(period, status="done"),
+                previous=ratio(total("on_time_before"), total("due_before")),
                 unit="%",
             ),
             Figure("tasks-overdue", _("Overdue now"), total("overdue"), _task_url(period, overdue="true")),
             Figure(
-                "tasks-unreachable", _("Unreachable"), total("unreachable"), _task_url(period, status="unreachable")
+                "tasks-unreachable",
+                _("Unreachable"),
+                total("unreachable"),
+                _task_url(period, status="unreachable"),
+                previous=total("unreachable_before"),
             ),
         ],
         charts=[

@@ -89,6 +89,9 @@ def test_the_heads_figures_equal_the_hand_count(department, head, day_period):
     assert got["tasks-on-time"].value == 40.0  # the confirmation and the first follow-up: 2 of 5
     assert got["tasks-overdue"].value == 1
     assert got["tasks-unreachable"].value == 1
+    # the Sunday before: the callback due at 23:30 and a confirmation, both done within a day
+    assert (got["tasks-due"].previous, got["tasks-done"].previous, got["tasks-unreachable"].previous) == (2, 2, 0)
+    assert got["tasks-on-time"].previous == 100.0
     by_assignee = charts(tiles)["tasks-by-assignee"]
     assert by_assignee.labels == ["Мария Смирнова"]
     assert [series.data for series in by_assignee.series] == [[3], [1], [1]]  # done, unreachable, pending
