@@ -7,7 +7,8 @@
   review date, so the managers are told when they sign in;
 - the tinting films and their prices per window zone, and one consultation with the legal warning recorded.
 
-Everything goes through the reception's services; only the first order's time is set back afterwards. The run is one
+Everything goes through the reception's services; only the first order's time (and its trail's) is set back
+afterwards. The run is one
 transaction, and only into a database with no tow services yet, so running it again adds nothing.
 """
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from accounts.models import User
 from clientdesk.calendar import local_date
 from clients.models import Vehicle
-from reception.models import TowContractor, TowOrder
+from reception.models import TowContractor, TowOrder, TowTransition
 from reception.services.materials import material_create
 from reception.services.tinting import tint_consultation_create, tint_film_save
 from reception.services.tow import (
@@ -97,6 +98,7 @@ class Command(BaseCommand):
             problem_note="Не заводится после ночи на морозе",
         )
         TowOrder.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(minutes=25))
+        TowTransition.objects.filter(order=waiting).update(at=now - timedelta(minutes=25))
         on_call = tow_order_create(
             by=manager,
             client=cars[1].owner,
