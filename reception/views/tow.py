@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -313,6 +314,7 @@ class ReconciliationView(CapabilityRequiredMixin, TemplateView):
 
 
 def reconciliation_csv(report: selectors.Reconciliation):
+    """The month as Excel opens it: costs in the reader's number format (a decimal comma in Russian)."""
     header = [_("Order"), _("Taken"), _("Status"), _("Car"), _("Pick-up address"), _("Destination"), _("Cost")]
     rows = [
         [
@@ -322,11 +324,11 @@ def reconciliation_csv(report: selectors.Reconciliation):
             order.car_label,
             order.pickup_address,
             order.destination or _("our workshop"),
-            order.cost if order.cost is not None else "",
+            number_format(order.cost, 2) if order.cost is not None else "",
         ]
         for order in report.rows
     ]
-    rows.append(["", "", "", "", "", _("Total"), report.total])
+    rows.append(["", "", "", "", "", _("Total"), number_format(report.total, 2)])
     filename = f"tow-{report.contractor.pk}-{report.month:%Y-%m}.csv"
     return csv_response(filename, header, rows)
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -227,3 +228,12 @@ def test_the_client_card_offers_a_tow_order_and_a_tinting_consultation(as_manage
     assert f'href="/reception/tinting/new/?client={car_owner.pk}"' in html
     web.force_login(advisor)
     assert "reception-actions" not in web.get(car_owner.get_absolute_url()).content.decode()
+
+
+def test_the_reconciliation_file_writes_costs_as_the_reader_does(noon, as_head, manager, car_owner, contractor):
+    order = take_order(by=manager, client=car_owner, contractor=contractor)
+    services.tow_order_dispatch(order=order, by=manager, contractor=contractor)
+    services.tow_order_set_cost(order=order, by=manager, cost=Decimal("3500.50"))
+    query = {"contractor": contractor.pk, "month": noon.strftime("%Y-%m"), "export": "csv"}
+    russian = as_head.get(reverse("reception:tow-reconciliation"), query, headers={"Accept-Language": "ru"})
+    assert ";3500,50" in russian.content.decode("utf-8-sig")
