@@ -193,6 +193,7 @@ def test_a_manager_sees_only_her_own_figures_and_the_average(department, manager
     web.force_login(colleague)
     assert web.get(reverse("reports:dashboard")).status_code == 403
     assert web.get(reverse("reports:mine")).status_code == 200
+    assert 'id="search-my-figures"' in web.get(reverse("clients:search")).content.decode()
     assert web.get("/api/v1/reports/dashboard/").status_code == 403
 
 
