@@ -24,6 +24,20 @@ class Conflict(Exception):
         return body
 
 
+class Stale(Conflict):
+    """A write older than what is held (the DMS's own change time is before the one stored): HTTP 409, changes
+    nothing. The body says `"code": "stale"` and the time held, so the sender can tell it from other conflicts."""
+
+    default_message = _("This record was changed more recently in the DMS than this write: it was not applied.")
+
+    def __init__(self, *, held_at, message=None):
+        super().__init__(message, field="dms_updated_at")
+        self.held_at = held_at
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "code": "stale", "held_dms_updated_at": self.held_at.isoformat()}
+
+
 # The database went away (down, restarting, out of connections): the request may succeed in a moment, so the answer
 # is 503 with Retry-After rather than a 500 (clientdesk.middleware for pages, clientdesk.api for the API).
 DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)

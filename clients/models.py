@@ -52,6 +52,12 @@ class Client(TimeStampedModel):
     consent_marketing_at = models.DateTimeField(_("marketing consent given"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.CALL)
     dms_id = models.CharField(_("DMS id"), max_length=64, blank=True, help_text=_("The client's id in the DMS."))
+    dms_updated_at = models.DateTimeField(
+        _("changed in the DMS"),
+        null=True,
+        blank=True,
+        help_text=_("When the DMS last changed this record, as the DMS says; a push older than this is refused."),
+    )
     assigned_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned manager"),
@@ -211,6 +217,12 @@ class Vehicle(TimeStampedModel):
     mileage = models.PositiveIntegerField(_("mileage, km"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     dms_id = models.CharField(_("DMS id"), max_length=64, blank=True)
+    dms_updated_at = models.DateTimeField(
+        _("changed in the DMS"),
+        null=True,
+        blank=True,
+        help_text=_("When the DMS last changed this record, as the DMS says; a push older than this is refused."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = VehicleQuerySet.as_manager()
@@ -262,6 +274,12 @@ class Delivery(TimeStampedModel):
     delivered_at = models.DateTimeField(_("handed over"))
     sales_manager = models.CharField(_("sales manager"), max_length=150, blank=True)
     dms_id = models.CharField(_("DMS id"), max_length=64, blank=True)
+    dms_updated_at = models.DateTimeField(
+        _("changed in the DMS"),
+        null=True,
+        blank=True,
+        help_text=_("When the DMS last changed this record, as the DMS says; a push older than this is refused."),
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = DeliveryQuerySet.as_manager()

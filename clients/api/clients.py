@@ -187,6 +187,7 @@ class VehicleSerializer(serializers.ModelSerializer):
             "mileage",
             "delivered_at",
             "dms_id",
+            "dms_updated_at",
             "created_at",
             "updated_at",
         ]
@@ -211,6 +212,7 @@ class VehicleInputSerializer(serializers.ModelSerializer):
             "mileage",
             "delivered_at",
             "dms_id",
+            "dms_updated_at",
         ]
         validators = []
         extra_kwargs = {"dms_id": {"validators": []}, "vin": {"validators": []}}

@@ -33,7 +33,17 @@ class DeliveryFilter(filters.FilterSet):
 class DeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = Delivery
-        fields = ["id", "client", "vehicle", "delivered_at", "sales_manager", "dms_id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "client",
+            "vehicle",
+            "delivered_at",
+            "sales_manager",
+            "dms_id",
+            "dms_updated_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -48,6 +58,10 @@ class DeliveryInputSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField()
     sales_manager = serializers.CharField(required=False, allow_blank=True, max_length=150)
     dms_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    dms_updated_at = serializers.DateTimeField(
+        required=False,
+        help_text=_("When the DMS changed this sale; an older write than the one held is refused (409)."),
+    )
 
     def validate_vin(self, value: str) -> str:
         return normalize_vin(value)

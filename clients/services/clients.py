@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalChanges
 
 from accounts.models import User
-from clientdesk.errors import Conflict
+from clientdesk.errors import Conflict, Stale
 from clientdesk.locks import lock_for
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_dms_id, normalize_name, normalize_phone, normalize_plate, normalize_vin
@@ -34,11 +34,12 @@ CLIENT_FIELDS = (
     "consent_marketing_at",
     "source",
     "dms_id",
+    "dms_updated_at",
     "assigned_manager",
     "data_issue",
 )
 VEHICLE_FIELDS = frozenset(
-    {"owner", "vin", "plate", "make", "model", "year", "colour", "mileage", "delivered_at", "dms_id"}
+    {"owner", "vin", "plate", "make", "model", "year", "colour", "mileage", "delivered_at", "dms_id", "dms_updated_at"}
 )
 
 
@@ -164,6 +165,13 @@ def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None
         _save(row, by=by)
 
 
+def refuse_stale(held, *, sent) -> None:
+    """The DMS's writes land in the order it made them: one whose `dms_updated_at` is older than the one held is
+    refused (equal times are the same write again, which changes nothing); a write without a time is taken as new."""
+    if sent is not None and held.dms_updated_at is not None and sent < held.dms_updated_at:
+        raise Stale(held_at=held.dms_updated_at)
+
+
 def stored_values(instance: models.Model) -> dict:
     """What a save would write, but for the time it was written: equal before and after means nothing changed."""
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields if f.name != "updated_at"}
@@ -246,6 +254,7 @@ def client_upsert_by_dms_id(
         if existing is not None:
             while existing.merged_into_id:
                 existing = existing.merged_into
+            refuse_stale(existing, sent=fields.get("dms_updated_at"))
             return client_update(client=existing, by=by, name=name, phones=phones, **fields), False
         try:
             with transaction.atomic():
@@ -482,6 +491,7 @@ def vehicle_upsert_by_dms_id(*, by: User | None, dms_id: str, owner: Client, **f
     for attempt in range(2):
         existing = Vehicle.objects.select_for_update().filter(dms_id=dms_id).first()
         if existing is not None:
+            refuse_stale(existing, sent=fields.get("dms_updated_at"))
             return vehicle_update(vehicle=existing, by=by, owner=owner, **fields), False
         try:
             with transaction.atomic():

@@ -20,9 +20,9 @@ from clientdesk.errors import Conflict
 from clientdesk.locks import lock_for
 from clients.events import DeliveryCorrected, DeliveryRecorded
 from clients.models import Client, Delivery, Vehicle
-from clients.services.clients import stored_values, vehicle_update
+from clients.services.clients import refuse_stale, stored_values, vehicle_update
 
-DELIVERY_FIELDS = frozenset({"client", "vehicle", "delivered_at", "sales_manager", "dms_id"})
+DELIVERY_FIELDS = frozenset({"client", "vehicle", "delivered_at", "sales_manager", "dms_id", "dms_updated_at"})
 # Clocks of the DMS and of the browsers differ a little; a handover "a minute from now" is not a typo.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -105,6 +105,7 @@ def delivery_record(
     delivered_at: datetime,
     sales_manager: str = "",
     dms_id: str = "",
+    dms_updated_at: datetime | None = None,
 ) -> Delivery:
     """Record a handover. The buyer becomes the car's owner if this is its latest handover."""
     # The vehicle is locked first, so two handovers of one car are decided one after the other.
@@ -115,6 +116,7 @@ def delivery_record(
         delivered_at=delivered_at,
         sales_manager=(sales_manager or "").strip(),
         dms_id=(dms_id or "").strip(),
+        dms_updated_at=dms_updated_at,
     )
     _validate(delivery)
     _ensure_unique(delivery)
@@ -170,6 +172,7 @@ def delivery_upsert_by_dms_id(*, by: User | None, dms_id: str, **fields) -> tupl
     for attempt in range(2):
         existing = Delivery.objects.select_for_update().filter(dms_id=dms_id).first()
         if existing is not None:
+            refuse_stale(existing, sent=fields.get("dms_updated_at"))
             return delivery_update(delivery=existing, by=by, **fields), False
         missing = [name for name in ("client", "vehicle", "delivered_at") if fields.get(name) is None]
         if missing:
