@@ -2,11 +2,14 @@
 against capacity). A few SQL aggregates whatever the number of bookings; every figure and bar links to the bookings
 list with its own filter parameters."""
 
-from django.db.models import Count, Q, Sum
+from datetime import timedelta
+
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Capability
 from bookings.models import Booking, ServiceArea
+from bookings.selectors.slots import active_advisors
 from clientdesk.calendar import BusinessCalendar
 from clientdesk.dashboard import Chart, Figure, Period, Series, Tile, TileData, head_tiles, list_url, ratio
 
@@ -66,7 +69,8 @@ def no_show_tile(user, period: Period) -> TileData:
 
 
 def load_tile(user, period: Period) -> TileData:
-    """Planned work booked in each area against its capacity over the period's working days, in hours."""
+    """Planned work booked in each area against its capacity over the period's working days, and each advisor's
+    reception slots against the open hours, in hours."""
     areas = list(ServiceArea.objects.filter(is_active=True).order_by("name", "pk"))
     used = dict(
         Booking.objects.visible_to(user)
@@ -76,7 +80,8 @@ def load_tile(user, period: Period) -> TileData:
         .annotate(minutes=Sum("planned_minutes"))
         .order_by()
     )
-    working_days = len(BusinessCalendar(period.first, period.last).working_days(period.first, period.last))
+    days = BusinessCalendar(period.first, period.last).working_days(period.first, period.last)
+    working_days = len(days)
     booked = [round(used.get(area.pk, 0) / 60, 1) for area in areas]
     capacity = [round(area.daily_capacity_minutes * working_days / 60, 1) for area in areas]
     urls = [_url(period, area=area.pk, status=[s.value for s in OCCUPYING]) for area in areas]
@@ -99,8 +104,40 @@ def load_tile(user, period: Period) -> TileData:
                 [area.name for area in areas],
                 [Series(str(_("Booked")), booked, urls), Series(str(_("Capacity")), capacity, urls)],
                 unit="h",
-            )
+            ),
+            _advisor_chart(user, period, open_hours=sum(day.minutes for day in days) / 60),
         ],
+    )
+
+
+def _advisor_chart(user, period: Period, *, open_hours: float) -> Chart:
+    """Each receiving advisor's booked reception slots against the workshop's open hours in the period, in hours."""
+    slots = dict(
+        Booking.objects.visible_to(user)
+        .occupying()
+        .filter(_in(period), advisor__isnull=False)
+        .values_list("advisor_id")
+        .annotate(taken=Sum(F("advisor_until") - F("starts_at")))
+        .order_by()
+    )
+    advisors = active_advisors()
+    occupying = [s.value for s in OCCUPYING]
+    urls = [_url(period, advisor=profile.user_id, status=occupying) for profile in advisors]
+    return Chart(
+        "load-by-advisor",
+        _("Advisors' reception slots, hours"),
+        "bar",
+        [str(profile.user) for profile in advisors],
+        [
+            Series(
+                str(_("Booked")),
+                [round(slots.get(p.user_id, timedelta()).total_seconds() / 3600, 1) for p in advisors],
+                urls,
+            ),
+            Series(str(_("Open hours")), [round(open_hours, 1) for _p in advisors], urls),
+        ],
+        horizontal=True,
+        unit="h",
     )
 
 

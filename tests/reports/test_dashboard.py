@@ -105,6 +105,10 @@ def test_the_heads_figures_equal_the_hand_count(department, head, day_period):
     load = charts(tiles)["load-by-area"]
     assert (load.labels, load.series[0].data, load.series[1].data) == (["Слесарный цех"], [3.0], [8.0])
     assert got["workshop-load"].value == 37.5
+    # the advisor's slots: two half-hour slots held (the completed and the scheduled visit; the no-show and the
+    # cancelled one free theirs), of the Monday's 12 open hours (08:00-20:00)
+    advisors = charts(tiles)["load-by-advisor"]
+    assert (advisors.series[0].data, advisors.series[1].data) == ([1.0], [12.0])
     # CSI: 80 at 00:20 and 100 on the day (the declined not a score); 60 at 23:50 the evening before
     assert (got["csi"].value, got["csi"].previous) == (90.0, 60.0)
     trend = charts(tiles)["csi-trend"]
@@ -266,16 +270,17 @@ def test_the_dashboards_cost_the_same_queries_for_5_and_50_rows(department, head
 
 MARCH = {"period": "custom", "from": "2026-03-01", "to": "2026-03-31"}
 # inbound: both periods grouped by hour and manager, the managers' names; call tasks: grouped by kind and assignee,
-# the assignees' names; load: areas, minutes, the calendar's week and its exceptions; CSI: the period's and the
-# months'; campaigns: the campaigns and their progress; a manager's calls: hers and the department's in one, and the
-# number of managers; her queue: the absences she covers, hers, the department's, the managers.
+# the assignees' names; load: areas, minutes, the calendar's week and its exceptions, the advisors' slots and the
+# advisors; CSI: the period's and the months'; campaigns: the campaigns and their progress; a manager's calls: hers
+# and the department's in one, and the number of managers; her queue: the absences she covers, hers, the
+# department's, the managers.
 PINNED_BY_PAGE = {
     "reports:dashboard": {
         "inbound": 2,
         "outbound": 2,
         "confirmations": 1,
         "no-shows": 1,
-        "workshop-load": 4,
+        "workshop-load": 6,
         "follow-ups": 1,
         "csi": 2,
         "campaigns": 2,
