@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -170,3 +170,72 @@ class ServiceModelViewSet(
 
     def perform_service_update(self, instance, data):  # pragma: no cover
         raise NotImplementedError
+
+
+# --- Bulk upserts by DMS id --------------------------------------------------------------------------------------
+
+BULK_MAX_RECORDS = 1000
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    records = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=BULK_MAX_RECORDS,
+        help_text=_("Up to 1,000 records, each as the single upsert takes it, with its `dms_id`."),
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("The record's place in `records`, from 0."))
+    dms_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "error"])
+    id = serializers.IntegerField(required=False, help_text=_("Our id of the record (not for errors)."))
+    errors = serializers.DictField(required=False, help_text=_("Field errors, as a single upsert would answer."))
+
+
+class BulkAnswerSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+def bulk_upsert(request, *, input_serializer, context: dict, upsert) -> Response:
+    """Upsert each record by its DMS id as the single `PUT …/dms/{dms_id}/` would, each in its own transaction: valid
+    records land even when others fail, and the answer says per record `created`, `updated` (something changed),
+    `unchanged` (sent again as held: nothing written) or `error` with its field errors. Safe to send again.
+
+    `upsert(dms_id=..., data=...)` returns (record, created); a record counts as changed when its `updated_at`
+    moved during the call."""
+    batch = BulkRequestSerializer(data=request.data)
+    batch.is_valid(raise_exception=True)
+    results = []
+    for index, record in enumerate(batch.validated_data["records"]):
+        dms_id = record.get("dms_id")
+        result: dict = {"index": index, "dms_id": dms_id if isinstance(dms_id, str) else None}
+        serializer = input_serializer(data=record, context=context)
+        if not isinstance(dms_id, str) or not dms_id.strip():
+            results.append({**result, "status": "error", "errors": {"dms_id": [_("The DMS id is required.")]}})
+            continue
+        if not serializer.is_valid():
+            results.append({**result, "status": "error", "errors": serializer.errors})
+            continue
+        data = dict(serializer.validated_data)
+        data.pop("dms_id", None)
+        started = timezone.now()
+        try:
+            with transaction.atomic():
+                obj, created = upsert(dms_id=dms_id, data=data)
+        except Conflict as exc:
+            results.append({**result, "status": "error", "errors": exc.as_dict()})
+            continue
+        except DjangoValidationError as exc:
+            results.append({**result, "status": "error", "errors": as_serializer_error(exc)})
+            continue
+        changed = created or obj.updated_at >= started
+        results.append(
+            {**result, "status": "created" if created else "updated" if changed else "unchanged", "id": obj.pk}
+        )
+    counts = {name: 0 for name in ("created", "updated", "unchanged", "error")}
+    for result in results:
+        counts[result["status"]] += 1
+    return Response({"results": results, "counts": counts})

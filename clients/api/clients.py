@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.settings import api_settings
 
 from accounts.roles import Capability
-from clientdesk.api import ServiceModelViewSet
+from clientdesk.api import BulkAnswerSerializer, BulkRequestSerializer, ServiceModelViewSet, bulk_upsert
 from clients.filters import ClientFilter, VehicleFilter, staff_managers
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_plate, normalize_vin
@@ -171,6 +171,19 @@ class ClientViewSet(ServiceModelViewSet):
         client = self.get_queryset().get(pk=client.pk)
         return self.output(client, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    @extend_schema(request=BulkRequestSerializer, responses={200: BulkAnswerSerializer})
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Upsert up to 1,000 clients by DMS id in one request (each record as `PUT /clients/dms/{dms_id}/` takes it,
+        with its `dms_id`): per record `created`, `updated`, `unchanged` or `error` with field errors."""
+
+        def upsert(*, dms_id, data):
+            return services.client_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
+
+        return bulk_upsert(
+            request, input_serializer=ClientInputSerializer, context=self.get_serializer_context(), upsert=upsert
+        )
+
 
 class VehicleSerializer(serializers.ModelSerializer):
     class Meta:
@@ -261,3 +274,16 @@ class VehicleViewSet(ServiceModelViewSet):
         data.pop("dms_id", None)
         vehicle, created = services.vehicle_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
         return self.output(vehicle, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=BulkRequestSerializer, responses={200: BulkAnswerSerializer})
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Upsert up to 1,000 vehicles by DMS id in one request (each record as `PUT /vehicles/dms/{dms_id}/` takes
+        it, with its `dms_id`): per record `created`, `updated`, `unchanged` or `error` with field errors."""
+
+        def upsert(*, dms_id, data):
+            return services.vehicle_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
+
+        return bulk_upsert(
+            request, input_serializer=VehicleInputSerializer, context=self.get_serializer_context(), upsert=upsert
+        )

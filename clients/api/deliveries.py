@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.roles import Capability
-from clientdesk.api import BaseViewSet
+from clientdesk.api import BaseViewSet, BulkAnswerSerializer, BulkRequestSerializer, bulk_upsert
 from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
 from clientdesk.pagination import IdCursorPagination
@@ -138,3 +138,14 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         data.pop("dms_id", None)
         delivery, created = deliveries.delivery_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
         return self.output(delivery, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=BulkRequestSerializer, responses={200: BulkAnswerSerializer})
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Upsert up to 1,000 deliveries by DMS id in one request (each record as `PUT /deliveries/dms/{dms_id}/` takes
+        it, with its `dms_id`): per record `created`, `updated`, `unchanged` or `error` with field errors."""
+
+        def upsert(*, dms_id, data):
+            return deliveries.delivery_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
+
+        return bulk_upsert(request, input_serializer=DeliveryInputSerializer, context={}, upsert=upsert)

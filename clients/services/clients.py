@@ -142,15 +142,17 @@ def phones_clean(phones: Iterable[PhoneInput]) -> CleanPhones:
     return CleanPhones(cleaned)
 
 
-def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None) -> None:
+def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None) -> bool:
     """Make the client's phones exactly `phones`, keeping the rows (and their history) of numbers that stay; a phone
-    that is already as given is not written at all (no history row for a repeated push)."""
+    that is already as given is not written at all (no history row for a repeated push). True if anything changed."""
     existing = {p.number: p for p in client.phones.all()}
     wanted = {p.number: p for p in phones}
+    changed = False
     for number, row in existing.items():
         if number not in wanted:
             row._history_user = by
             row.delete()
+            changed = True
     # Clear an old primary that stops being one first, so the one-primary index never sees two.
     for row in existing.values():
         if row.number in wanted and row.is_primary and not wanted[row.number].is_primary:
@@ -163,6 +165,8 @@ def _replace_phones(client: Client, phones: list[PhoneInput], *, by: User | None
             continue
         row.kind, row.is_primary, row.comment = phone.kind, phone.is_primary, phone.comment
         _save(row, by=by)
+        changed = True
+    return changed
 
 
 def refuse_stale(held, *, sent) -> None:
@@ -230,10 +234,13 @@ def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInpu
         setattr(client, name, value)
     _ensure_dms_id_free(Client, client.dms_id, exclude_pk=client.pk)
     _stamp_consents(client, previous=previous)
-    if stored_values(client) != stored:  # a repeated push changes nothing: no new updated_at, no history row
+    saved = stored_values(client) != stored  # a repeated push changes nothing: no new updated_at, no history row
+    if saved:
         _save(client, by=by)
-    if cleaned_phones is not None:
-        _replace_phones(client, cleaned_phones, by=by)
+    if cleaned_phones is not None and _replace_phones(client, cleaned_phones, by=by) and not saved:
+        # A changed phone is a changed client for whoever syncs by `updated_since` (the phone keeps its own history).
+        client.updated_at = timezone.now()
+        Client.objects.filter(pk=client.pk).update(updated_at=client.updated_at)
     return client
 
 
