@@ -64,6 +64,7 @@ run: venv assets
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
 	$(PY) manage.py seed_demo_work
+	$(PY) manage.py seed_reception
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
 	@$(MAKE) --no-print-directory serve
 
@@ -78,6 +79,7 @@ seed: venv
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_workshop
 	$(PY) manage.py seed_demo_work
+	$(PY) manage.py seed_reception
 
 # --- Quality -------------------------------------------------------------------------------------------------------
 test: dev-deps assets browser

@@ -2,6 +2,9 @@
 
 - `absence_columns`: columns of the absence list, each a heading and an annotation over the absence's `user` (the
   calls app's "open tasks", which the substitute takes over).
+- `start_notices`: what a person is told when their day starts (signing in lands on the home page, which sends them
+  on to their start page): functions `(user) -> (level, text) | None`, a `django.contrib.messages` level and the
+  text (the reception's printed materials below minimum or due for review).
 """
 
 from collections.abc import Callable
@@ -17,3 +20,6 @@ class AbsenceColumn:
 
 
 absence_columns: Registry[AbsenceColumn] = Registry("absence list columns")
+
+StartNotice = Callable[..., tuple[int, str] | None]
+start_notices: Registry[StartNotice] = Registry("start notices")

@@ -33,6 +33,14 @@ class Capability(StrEnum):
     MANAGE_WORKSHOP = "manage_workshop"
     MANAGE_RECALLS = "manage_recalls"
     MANAGE_CALLS = "manage_calls"
+    VIEW_RECEPTION = "view_reception"
+    EDIT_RECEPTION = "edit_reception"
+    MANAGE_RECEPTION = "manage_reception"
+    # The dashboards: the department's figures (the head's page, and the API for integrations); one's own figures.
+    VIEW_DEPARTMENT_FIGURES = "view_department_figures"
+    VIEW_OWN_FIGURES = "view_own_figures"
+    # Lists holding personal data as CSV/XLSX files (logged).
+    EXPORT_PERSONAL_DATA = "export_personal_data"
 
 
 _STAFF = {
@@ -47,6 +55,10 @@ _DESK = _STAFF | {
     Capability.VIEW_BOOKINGS,
     Capability.EDIT_BOOKINGS,
     Capability.SERVICE_BOOKINGS,
+    # The reception's desks: tow orders, tinting, printed materials.
+    Capability.VIEW_RECEPTION,
+    Capability.EDIT_RECEPTION,
+    Capability.VIEW_OWN_FIGURES,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -60,10 +72,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_WORKSHOP,
             Capability.MANAGE_RECALLS,
             Capability.MANAGE_CALLS,
+            # Tow contractors, the film price list, the materials on file, the monthly reconciliation.
+            Capability.MANAGE_RECEPTION,
+            Capability.VIEW_DEPARTMENT_FIGURES,
+            Capability.EXPORT_PERSONAL_DATA,
         }
     ),
     # The advisor receives the cars: sees bookings and arrivals, takes cars into service and completes them.
-    Role.ADVISOR: frozenset(_STAFF | {Capability.VIEW_CALLS, Capability.VIEW_BOOKINGS, Capability.SERVICE_BOOKINGS}),
+    # They also see the tow orders on their way to the workshop.
+    Role.ADVISOR: frozenset(
+        _STAFF
+        | {Capability.VIEW_CALLS, Capability.VIEW_BOOKINGS, Capability.SERVICE_BOOKINGS, Capability.VIEW_RECEPTION}
+    ),
     Role.TRANSPORT_HEAD: frozenset(_STAFF),
     # The dealership system pushes clients, vehicles, bookings and recall VIN lists, and reads the call log; it never
     # sees a page.
@@ -76,6 +96,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_BOOKINGS,
             Capability.EDIT_BOOKINGS,
             Capability.MANAGE_RECALLS,
+            Capability.VIEW_RECEPTION,
+            Capability.VIEW_DEPARTMENT_FIGURES,
         }
     ),
 }

@@ -56,6 +56,7 @@ def test_embedded_default_runs_web_worker_and_beat(tmp_path):
     run([sys.executable, "manage.py", "seed_demo"], env)
     run([sys.executable, "manage.py", "seed_workshop"], env)
     run([sys.executable, "manage.py", "seed_demo_work"], env)
+    run([sys.executable, "manage.py", "seed_reception"], env)
     port = free_port()
     env.update(HOST="127.0.0.1", PORT=str(port))
     log = open(tmp_path / "honcho.log", "w")  # noqa: SIM115 - closed in finally

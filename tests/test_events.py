@@ -114,7 +114,12 @@ def test_the_apps_subscribe_to_the_facts_below_them():
     from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
     from calls.events import follow_booking, follow_delivery
     from clients.events import DeliveryCorrected
+    from reception.events import tint_order_follows_its_booking
 
-    for event in (BookingBooked, BookingMoved, BookingStatusChanged):
+    for event in (BookingBooked, BookingMoved):
         assert [(s.handler, s.durable) for s in events.subscribers(event)] == [(follow_booking, True)]
+    assert [(s.handler, s.durable) for s in events.subscribers(BookingStatusChanged)] == [
+        (follow_booking, True),
+        (tint_order_follows_its_booking, True),
+    ]
     assert [(s.handler, s.durable) for s in events.subscribers(DeliveryCorrected)] == [(follow_delivery, True)]

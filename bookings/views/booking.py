@@ -129,8 +129,8 @@ class BookingCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
                     _("Booked: %(client)s, %(when)s.")
                     % {"client": booking.client, "when": local_datetime_text(booking.starts_at)},
                 )
-                return redirect(booking)
                 self.saved_once(booking, booking.get_absolute_url())
+                return redirect(booking)
         return render(request, self.template_name, self.context(request, client, form), status=400)
 
 

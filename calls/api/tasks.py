@@ -18,6 +18,7 @@ from calls.models import CallTask, TaskOutcome
 from calls.selectors import OVERDUE_AFTER
 from calls.services.calls import call_task_work
 from clientdesk.api import BaseViewSet
+from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm, yes_no_select
 from clientdesk.pagination import IdCursorPagination
 
@@ -36,8 +37,8 @@ class CallTaskFilter(filters.FilterSet):
     client = filters.NumberFilter(field_name="client_id", label=_("client"))
     booking = filters.NumberFilter(field_name="booking_id", label=_("booking"))
     delivery = filters.NumberFilter(field_name="delivery_id", label=_("delivery"))
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte", label=_("due from"))
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("due before"))
+    due_after = IsoDateTimeFilter(field_name="due_at", lookup_expr="gte", label=_("due from"))
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("due before"))
     overdue = filters.BooleanFilter(
         method="filter_overdue", label=_("overdue"), widget=yes_no_select(_("overdue only"), _("not overdue"))
     )

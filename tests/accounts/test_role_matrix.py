@@ -17,6 +17,10 @@ from calls.services.surveys import survey_create
 from clientdesk.calendar import at
 from clientdesk.models import CalendarDay
 from clients.models import Client, Delivery
+from reception.models import TowOrder
+from reception.services.materials import material_create
+from reception.services.tinting import tint_consultation_create, tint_film_save
+from reception.services.tow import tow_contractor_create
 from tests.bookings.conftest import working_day
 from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceTypeFactory, VehicleFactory
 
@@ -68,6 +72,11 @@ def objects(users):
         "task": CallTask.objects.create(
             kind="confirmation", client=client, booking=booking, due_at=starts, next_attempt_at=starts
         ),
+        "tow_order": TowOrder.objects.create(client=client, pickup_address="МКАД", phone_on_site="+79123456789"),
+        "tow_contractor": tow_contractor_create(by=None, name="Эвакуатор", call_out_rate=3000, rate_per_km=50),
+        "material": material_create(by=None, name="Прайс-лист", kind="price_list", location="reception"),
+        "film": (film := tint_film_save(by=None, name="Пленка", light_transmission=35, prices={"rear": 2500})),
+        "tint": tint_consultation_create(by=None, client=client, films={"rear": film}),
     }
 
 
@@ -135,6 +144,25 @@ def page_matrix(o):
         (reverse("bookings:recall-detail", args=[o["campaign"].pk]), WORKSHOP),
         (reverse("bookings:recall-edit", args=[o["campaign"].pk]), {"head"}),
         (reverse("bookings:recall-upload", args=[o["campaign"].pk]), {"head"}),
+        (reverse("reception:tow-board"), WORKSHOP),
+        (reverse("reception:tow-create"), DESK),
+        (reverse("reception:tow-list"), WORKSHOP),
+        (reverse("reception:tow-detail", args=[o["tow_order"].pk]), WORKSHOP),
+        (reverse("reception:contractor-list"), {"head"}),
+        (reverse("reception:contractor-create"), {"head"}),
+        (reverse("reception:contractor-edit", args=[o["tow_contractor"].pk]), {"head"}),
+        (reverse("reception:tow-reconciliation"), {"head"}),
+        (reverse("reception:material-list"), WORKSHOP),
+        (reverse("reception:material-create"), {"head"}),
+        (reverse("reception:material-edit", args=[o["material"].pk]), {"head"}),
+        (reverse("reception:tint-list"), WORKSHOP),
+        (reverse("reception:tint-create"), DESK),
+        (reverse("reception:tint-detail", args=[o["tint"].pk]), WORKSHOP),
+        (reverse("reception:tint-prices"), WORKSHOP),
+        (reverse("reception:tint-film-create"), {"head"}),
+        (reverse("reception:tint-film-edit", args=[o["film"].pk]), {"head"}),
+        (reverse("reports:dashboard"), {"head"}),
+        (reverse("reports:mine"), DESK),
     ]
 
 
@@ -177,6 +205,13 @@ def api_matrix(o):
         (f"/api/v1/recall-campaigns/{o['campaign'].pk}/", WORKSHOP | {"integration"}),
         (f"/api/v1/recall-campaigns/{o['campaign'].pk}/vins/", WORKSHOP | {"integration"}),
         (f"/api/v1/free-slots/?date_from={working_day()}&service_types={o['service'].pk}", WORKSHOP | {"integration"}),
+        ("/api/v1/tow-orders/", WORKSHOP | {"integration"}),
+        (f"/api/v1/tow-orders/{o['tow_order'].pk}/", WORKSHOP | {"integration"}),
+        ("/api/v1/tow-contractors/", WORKSHOP | {"integration"}),
+        ("/api/v1/printed-materials/", WORKSHOP | {"integration"}),
+        (f"/api/v1/printed-materials/{o['material'].pk}/", WORKSHOP | {"integration"}),
+        ("/api/v1/tint-orders/", WORKSHOP | {"integration"}),
+        ("/api/v1/reports/dashboard/", {"head", "integration"}),
     ]
 
 
@@ -322,6 +357,9 @@ def test_every_page_is_in_the_matrix_or_public_on_purpose(objects):
         "accounts/users/<int:pk>/unlock/",
         "accounts/users/<int:pk>/send-reset/",
         "accounts/lockouts/address/unlock/",
+        "reception/tow/<int:pk>/<slug:step>/",
+        "reception/materials/<int:pk>/restock/",
+        "reception/tinting/<int:pk>/order/",
     )
     covered = {resolve(url.split("?")[0]).route for url, _ in page_matrix(objects)}
     covered |= {resolve(url).route for url in public_pages()}
