@@ -68,7 +68,7 @@ from demo import data as demo_data
 from demo.management.commands.seed_workshop import HOLIDAYS, NEW_YEARS_EVE
 
 MARKER = "seed_large_bookings"
-PATH = "bookings/management/commands/seed_large_bookings.py"
+PATH = "bench/management/commands/seed_large_bookings.py"
 
 # New advisors get these slot lengths in turn: mostly a quarter of an hour at reception.
 NEW_ADVISOR_SLOTS = (15, 15, 15, 20)
@@ -672,22 +672,27 @@ class Loader:
         restore = []
         for table, name, definition, column, _not_null in _references(cursor, self.tables, emptied):
             # Table and column names come from the catalogue, not from input.
-            doomed = f"SELECT id FROM {table} WHERE {quote(column)} IS NOT NULL"  # noqa: S608
-            for other, _name, _definition, other_column, not_null in _references(cursor, [table], [*emptied, table]):
-                if not_null:
-                    raise CommandError(
-                        f"{other}.{other_column} points at {table} rows this command must delete; teach {PATH} what "
-                        "to do with them."
-                    )
-                emptying = f"UPDATE {other} SET {quote(other_column)} = NULL WHERE {quote(other_column)} IN ({doomed})"
-                cursor.execute(emptying)
-            cursor.execute(f"DELETE FROM {table} WHERE {quote(column)} IS NOT NULL")  # noqa: S608
-            if cursor.rowcount:
-                self.log(f"Deleted {cursor.rowcount:,} rows of {table}: they point at replaced rows ({column})")
+            self._delete_rows(cursor, table, f"{quote(column)} IS NOT NULL", emptied)
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
             restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in emptied)} RESTART IDENTITY")
         return restore
+
+    def _delete_rows(self, cursor, table: str, condition: str, emptied: list[str]) -> None:
+        """Delete the rows of `table` that meet `condition`, first emptying the nullable references to them (the call
+        made for a deleted task stays in the call log) and deleting the rows that cannot live without them (a tow
+        order's transitions), table by table, never a whole table."""
+        quote = connection.ops.quote_name
+        doomed = f"SELECT id FROM {table} WHERE {condition}"  # noqa: S608 - names from the catalogue
+        for other, _name, _definition, other_column, not_null in _references(cursor, [table], [*emptied, table]):
+            pointing = f"{quote(other_column)} IN ({doomed})"
+            if not_null:
+                self._delete_rows(cursor, other, pointing, emptied)
+            else:
+                cursor.execute(f"UPDATE {other} SET {quote(other_column)} = NULL WHERE {pointing}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {table} WHERE {condition}")  # noqa: S608
+        if cursor.rowcount:
+            self.log(f"Deleted {cursor.rowcount:,} rows of {table}: they point at replaced rows")
 
     def _drop_exclusion(self) -> list[ExclusionConstraint]:
         """Drop the model's exclusion constraints; they are added back from the model, as the migration made them
