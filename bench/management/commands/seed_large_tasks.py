@@ -56,7 +56,7 @@ from clients.models import Delivery
 from demo import data as demo_data
 
 MARKER = "seed_large_tasks"
-PATH = "calls/management/commands/seed_large_tasks.py"
+PATH = "bench/management/commands/seed_large_tasks.py"
 
 # Shares of the tasks asked for; callbacks take the rest, and whatever a kind cannot fill from the data.
 CONFIRMATION_SHARE = 0.60
