@@ -9,7 +9,6 @@
 """
 
 import re
-import unicodedata
 
 import phonenumbers
 from django.conf import settings
@@ -18,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.calendar import local_date
+from clientdesk.text import normalize_name as normalize_name  # the rule lives in the core: accounts shares it
+from clientdesk.text import visible_token
 
 # Letters that look the same in both alphabets; the only ones Russian plates use.
 _LATIN_TO_CYRILLIC = str.maketrans("ABEKMHOPCTYX", "АВЕКМНОРСТУХ")
@@ -102,25 +103,9 @@ def normalize_plate(raw: str) -> str:
     return plate
 
 
-# Invisible characters people paste along with a name (from a messenger, a PDF, a spreadsheet): zero-width spaces and
-# joiners, direction marks, the BOM (Unicode category Cf) and control characters (Cc). Tabs and newlines are kept
-# until the spaces are collapsed.
-def _visible(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
-
-
-def normalize_name(raw: str) -> str:
-    """A name with the invisible characters removed and its spaces collapsed, or ValidationError when nothing
-    visible is left."""
-    text = " ".join("".join(ch for ch in (raw or "") if _visible(ch)).split())
-    if not text:
-        raise ValidationError(_("Enter a name: this one has no visible letters."), code="blank")
-    return text
-
-
 def normalize_dms_id(raw: str | None) -> str:
     """The DMS id without surrounding spaces or invisible characters; blank (or only spaces) means none."""
-    return "".join(ch for ch in (raw or "") if _visible(ch)).strip()
+    return visible_token(raw)
 
 
 MIN_MODEL_YEAR = 1950

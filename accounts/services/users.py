@@ -7,6 +7,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, User
 from accounts.roles import Role
+from clientdesk.text import normalize_name
+
+
+def _names(**names: str) -> dict[str, str]:
+    """First and last names without the invisible characters pasted along with them; refused when only those."""
+    cleaned, errors = {}, {}
+    for field, raw in names.items():
+        try:
+            cleaned[field] = normalize_name(raw, required=False)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 @transaction.atomic
@@ -20,6 +34,7 @@ def user_create(
     email: str = "",
     password: str | None = None,
 ) -> User:
+    first_name, last_name = _names(first_name=first_name, last_name=last_name).values()
     user = User(username=username, role=role, first_name=first_name, last_name=last_name, email=email)
     if password and role != Role.INTEGRATION:
         user.set_password(password)
@@ -38,6 +53,7 @@ def user_update(*, user: User, by: User, **fields) -> User:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"user_update cannot change {sorted(unknown)}")
+    fields.update(_names(**{name: fields[name] for name in ("first_name", "last_name") if name in fields}))
     if user.pk == by.pk and (fields.get("is_active") is False or fields.get("role", user.role) != user.role):
         raise ValidationError(_("You cannot deactivate yourself or change your own role."))
     for name, value in fields.items():
