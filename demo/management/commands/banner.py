@@ -4,8 +4,8 @@ go and how to sign in."""
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from demo.keys import demo_api_key
 from demo.data import DEMO_INTEGRATION, DEMO_PASSWORD, DEMO_STAFF
+from demo.keys import demo_api_key
 
 
 class Command(BaseCommand):
