@@ -2,14 +2,13 @@
 (a retry after a blip that lost the answer, a double click) saves nothing twice and goes to what the first saved."""
 
 import re
-import threading
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import OperationalError, connections
+from django.db import OperationalError
 from django.test import Client as DjangoTestClient
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from clientdesk.tasks import FORM_TOKEN_KEEP, purge_form_tokens
 from clients.models import Client
 from tests.bookings.conftest import area, car_owner, day, moment, petrov, to2  # noqa: F401 - fixtures
 from tests.clients.test_client_pages import client_form_data
+from tests.concurrency import run_at_once
 from tests.factories import client_with_phone
 
 pytestmark = pytest.mark.django_db
@@ -191,27 +191,14 @@ def test_two_simultaneous_posts_with_one_token_log_one_call(manager, monkeypatch
 
     monkeypatch.setattr(call_services, "call_log", slow_call_log)
     data = CALL | {"form_token": str(uuid.uuid4())}
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
 
-    def post() -> None:
-        try:
-            web = DjangoTestClient(raise_request_exception=True)
-            web.force_login(manager)
-            barrier.wait()
-            statuses.append(web.post(reverse("calls:unknown"), data).status_code)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def post(_n: int) -> int:
+        web = DjangoTestClient(raise_request_exception=True)
+        web.force_login(manager)
+        return web.post(reverse("calls:unknown"), data).status_code
 
     # when two POSTs with the same token run at once
-    threads = [threading.Thread(target=post) for _n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses, errors = run_at_once(2, post)
 
     # then the unique token decides: one call, one token, and both answers are redirects, no 500
     assert errors == []

@@ -1,11 +1,9 @@
 """API POSTs with an Idempotency-Key are carried out once: a retry after a timeout gets the first answer back."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,6 +11,7 @@ from accounts.services.users import api_key_create
 from clientdesk.models import IdempotencyKey
 from clientdesk.tasks import purge_form_tokens
 from clients.models import Client
+from tests.concurrency import run_at_once
 
 BODY = {"name": "Иван Петров", "kind": "person", "phones": [{"number": "89123456789"}]}
 
@@ -94,27 +93,14 @@ def test_a_key_past_its_day_is_forgotten_and_purged(dms_api):
 @pytest.mark.django_db(transaction=True)
 def test_two_racing_retries_with_one_key_create_one_client(integration, head):
     _key, raw = api_key_create(user=integration, name="DMS", by=head)
-    barrier = threading.Barrier(6)
-    answers: list[tuple[int, str | None]] = []
-    errors: list[BaseException] = []
 
-    def push() -> None:
-        try:
-            api = APIClient()
-            api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-            barrier.wait()
-            response = post(api, "race-1")
-            answers.append((response.status_code, response.get("Idempotent-Replayed")))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def push(_n: int) -> tuple[int, str | None]:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        response = post(api, "race-1")
+        return response.status_code, response.get("Idempotent-Replayed")
 
-    threads = [threading.Thread(target=push) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers, errors = run_at_once(6, push)
 
     assert errors == []
     assert sorted(answers, key=str) == sorted([(201, None)] + [(201, "true")] * 5, key=str)

@@ -1,14 +1,14 @@
 """The advisor's last slot under contention, on PostgreSQL with real threads."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 
 from bookings.models import Booking
 from bookings.services.bookings import SlotUnavailable, booking_create
 from tests.bookings.conftest import moment
+from tests.concurrency import run_at_once
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -16,30 +16,19 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_twenty_managers_racing_for_the_last_slot_get_one_booking_and_nineteen_refusals(car_owner, petrov, to2, day):
     managers = [UserFactory(username=f"racer{n}") for n in range(20)]
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def attempt(manager):
+    def attempt(n: int) -> str:
         try:
-            barrier.wait()
-            booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 10), service_types=[to2])
-            result = "booked"
+            booking_create(
+                by=managers[n], client=car_owner, advisor=petrov, starts_at=moment(day, 10), service_types=[to2]
+            )
         except SlotUnavailable as exc:
-            result = "refused" if exc.alternatives else "refused-without-alternatives"
-        except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below, with its name
-            result = repr(exc)
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
+            return "refused" if exc.alternatives else "refused-without-alternatives"
+        return "booked"
 
-    threads = [threading.Thread(target=attempt, args=(m,)) for m in managers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_at_once(len(managers), attempt)
 
+    assert errors == []
     assert sorted(outcomes) == ["booked"] + ["refused"] * 19
     assert Booking.objects.filter(advisor=petrov).count() == 1
 

@@ -1,14 +1,12 @@
 """The follow-up survey the head defines: questions, order, one survey in use; the CSI report; the pages (head only)
 and the read API of the answers."""
 
-import threading
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.test import Client as WebClient
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +29,7 @@ from calls.services.surveys import (
 from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
 from clients.models import Delivery
+from tests.concurrency import run_at_once
 from tests.factories import ClientFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,23 +187,11 @@ def test_a_survey_without_questions_cannot_be_put_in_use(head):
 @pytest.mark.django_db(transaction=True)
 def test_two_heads_activating_different_surveys_at_once_leave_exactly_one_in_use(head):
     surveys = [make_survey(head, f"Анкета {n}") for n in range(4)]
-    barrier = threading.Barrier(len(surveys))
-    errors = []
 
-    def activate(survey):
-        try:
-            barrier.wait()
-            survey_activate(survey=survey, by=head)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported by the assertion below
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
+    def activate(n: int) -> None:
+        survey_activate(survey=surveys[n], by=head)
 
-    threads = [threading.Thread(target=activate, args=(s,)) for s in surveys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _done, errors = run_at_once(len(surveys), activate)
     assert errors == []
     assert Survey.objects.filter(is_active=True).count() == 1
 

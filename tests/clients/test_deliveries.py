@@ -1,12 +1,10 @@
 """Deliveries: the service rules, the form on the client card, the API with the DMS's idempotent upsert, and the
 7-day follow-up call the planner makes of a recorded handover."""
 
-import threading
 from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.test import Client as DjangoTestClient
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from clientdesk.errors import Conflict
 from clients.models import Delivery, Vehicle
 from clients.services.deliveries import delivery_record, delivery_update, delivery_upsert_by_dms_id
 from tests.bookings.conftest import car_owner  # noqa: F401 - a fixture
+from tests.concurrency import run_at_once
 from tests.factories import ClientFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,32 +149,19 @@ def test_a_corrected_handover_moves_its_follow_up_not_yet_tried(
 def test_concurrent_dms_pushes_of_one_sale_give_one_row(integration):
     buyer = ClientFactory(dms_id="RACE-BUYER")
     car = VehicleFactory(owner=ClientFactory())
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
-    created: list[bool] = []
 
-    def push(n: int) -> None:
-        try:
-            barrier.wait()
-            _delivery, was_created = delivery_upsert_by_dms_id(
-                by=integration,
-                dms_id="S-RACE",
-                client=buyer,
-                vehicle=car,
-                delivered_at=days_ago(1),
-                sales_manager=str(n),
-            )
-            created.append(was_created)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def push(n: int) -> bool:
+        _delivery, was_created = delivery_upsert_by_dms_id(
+            by=integration,
+            dms_id="S-RACE",
+            client=buyer,
+            vehicle=car,
+            delivered_at=days_ago(1),
+            sales_manager=str(n),
+        )
+        return was_created
 
-    threads = [threading.Thread(target=push, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    created, errors = run_at_once(10, push)
 
     assert errors == []
     assert created.count(True) == 1

@@ -2,43 +2,26 @@
 every writer told it succeeded (201 for the one that created it, 200 for the rest), never a 400 or a 500."""
 
 import json
-import threading
 
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.services.users import api_key_create
 from clients.models import Client, Vehicle
+from tests.concurrency import run_at_once
 
 WRITERS = 20
 
 
 def race(raw_key: str, path: str, body: dict) -> tuple[list[int], list[BaseException]]:
-    barrier = threading.Barrier(WRITERS)
-    codes: list[int] = []
-    errors: list[BaseException] = []
+    def push(_n: int) -> int:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+        response = api.put(path, json.dumps(body), content_type="application/json")
+        assert response.status_code < 400, response.content
+        return response.status_code
 
-    def push() -> None:
-        try:
-            api = APIClient()
-            api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
-            barrier.wait()
-            response = api.put(path, json.dumps(body), content_type="application/json")
-            codes.append(response.status_code)
-            if response.status_code >= 400:
-                errors.append(AssertionError(response.content))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=push) for _ in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes, errors
+    return run_at_once(WRITERS, push)
 
 
 @pytest.mark.postgres

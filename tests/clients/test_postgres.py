@@ -1,13 +1,12 @@
 """What only PostgreSQL can show: trigram indexes serving the search, and concurrent DMS upserts."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from clients.models import Client, ClientPhone, Vehicle
 from clients.selectors import search_client_ids
 from clients.services.clients import PhoneInput, client_upsert_by_dms_id
+from tests.concurrency import run_at_once
 from tests.factories import VehicleFactory, client_with_phone
 
 pytestmark = pytest.mark.postgres
@@ -47,27 +46,13 @@ def test_search_uses_the_index_end_to_end(manager):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_dms_upserts_of_one_record_give_one_row(integration):
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
-    created: list[bool] = []
+    def push(n: int) -> bool:
+        _client, was_created = client_upsert_by_dms_id(
+            by=integration, dms_id="DMS-RACE", name=f"Гонщиков {n}", phones=[PhoneInput("89123456789")]
+        )
+        return was_created
 
-    def push(n: int) -> None:
-        try:
-            barrier.wait()
-            _client, was_created = client_upsert_by_dms_id(
-                by=integration, dms_id="DMS-RACE", name=f"Гонщиков {n}", phones=[PhoneInput("89123456789")]
-            )
-            created.append(was_created)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=push, args=(n,)) for n in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    created, errors = run_at_once(10, push)
 
     assert errors == []
     assert created.count(True) == 1
