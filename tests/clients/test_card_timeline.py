@@ -99,7 +99,7 @@ def test_card_shows_a_page_and_show_more_brings_the_next_in_place(as_manager, hi
     # the newest 20: calls 44 to 30, the three visits and the two handovers among them
     assert page.count("call-in") == 15 and page.count("booking-entry") == 3 and page.count("delivery-entry") == 2
     assert "звонок 44" in page and "звонок 30" in page and "звонок 29" not in page
-    more = re.search(r'hx-get="([^"]+)"[^>]*>Show more<', page)
+    more = re.search(r'id="timeline-more"[^>]*hx-get="([^"]+)"', page)
     assert more, "the card offers the next page"
 
     # when "Show more" is clicked (HTMX asks for the next page only)

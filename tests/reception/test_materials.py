@@ -1,8 +1,10 @@
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from clientdesk.calendar import local_date
 from clientdesk.dashboard import Period, draw, head_tiles
@@ -78,7 +80,9 @@ def test_restock_in_two_clicks_redraws_the_row_and_keeps_who_added_how_many(as_m
     price_list.refresh_from_db()
     assert price_list.stock == 20
     last = price_list.history.first()
-    assert (last.history_user, last.history_change_reason) == (manager, "restocked: +17")
+    with translation.override(settings.LANGUAGE_CODE):  # written in the language of the page that restocked
+        restocked = gettext("restocked: +%(n)d") % {"n": 17}
+    assert (last.history_user, last.history_change_reason) == (manager, restocked)
 
 
 def test_restock_refuses_nothing_added_and_a_role_without_the_right(as_manager, web, advisor, price_list):
