@@ -17,6 +17,7 @@ from bookings.selectors import board as board_selectors
 from calls.models import CallTask
 from clientdesk.calendar import at, day_bounds, local_date
 from tests.browser.test_manager_desk import sign_in, switch_language
+from tests.commands import run
 from tests.factories import (
     AdvisorProfileFactory,
     ServiceAreaFactory,
@@ -162,4 +163,43 @@ def test_a_folded_board_opens_its_folds_on_a_phone(page, js_errors, live_server,
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "board-folded-390.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
+    assert js_errors == []
+
+
+# Every page a person opens on a phone, for the roles that open it: none may make the page scroll sideways (a wide
+# table scrolls inside its own box, the daily tools stack their rows as cards).
+PAGES_ON_A_PHONE = {
+    "head": [
+        "/reports/",
+        "/reception/tow/",
+        "/reception/materials/",
+        "/reception/tow/new/",
+        "/calls/",
+        "/calls/campaigns/",
+        "/workshop/day/",
+        "/workshop/bookings/",
+        "/accounts/users/",
+        "/clients/duplicates/",
+    ],
+    "manager1": ["/clients/", "/calls/queue/", "/reports/mine/", "/workshop/board/"],
+}
+
+
+@pytest.mark.parametrize("username", sorted(PAGES_ON_A_PHONE))
+def test_no_page_scrolls_sideways_on_a_phone(page, js_errors, live_server, username):
+    for command in ("seed_demo", "seed_workshop", "seed_demo_work", "seed_reception"):
+        run(command)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill("demo12345")
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size(PHONE)
+    too_wide = {}
+    for path in PAGES_ON_A_PHONE[username]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        if (width := page_width(page)) > PHONE["width"]:
+            too_wide[path] = width
+    assert too_wide == {}
     assert js_errors == []
