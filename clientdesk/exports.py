@@ -49,6 +49,15 @@ class Column:
     show: Callable[[Any], Any] | None = None
 
 
+def model_column(model, name: str, show: Callable[[Any], Any] | None = None) -> Column:
+    """A column of one of `model`'s own fields, headed by the field's verbose name; a field with choices shows their
+    labels unless `show` says otherwise."""
+    field = model._meta.get_field(name)
+    if show is None and field.choices:
+        show = dict(field.flatchoices).get
+    return Column(field.verbose_name, name, show)
+
+
 class _Echo:
     """A file-like object whose write returns the line: csv.writer then yields lines for a streaming response."""
 

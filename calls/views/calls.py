@@ -25,7 +25,7 @@ from calls.services.planning import follow_up_call_day
 from calls.services.surveys import active_survey
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
-from clientdesk.exports import Column, ExportMixin
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.timefmt import local_date_text, local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error, url_maker
 from clients import selectors as client_selectors
@@ -33,7 +33,7 @@ from clients.normalize import normalize_phone, phone_fragment
 
 
 def _call_column(name: str, show=None) -> Column:
-    return Column(Call._meta.get_field(name).verbose_name, name, show)
+    return model_column(Call, name, show)
 
 
 class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
@@ -46,11 +46,11 @@ class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     export_capability = Capability.EXPORT_PERSONAL_DATA
     export_columns = [
         _call_column("started_at", local_datetime_text),
-        _call_column("direction", dict(Call.Direction.choices).get),
+        _call_column("direction"),
         Column(gettext_lazy("Client"), "client__name"),
         _call_column("phone_e164"),
-        _call_column("purpose", dict(Call.Purpose.choices).get),
-        _call_column("outcome", dict(Call.Outcome.choices).get),
+        _call_column("purpose"),
+        _call_column("outcome"),
         Column(gettext_lazy("Manager"), "manager_name"),
         _call_column("duration"),
         _call_column("notes"),

@@ -2,20 +2,25 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients import selectors
 from clients.filters import ClientFilter
 from clients.forms import ClientForm, MergeForm, VehicleForm, phone_formset
-from clients.models import Client, Vehicle
+from clients.models import Client, ClientPhone, Vehicle
 from clients.services import clients as services
 
 
@@ -37,14 +42,48 @@ class SearchView(CapabilityRequiredMixin, TemplateView):
         return super().get_context_data(query=query, hits=hits, hint=hint, **kwargs)
 
 
-class ClientListView(CapabilityRequiredMixin, TemplateView):
+def _client_column(name: str, show=None) -> Column:
+    return model_column(Client, name, show)
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+class ClientListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """The client base with the API's filters; `?export=csv|xlsx` gives the filtered clients as a file (the head's,
+    logged: names, phones and e-mails are personal data)."""
+
     required_capability = Capability.VIEW_CLIENTS
     template_name = "clients/client_list.html"
+    export_name = "clients"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        _client_column("name"),
+        _client_column("kind"),
+        Column(gettext_lazy("Phone"), "primary_phone"),
+        _client_column("email"),
+        Column(gettext_lazy("Manager"), "manager_name"),
+        _client_column("consent_personal_data", _yes_no),
+        _client_column("consent_marketing", _yes_no),
+        _client_column("source"),
+        _client_column("dms_id"),
+        _client_column("created_at", local_datetime_text),
+    ]
 
-    def get_context_data(self, **kwargs):
+    def filtered(self):
         queryset = Client.objects.visible_to(self.request.user).active()
         filterset = ClientFilter(self.request.GET or None, queryset=queryset)
-        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+
+    def export_queryset(self):
+        _filterset, rows = self.filtered()
+        primary = ClientPhone.objects.filter(client=OuterRef("pk"), is_primary=True).values("number")[:1]
+        manager = Concat("assigned_manager__first_name", Value(" "), "assigned_manager__last_name")
+        return rows.annotate(primary_phone=Subquery(primary), manager_name=manager).order_by("-id")
+
+    def get_context_data(self, **kwargs):
+        filterset, rows = self.filtered()
         page = KeysetPage(selectors.clients_for_display(rows), after=self.request.GET.get("after"))
         query = self.request.GET.copy()
         query.pop("after", None)
