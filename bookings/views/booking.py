@@ -7,12 +7,15 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -29,9 +32,10 @@ from bookings.selectors.slots import free_slots
 from bookings.services import bookings as services
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
-from clients.models import Client
+from clients.models import Client, ClientPhone
 
 
 def _parse_day(value: str | None, default: date) -> date:
@@ -46,17 +50,48 @@ def _next_working_day() -> date:
     return BusinessCalendar(today).next_working_day(today)
 
 
-class BookingListView(CapabilityRequiredMixin, TemplateView):
+def _booking_column(name: str, show=None) -> Column:
+    return model_column(Booking, name, show)
+
+
+class BookingListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """Visits from today on (or as filtered); `?export=csv|xlsx` gives the filtered visits as a file (the head's,
+    logged: clients' names and phones are personal data)."""
+
     required_capability = Capability.VIEW_BOOKINGS
     template_name = "bookings/booking_list.html"
+    export_name = "bookings"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        _booking_column("starts_at", local_datetime_text),
+        _booking_column("status"),
+        Column(gettext_lazy("Client"), "client__name"),
+        Column(gettext_lazy("Phone"), "client_phone"),
+        Column(gettext_lazy("Car"), "vehicle__plate"),
+        Column("VIN", "vehicle__vin"),
+        Column(gettext_lazy("Area"), "area__name"),
+        Column(gettext_lazy("Advisor"), "advisor_name"),
+        _booking_column("source"),
+        _booking_column("cancel_reason"),
+        _booking_column("dms_id"),
+    ]
 
-    def get_context_data(self, **kwargs):
-        queryset = selectors.bookings_for_display(Booking.objects.visible_to(self.request.user))
+    def filtered(self, queryset):
         params = self.request.GET.copy()
         if not any(params.get(k) for k in ("day", "starts_after", "starts_before", "client")):
             params["starts_after"] = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
         filterset = BookingFilter(params, queryset=queryset)
-        rows = filterset.qs if filterset.is_valid() else queryset.none()
+        return filterset, filterset.qs if filterset.is_valid() else queryset.none()
+
+    def export_queryset(self):
+        _filterset, rows = self.filtered(Booking.objects.visible_to(self.request.user))
+        phone = ClientPhone.objects.filter(client=OuterRef("client_id"), is_primary=True).values("number")[:1]
+        advisor = Concat("advisor__first_name", Value(" "), "advisor__last_name")
+        return rows.annotate(client_phone=Subquery(phone), advisor_name=advisor).order_by("starts_at", "id")
+
+    def get_context_data(self, **kwargs):
+        queryset = selectors.bookings_for_display(Booking.objects.visible_to(self.request.user))
+        filterset, rows = self.filtered(queryset)
         page = KeysetPage(rows, after=self.request.GET.get("after"), time_field="starts_at", ascending=True)
         query = self.request.GET.copy()
         query.pop("after", None)
