@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 
 log = logging.getLogger("clientdesk.security")
@@ -49,12 +50,18 @@ class Column:
     show: Callable[[Any], Any] | None = None
 
 
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else gettext("yes") if value else gettext("no")
+
+
 def model_column(model, name: str, show: Callable[[Any], Any] | None = None) -> Column:
     """A column of one of `model`'s own fields, headed by the field's verbose name; a field with choices shows their
-    labels unless `show` says otherwise."""
+    labels and a yes/no field says yes or no, unless `show` says otherwise."""
     field = model._meta.get_field(name)
     if show is None and field.choices:
         show = dict(field.flatchoices).get
+    elif show is None and isinstance(field, BooleanField):
+        show = yes_no
     return Column(field.verbose_name, name, show)
 
 

@@ -50,8 +50,7 @@ def _next_working_day() -> date:
     return BusinessCalendar(today).next_working_day(today)
 
 
-def _booking_column(name: str, show=None) -> Column:
-    return model_column(Booking, name, show)
+_booking_column = partial(model_column, Booking)
 
 
 class BookingListView(ExportMixin, CapabilityRequiredMixin, TemplateView):

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,9 +32,7 @@ from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients import selectors as client_selectors
 from clients.normalize import normalize_phone, phone_fragment
 
-
-def _call_column(name: str, show=None) -> Column:
-    return model_column(Call, name, show)
+_call_column = partial(model_column, Call)
 
 
 class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):

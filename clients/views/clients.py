@@ -1,3 +1,4 @@
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -42,12 +43,7 @@ class SearchView(CapabilityRequiredMixin, TemplateView):
         return super().get_context_data(query=query, hits=hits, hint=hint, **kwargs)
 
 
-def _client_column(name: str, show=None) -> Column:
-    return model_column(Client, name, show)
-
-
-def _yes_no(value: bool) -> str:
-    return _("yes") if value else _("no")
+_client_column = partial(model_column, Client)
 
 
 class ClientListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
@@ -64,8 +60,8 @@ class ClientListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         Column(gettext_lazy("Phone"), "primary_phone"),
         _client_column("email"),
         Column(gettext_lazy("Manager"), "manager_name"),
-        _client_column("consent_personal_data", _yes_no),
-        _client_column("consent_marketing", _yes_no),
+        _client_column("consent_personal_data"),
+        _client_column("consent_marketing"),
         _client_column("source"),
         _client_column("dms_id"),
         _client_column("created_at", local_datetime_text),
