@@ -78,8 +78,13 @@ class BaseViewSet(viewsets.GenericViewSet):
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if request.method != "POST" or not key:
             return super().dispatch(request, *args, **kwargs)
-        user = self.idempotency_user(request, *args, **kwargs)
-        if user is None or len(key) > IdempotencyKey.MAX_LENGTH:
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        try:
+            user = drf_request.user  # authenticated once: DRF's dispatch below is handed this same request
+        except exceptions.APIException as exc:  # a wrong key, a throttled address: answered as DRF would
+            self.request, self.headers = drf_request, self.default_response_headers
+            return self.finalize_response(drf_request, self.handle_exception(exc))
+        if not user.is_authenticated or len(key) > IdempotencyKey.MAX_LENGTH:
             return super().dispatch(request, *args, **kwargs)  # refused on its own terms (401/403), or below
         try:
             fingerprint = request_fingerprint(request)
@@ -104,13 +109,13 @@ class BaseViewSet(viewsets.GenericViewSet):
                 spent.save(update_fields=["status_code", "body"])
         return response
 
-    def idempotency_user(self, request, *args, **kwargs):
-        """The signed-in user or the API key's, found as DRF will (None when the credentials are refused)."""
-        try:
-            user = self.initialize_request(request, *args, **kwargs).user
-        except exceptions.APIException:
-            return None
-        return user if user.is_authenticated else None
+    def initialize_request(self, request, *args, **kwargs):
+        """One DRF request per Django request: the idempotency check authenticates it before DRF's dispatch does, and
+        an API key is looked up (and a wrong one counted against the address) once, not twice."""
+        made = getattr(self, "_drf_request", None)
+        if made is None or made._request is not request:
+            made = self._drf_request = super().initialize_request(request, *args, **kwargs)
+        return made
 
     def idempotent_replay(self, request, spent: IdempotencyKey, fingerprint: str):
         if spent.fingerprint != fingerprint:

@@ -1,6 +1,7 @@
 """API POSTs with an Idempotency-Key are carried out once: a retry after a timeout gets the first answer back."""
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -105,3 +106,16 @@ def test_two_racing_retries_with_one_key_create_one_client(integration, head):
     assert errors == []
     assert sorted(answers, key=str) == sorted([(201, None)] + [(201, "true")] * 5, key=str)
     assert Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_wrong_key_with_an_idempotency_key_is_refused_once_and_counted_once(caplog):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Api-Key cd_00000000_wrong")
+
+    with caplog.at_level(logging.WARNING, logger="clientdesk.security"):
+        response = post(api, "k-anon")
+
+    assert response.status_code == 401
+    assert len([r for r in caplog.records if "API key refused" in r.getMessage()]) == 1
+    assert not IdempotencyKey.objects.exists() and not Client.objects.exists()
