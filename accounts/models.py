@@ -4,7 +4,8 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @staticmethod
+    def name_expression(path: str):
+        """`str(user)` in SQL, for the user at `path` (e.g. "manager"): the full name, or the username without one."""
+        full = Trim(Concat(f"{path}__first_name", Value(" "), f"{path}__last_name"))
+        return Coalesce(NullIf(full, Value("")), f"{path}__username")
 
     @cached_property
     def capabilities(self) -> frozenset[Capability]:

@@ -7,13 +7,7 @@ from collections.abc import Iterable
 
 from django.http import HttpResponse
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """The cell as text; one that starts like a formula gets a leading apostrophe (OWASP's CSV-injection advice)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+from clientdesk.exports import safe_cell
 
 
 def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> HttpResponse:

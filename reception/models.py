@@ -166,6 +166,8 @@ class TowOrder(TimeStampedModel):
             ),
         ]
         indexes = [
+            # The list of all orders pages newest first by (created_at, id) (clientdesk.views.KeysetPage).
+            models.Index(fields=["-created_at", "-id"], name="tow_order_time_idx"),
             # The dispatch board: open orders, oldest first.
             models.Index(
                 fields=["created_at"],
@@ -377,7 +379,11 @@ class TintConsultation(TimeStampedModel):
                 name="tint_glass_transmission_percent",
             )
         ]
-        indexes = [models.Index(fields=["client", "-created_at"], name="tint_consultation_client_idx")]
+        indexes = [
+            models.Index(fields=["client", "-created_at"], name="tint_consultation_client_idx"),
+            # The consultations list pages newest first by (created_at, id) (clientdesk.views.KeysetPage).
+            models.Index(fields=["-created_at", "-id"], name="tint_consultation_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return _("Tinting consultation of %(when)s") % {"when": local_datetime_text(self.created_at)}

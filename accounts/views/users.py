@@ -86,8 +86,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         address = client_ip(self.request)
         throttle = FailureThrottle("password-reset", limit=RESET_REQUESTS_PER_ADDRESS, window=15 * 60)
-        if throttle.retry_after(address) is None:
-            throttle.add_failure(address)
+        if throttle.add_failure(address) <= RESET_REQUESTS_PER_ADDRESS:  # one atomic count (0: the cache is down)
             security.password_reset_request(
                 email=form.cleaned_data["email"],
                 domain=self.request.get_host(),

@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from bookings.extensions import card_panels
@@ -85,7 +85,7 @@ class BookingListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     def export_queryset(self):
         _filterset, rows = self.filtered(Booking.objects.visible_to(self.request.user))
         phone = ClientPhone.objects.filter(client=OuterRef("client_id"), is_primary=True).values("number")[:1]
-        advisor = Concat("advisor__first_name", Value(" "), "advisor__last_name")
+        advisor = User.name_expression("advisor")
         return rows.annotate(client_phone=Subquery(phone), advisor_name=advisor).order_by("starts_at", "id")
 
     def get_context_data(self, **kwargs):

@@ -3,8 +3,6 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Value
-from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from bookings.selectors.recalls import open_recalls_for_vins
@@ -61,7 +60,7 @@ class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
 
     def export_queryset(self):
         _filterset, rows = self.filtered(Call.objects.visible_to(self.request.user))
-        manager = Concat("manager__first_name", Value(" "), "manager__last_name")
+        manager = User.name_expression("manager")
         return rows.annotate(manager_name=manager).order_by("-started_at", "-id")
 
     def get_context_data(self, **kwargs):

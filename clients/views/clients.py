@@ -3,8 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.errors import Conflict
@@ -75,7 +75,7 @@ class ClientListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     def export_queryset(self):
         _filterset, rows = self.filtered()
         primary = ClientPhone.objects.filter(client=OuterRef("pk"), is_primary=True).values("number")[:1]
-        manager = Concat("assigned_manager__first_name", Value(" "), "assigned_manager__last_name")
+        manager = User.name_expression("assigned_manager")
         return rows.annotate(primary_phone=Subquery(primary), manager_name=manager).order_by("-id")
 
     def get_context_data(self, **kwargs):

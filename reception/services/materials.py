@@ -93,12 +93,3 @@ def _save_counter(material: PrintedMaterial, *, by: User | None, reason: str) ->
     material._history_user = by
     material._change_reason = reason
     material.save(update_fields=["stock", "updated_at"])
-
-
-@transaction.atomic
-def material_review(*, material: PrintedMaterial, by: User | None, review_by: date) -> PrintedMaterial:
-    """The content was checked (the prices are current, the promotion still runs): the next review date."""
-    material = PrintedMaterial.objects.select_for_update().get(pk=material.pk)
-    material.review_by = review_by
-    _save(material, by=by, reason=_("reviewed"))
-    return material

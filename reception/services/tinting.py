@@ -154,6 +154,7 @@ def tint_order_create(
     service = ServiceType.objects.filter(code=TINTING_SERVICE_CODE, is_active=True).select_related("area").first()
     if service is None:
         raise ValidationError(_("The workshop has no tinting service set up."))
+    lines = "; ".join(str(line) for line in consultation.lines.select_related("film"))
     booking = booking_create(
         by=by,
         client=consultation.client,
@@ -161,7 +162,7 @@ def tint_order_create(
         starts_at=starts_at,
         advisor=advisor,
         service_types=[service],
-        comment=_("Tinting: %(lines)s.") % {"lines": "; ".join(str(line) for line in consultation.lines.all())},
+        comment=_("Tinting: %(lines)s.") % {"lines": lines},
     )
     order = TintOrder(consultation=consultation, booking=booking, created_by=by)
     order._history_user = by

@@ -17,35 +17,26 @@ from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
-from clients import selectors as client_selectors
-from clients.models import Client
 from reception.filters import TintConsultationFilter
 from reception.forms import TintConsultationForm, TintFilmForm, TintOrderForm
 from reception.models import TintConsultation, TintFilm, WindowZone
 from reception.services import tinting as services
+from reception.views.pick import ClientPickMixin
 
 
-class TintConsultationCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
+class TintConsultationCreateView(CapabilityRequiredMixin, SubmitOnceMixin, ClientPickMixin, View):
     """A consultation with the client at the desk or on the phone: the client (the search box), the car, a film per
     window zone. Saving computes the result and the estimate; below the legal limit it asks for the warning first."""
 
     required_capability = Capability.EDIT_RECEPTION
     template_name = "reception/tint_form.html"
 
-    def chosen_client(self, request, value) -> Client | None:
-        if not value:
-            return None
-        client = client_selectors.clients_for_display(Client.objects.visible_to(request.user)).filter(pk=value).first()
-        return client.merged_into if client is not None and client.is_merged else client
-
     def context(self, request, form, client=None, warning=""):
         return {"form": form, "client": client, "warning": warning, "limit": services.legal_limit()}
 
     def get(self, request):
         if request.htmx and "q" in request.GET:
-            query = request.GET.get("q", "").strip()
-            hits = client_selectors.client_search(query, user=request.user, limit=8) if query else []
-            return render(request, "reception/_client_pick.html", {"query": query, "hits": hits})
+            return self.search_response(request)
         client = self.chosen_client(request, request.GET.get("client"))
         vehicles = list(client.vehicles.all()) if client else []
         initial = {"client": client, "vehicle": vehicles[0] if len(vehicles) == 1 else None}

@@ -18,8 +18,6 @@ from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
-from clients import selectors as client_selectors
-from clients.models import Client
 from reception.exports import csv_response
 from reception.filters import TowOrderFilter
 from reception.forms import (
@@ -33,6 +31,7 @@ from reception.forms import (
 from reception.models import TowContractor, TowOrder
 from reception.selectors import tow as selectors
 from reception.services import tow as services
+from reception.views.pick import ClientPickMixin
 
 S = TowOrder.Status
 
@@ -60,7 +59,7 @@ class TowBoardView(CapabilityRequiredMixin, TemplateView):
         )
 
 
-class TowOrderCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
+class TowOrderCreateView(CapabilityRequiredMixin, SubmitOnceMixin, ClientPickMixin, View):
     """Take a tow order while the client is on the line: find them with the search box (or name a new one), then
     where the car is, what happened, where it goes."""
 
@@ -70,19 +69,9 @@ class TowOrderCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
     def context(self, request, form, client=None):
         return {"form": form, "client": client, "query": request.GET.get("q", "")}
 
-    def chosen_client(self, request, value) -> Client | None:
-        if not value:
-            return None
-        client = client_selectors.clients_for_display(Client.objects.visible_to(request.user)).filter(pk=value).first()
-        if client is not None and client.is_merged:
-            return client.merged_into
-        return client
-
     def get(self, request):
-        query = request.GET.get("q", "").strip()
         if request.htmx and "q" in request.GET:
-            hits = client_selectors.client_search(query, user=request.user, limit=8) if query else []
-            return render(request, "reception/_client_pick.html", {"query": query, "hits": hits})
+            return self.search_response(request)
         client = self.chosen_client(request, request.GET.get("client"))
         initial = {}
         if client is not None:

@@ -237,3 +237,19 @@ def test_the_reconciliation_file_writes_costs_as_the_reader_does(noon, as_head, 
     query = {"contractor": contractor.pk, "month": noon.strftime("%Y-%m"), "export": "csv"}
     russian = as_head.get(reverse("reception:tow-reconciliation"), query, headers={"Accept-Language": "ru"})
     assert ";3500,50" in russian.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("name", ["reception:tow-create", "reception:tint-create"])
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "9" * 30])
+def test_a_client_id_that_is_no_id_opens_an_empty_form(as_manager, name, value):
+    response = as_manager.get(reverse(name), {"client": value})
+
+    assert response.status_code == 200  # was a 500: the value went straight into a primary-key lookup
+    assert response.context["client"] is None
+
+
+@pytest.mark.parametrize("name", ["reception:tow-create", "reception:tint-create"])
+def test_a_tampered_client_on_post_is_a_form_error(as_manager, name):
+    response = as_manager.post(reverse(name), {"client": "abc"})
+
+    assert response.status_code == 400
