@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clientdesk.calendar import day_bounds
+from clientdesk.filters import EARLIEST, LATEST
 from clientdesk.registry import Registry
 
 # --- the period -----------------------------------------------------------------------------------------------------
@@ -78,9 +79,11 @@ class Period:
 
         def day(name):
             try:
-                return date.fromisoformat(query.get(name) or "")
+                value = date.fromisoformat(query.get(name) or "")
             except ValueError:
                 return None
+            # Outside the years any record can have (clientdesk.filters) the calendar cannot shift by a period.
+            return value if EARLIEST <= value <= LATEST else None
 
         return cls.of(query.get("period") or "today", today, first=day("from"), last=day("to"))
 

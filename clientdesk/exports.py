@@ -110,10 +110,12 @@ class ExportMixin:
         writer = csv.writer(_Echo(), delimiter=";")
         yield "\ufeff" + writer.writerow([safe_cell(h) for h in header])
         count = 0
-        for row in rows.iterator(chunk_size=2000):
-            count += 1
-            yield writer.writerow(self.cells(row))
-        self.log("CSV", count, where)
+        try:
+            for row in rows.iterator(chunk_size=2000):
+                count += 1
+                yield writer.writerow(self.cells(row))
+        finally:  # a download broken off still leaves its line in the log, with the rows that went out
+            self.log("CSV", count, where)
 
     def xlsx(self, header: list[str], rows, where: dict) -> bytes:
         book = Workbook(write_only=True)

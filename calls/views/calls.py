@@ -59,7 +59,9 @@ class CallListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
 
     def export_queryset(self):
-        _filterset, rows = self.filtered(Call.objects.visible_to(self.request.user))
+        filterset, rows = self.filtered(Call.objects.visible_to(self.request.user))
+        if filterset.is_bound and not filterset.is_valid():
+            rows = rows.none()  # a filter the list refused exports nothing, never the whole list
         manager = User.name_expression("manager")
         return rows.annotate(manager_name=manager).order_by("-started_at", "-id")
 

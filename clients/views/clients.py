@@ -73,7 +73,9 @@ class ClientListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
 
     def export_queryset(self):
-        _filterset, rows = self.filtered()
+        filterset, rows = self.filtered()
+        if filterset.is_bound and not filterset.is_valid():
+            rows = rows.none()  # a filter the list refused exports nothing, never the whole list
         primary = ClientPhone.objects.filter(client=OuterRef("pk"), is_primary=True).values("number")[:1]
         manager = User.name_expression("assigned_manager")
         return rows.annotate(primary_phone=Subquery(primary), manager_name=manager).order_by("-id")

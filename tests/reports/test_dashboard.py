@@ -295,3 +295,11 @@ def test_the_dms_reads_the_figures_with_its_api_key(department, dms_api):
     assert answer.status_code == 200
     tiles = {tile["key"] for tile in answer.json()["tiles"]}
     assert {"inbound", "outbound", "no-shows", "workshop-load", "csi"} <= tiles
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_no_record_can_have_mean_today(as_head, day):
+    query = {"period": "custom", "from": day, "to": day}
+
+    assert as_head.get(reverse("reports:dashboard"), query).status_code == 200  # were 500s (OverflowError)
+    assert as_head.get("/api/v1/reports/dashboard/", query).json()["period"]["kind"] == "today"

@@ -12,6 +12,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.roles import Role
+from calls.models import Call
+from calls.views.calls import CallListView
 from clientdesk.exports import safe_cell
 from tests.factories import CallFactory, ClientFactory, UserFactory
 
@@ -85,3 +87,24 @@ def test_a_manager_cannot_export_personal_data(calls, as_manager):
 def test_the_head_sees_the_export_buttons_with_the_filters(calls, as_head):
     page = as_head.get(reverse("calls:list"), {"direction": "in"}).content.decode()
     assert 'href="?direction=in&amp;export=xlsx"' in page
+
+
+def test_a_refused_filter_exports_nothing_rather_than_everything(calls, as_head):
+    response = as_head.get(reverse("calls:list"), {"manager": "999999", "export": "csv"})
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1  # the header only
+
+
+def test_a_download_broken_off_is_still_logged(calls, caplog):
+    view = CallListView()
+    rows = Call.objects.values_list(*(c.field for c in view.export_columns[:1]))
+    view.export_columns = view.export_columns[:1]
+    where = {"user": "olga", "list": "calls", "filter": ""}
+
+    with caplog.at_level(logging.INFO, logger="clientdesk.security"):
+        stream = view.csv(["when"], rows, where)
+        next(stream), next(stream)  # the header and one row went out
+        stream.close()  # then the client went away, as a server closes the response
+
+    assert any("list=calls" in r.getMessage() and "rows=1" in r.getMessage() for r in caplog.records)
