@@ -69,10 +69,11 @@ run: venv assets
 	@$(MAKE) --no-print-directory serve
 
 # The web server, a Celery worker and beat (Procfile.dev), with the virtualenv's programs first on PATH. Ctrl-C: honcho
-# sends each one SIGTERM (the worker finishes what it runs: threads, no pool processes to kill) and answers 130,
+# sends each one SIGTERM (the worker finishes what it runs: threads, no pool processes to kill; scripts/serve gives it
+# the 4-5 s it needs on the embedded broker, where honcho's own grace of 5 s killed it under load) and answers 130,
 # which is the stop that was asked for, so the recipe reports no error (make itself still ends as interrupted).
 serve:
-	@PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho --no-prefix -f Procfile.dev start; \
+	@PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) $(PY) scripts/serve --no-prefix -f Procfile.dev start; \
 	status=$$?; if [ $$status -eq 130 ]; then echo "ClientDesk stopped."; exit 0; fi; exit $$status
 
 seed: venv
