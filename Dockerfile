@@ -23,6 +23,11 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 clientdesk \
     && useradd --system --uid 10001 --gid clientdesk --home-dir /app --no-create-home --shell /usr/sbin/nologin clientdesk
 
+# WeasyPrint's system libraries (Pango) and a font with Cyrillic, for the printed documents.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them: the locked versions `make run` installs, hash-checked.
 COPY requirements/app.txt requirements/app.txt
 RUN python -m pip install --require-hashes -r requirements/app.txt

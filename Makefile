@@ -20,6 +20,7 @@ help:
 # Dockerfile installs the same file) and requirements/dev.txt (the same pins plus the test tools).
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 $(VENV)/.app-installed: requirements/app.txt
+	@scripts/ensure-pdf-libs
 	@test -x $(PY) || { py=$$(scripts/find-python) && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV); }
 	$(PIP_INSTALL) -r requirements/app.txt
 	@touch $@

@@ -11,6 +11,11 @@ survives a passing fault. A rolled-back transaction publishes nothing.
     class BookingChanged(DomainEvent):
         booking_id: int
 
+A handler subscribed `in_transaction=True` runs instead at once, inside the publisher's transaction: for a reaction
+that must commit or roll back with the change itself (a webhook's outbox row, a loaner reserved with its booking). It
+may raise to refuse the change (the publisher's transaction rolls back and the caller sees the error), so it must be
+quick and must not call out of the database.
+
 This is not Django's model signals: an event names a business fact, is published by the one service that makes it
 happen, and its subscribers are listed in one place per app.
 """
@@ -47,6 +52,7 @@ Handler = Callable[[Any], None]
 class Subscription:
     handler: Handler
     durable: bool
+    in_transaction: bool = False
 
 
 _subscriptions: dict[type[DomainEvent], list[Subscription]] = defaultdict(list)
@@ -56,14 +62,18 @@ def dotted_name(obj) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
-def subscribe(event_type: type[DomainEvent], handler: Handler, *, durable: bool = False) -> None:
-    """Call `handler(event)` after each commit that published an `event_type`. Subscribing twice is harmless (an
-    app's `ready()` may run again in tests)."""
+def subscribe(
+    event_type: type[DomainEvent], handler: Handler, *, durable: bool = False, in_transaction: bool = False
+) -> None:
+    """Call `handler(event)` after each commit that published an `event_type` (or, `in_transaction`, at once inside
+    the publisher's transaction). Subscribing twice is harmless (an app's `ready()` may run again in tests)."""
     if not (isinstance(event_type, type) and issubclass(event_type, DomainEvent)):
         raise TypeError(f"{event_type!r} is not a DomainEvent")
+    if durable and in_transaction:
+        raise ValueError("an in-transaction handler commits or rolls back with its publisher: it cannot be retried")
     if durable and "<locals>" in handler.__qualname__:
         raise ValueError("a durable handler must be a module-level function, so a retry can find it by name")
-    subscription = Subscription(handler=handler, durable=durable)
+    subscription = Subscription(handler=handler, durable=durable, in_transaction=in_transaction)
     if subscription not in _subscriptions[event_type]:
         _subscriptions[event_type].append(subscription)
 
@@ -73,11 +83,15 @@ def subscribers(event_type: type[DomainEvent]) -> list[Subscription]:
 
 
 def publish(event: DomainEvent) -> None:
-    """Deliver `event` to its subscribers once the current transaction commits (at once outside one)."""
+    """Run the in-transaction handlers of `event` now (an exception propagates to the publisher), and deliver it to the
+    others once the current transaction commits (at once outside one)."""
     if not isinstance(event, DomainEvent):
         raise TypeError(f"{event!r} is not a DomainEvent")
     for subscription in subscribers(type(event)):
-        transaction.on_commit(lambda s=subscription: deliver(event, s))
+        if subscription.in_transaction:
+            subscription.handler(event)
+        else:
+            transaction.on_commit(lambda s=subscription: deliver(event, s))
 
 
 def deliver(event: DomainEvent, subscription: Subscription, *, retry: bool = True) -> bool:

@@ -56,12 +56,31 @@ def integration(db):
 
 
 @pytest.fixture
-def users(manager, head, advisor, transport_head, integration):
+def workshop_mgmt(db):
+    return UserFactory(username="workshop-mgmt", role=Role.WORKSHOP_MANAGEMENT, first_name="Павел", last_name="Орлов")
+
+
+@pytest.fixture
+def sales_mgmt(db):
+    return UserFactory(username="sales-mgmt", role=Role.SALES_MANAGEMENT, first_name="Ирина", last_name="Белова")
+
+
+@pytest.fixture
+def legal(db):
+    return UserFactory(username="legal", role=Role.LEGAL, first_name="Антон", last_name="Юрьев")
+
+
+@pytest.fixture
+def users(manager, head, advisor, transport_head, workshop_mgmt, sales_mgmt, legal, integration):
+    """One user of every role, by the role's value."""
     return {
         "manager": manager,
         "head": head,
         "advisor": advisor,
         "transport_head": transport_head,
+        "workshop_mgmt": workshop_mgmt,
+        "sales_mgmt": sales_mgmt,
+        "legal": legal,
         "integration": integration,
     }
 

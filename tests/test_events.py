@@ -70,6 +70,35 @@ def test_subscribing_twice_delivers_once(django_capture_on_commit_callbacks):
     assert SEEN == [3]
 
 
+def refuse(event: ThingHappened) -> None:
+    Heartbeat.objects.create(name=f"refused-{event.thing_id}", beat_at="2026-01-01T00:00Z")
+    raise ValueError("no such thing")
+
+
+def test_an_in_transaction_handler_runs_at_once_and_its_work_rolls_back_with_the_publisher(
+    django_capture_on_commit_callbacks,
+):
+    events.subscribe(ThingHappened, remember, in_transaction=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            events.publish(ThingHappened(thing_id=4))
+            assert SEEN == [4]  # inside the transaction
+            _ = 1 / 0
+
+
+def test_an_in_transaction_handler_may_refuse_the_change(django_capture_on_commit_callbacks):
+    events.subscribe(ThingHappened, refuse, in_transaction=True)
+    events.subscribe(ThingHappened, remember)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(ValueError, match="no such thing"), transaction.atomic():
+            Heartbeat.objects.create(name="publisher", beat_at="2026-01-01T00:00Z")
+            events.publish(ThingHappened(thing_id=5))
+    assert not Heartbeat.objects.filter(name__in=["publisher", "refused-5"]).exists()
+    assert SEEN == []  # the after-commit subscriber heard nothing of a change that did not happen
+    with pytest.raises(ValueError, match="cannot be retried"):
+        events.subscribe(ThingHappened, remember, durable=True, in_transaction=True)
+
+
 def test_only_events_and_named_handlers_are_accepted():
     with pytest.raises(TypeError):
         events.subscribe(dict, remember)

@@ -64,9 +64,13 @@ INSTALLED_APPS = [
     "accounts",
     "clients",
     "bookings",
+    "documents",
+    "fleet",
     "calls",
+    "claims",
     "reception",
     "reports",
+    "webhooks",
     "demo",
     "bench",
 ]
@@ -292,6 +296,22 @@ SPECTACULAR_SETTINGS = {
 # glass included) is against the technical regulation and the consultation records the warning given.
 TOW_DISPATCH_MINUTES = int(os.environ.get("TOW_DISPATCH_MINUTES", "15"))
 TINT_MIN_LIGHT_TRANSMISSION = int(os.environ.get("TINT_MIN_LIGHT_TRANSMISSION", "70"))
+
+# Uploaded files (claim scans, damage photos): kept under MEDIA_ROOT with generated names and handed out only by the
+# views that check who may see them (nothing under MEDIA_ROOT is served as a static file). UPLOAD_MAX_MB caps each.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+UPLOAD_MAX_MB = float(os.environ.get("UPLOAD_MAX_MB", "10"))
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# The dealership as the printed documents name it (claim letters, handover acts, contracts, registries).
+DEALERSHIP = {
+    "name": os.environ.get("DEALERSHIP_NAME", "ООО «Автоцентр»"),
+    "address": os.environ.get("DEALERSHIP_ADDRESS", "г. Москва, ул. Примерная, д. 1"),
+    "phone": os.environ.get("DEALERSHIP_PHONE", "+7 495 000-00-00"),
+    "inn": os.environ.get("DEALERSHIP_INN", "7700000000"),
+    "director": os.environ.get("DEALERSHIP_DIRECTOR", "И. И. Иванов"),
+}
 
 # --- Celery ---------------------------------------------------------------------------------------------------------
 # A Redis that accepts connections but does not answer (hung, paused, a half-open connection) must not hold anyone

@@ -1,5 +1,8 @@
 """pytest: the same as production in behaviour, with a fast password hasher (the test runner keeps mail in memory)."""
 
+import tempfile
+from pathlib import Path
+
 from clientdesk.settings.base import *  # noqa: F403
 
 DEBUG = False
@@ -20,3 +23,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 SESSION_COOKIE_AGE = 30 * 24 * 3600
 # Each test process keeps its own cache (API-key throttling counts); tests that count clear it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Uploads land in a directory of their own per test run, never in var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clientdesk-media-"))
