@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from bookings.selectors.recalls import open_recalls_for_vins
+from calls.extensions import queue_panel_contexts
 from calls.filters import CallFilter
 from calls.forms.calls import CallForm
 from calls.forms.tasks import TaskOutcomeForm
@@ -167,7 +168,8 @@ class QueueView(CapabilityRequiredMixin, TemplateView):
             task.take_url = take_url(task.pk)
         total = sum(queue.counts.values())
         kinds = [(k, label, queue.counts.get(k, 0)) for k, label in CallTask.Kind.choices]
-        return super().get_context_data(queue=queue, kind=kind, kinds=kinds, total=total, **kwargs)
+        panels = queue_panel_contexts(self.request)
+        return super().get_context_data(queue=queue, kind=kind, kinds=kinds, total=total, panels=panels, **kwargs)
 
 
 class TakeNextTaskView(CapabilityRequiredMixin, View):

@@ -1,0 +1,30 @@
+"""What higher apps add to the calls' pages, without this app importing them (see `clientdesk.registry`).
+
+- `queue_panels`: blocks on the manager's day (the call queue page) beside the queue: her claims due soon, the
+  loaners overdue for return. Each is a template and a function `context(request) -> dict | None` (None shows
+  nothing); the function reads what it shows in a fixed number of queries.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from clientdesk.registry import Registry
+
+
+@dataclass(frozen=True)
+class QueuePanel:
+    template: str
+    context: Callable[..., dict | None]
+
+
+queue_panels: Registry[QueuePanel] = Registry("queue_panels")
+
+
+def queue_panel_contexts(request) -> list[tuple[str, dict]]:
+    """The contributed panels that have something to show, as (template, context) in their order."""
+    shown = []
+    for panel in queue_panels:
+        context = panel.context(request)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown
