@@ -116,6 +116,9 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Also sent by e-mail (clientdesk.notify): wanted when made, stamped once the mail went out.
+    email_wanted = models.BooleanField(_("also by e-mail"), default=False)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -126,6 +129,11 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_user_idx"),
             models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+                name="notification_mail_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from clientdesk import events
+from clientdesk import events, notify
 from clientdesk.models import FormToken, Heartbeat, IdempotencyKey
 
 
@@ -57,3 +57,10 @@ def purge_form_tokens(batch_size: int = 5000) -> int:
     run by beat every hour."""
     deleted = purge_older_than(FormToken, timezone.now() - FORM_TOKEN_KEEP, batch_size)
     return deleted + purge_older_than(IdempotencyKey, timezone.now() - IdempotencyKey.KEEP, batch_size)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, soft_time_limit=120, time_limit=180)
+def send_notification_emails() -> int:
+    """Send the notifications' wanted e-mails (`clientdesk.notify`): after the commit that made them, and every minute
+    from beat for any whose message the broker lost."""
+    return notify.send_due_emails()

@@ -383,6 +383,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600,
         "options": {"expires": 540},
     },
+    "send-notification-emails": {
+        "task": "clientdesk.tasks.send_notification_emails",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "purge-form-tokens": {
         "task": "clientdesk.tasks.purge_form_tokens",
         "schedule": 3600,
@@ -408,6 +413,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clientdesk@localhost")
+# The address staff open ClientDesk at, for links in e-mails (none when unset).
+SITE_URL = os.environ.get("SITE_URL", "")
 
 # --- The business calendar (one place every rule asks) --------------------------------------------------------------
 CLIENTDESK = {
