@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class DocumentsConfig(AppConfig):
     name = "documents"
     verbose_name = _("Documents and archive")
+
+    def ready(self) -> None:
+        """What the documents app reacts to."""
+        from clientdesk.events import subscribe
+        from clients.events import DeliveryRecorded
+        from documents.services import expected
+
+        subscribe(DeliveryRecorded, expected.on_delivery_recorded, durable=True)
