@@ -4,14 +4,28 @@ list with its own filter parameters."""
 
 from datetime import timedelta
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Capability
 from bookings.models import Booking, ServiceArea
 from bookings.selectors.slots import active_advisors
 from clientdesk.calendar import BusinessCalendar
-from clientdesk.dashboard import Chart, Figure, Period, Series, Tile, TileData, head_tiles, list_url, ratio
+from clientdesk.dashboard import (
+    DOWN,
+    Chart,
+    Figure,
+    Period,
+    Series,
+    Tile,
+    TileData,
+    both,
+    head_tiles,
+    list_url,
+    ratio,
+    spanning,
+    within,
+)
 
 # Visits that were due and ended one way or the other: the client came (arrived, in service, completed) or did not.
 CAME = [Booking.Status.ARRIVED, Booking.Status.IN_SERVICE, Booking.Status.COMPLETED]
@@ -20,26 +34,14 @@ ENDED = [*CAME, Booking.Status.NO_SHOW]
 OCCUPYING = [s for s in Booking.Status if s not in Booking.FREEING_STATUSES]
 
 
-def _in(period: Period) -> Q:
-    return Q(starts_at__gte=period.start, starts_at__lt=period.end)
-
-
 def _url(period: Period, **filters) -> str:
     return list_url("bookings:list", starts_after=period.start, starts_before=period.end, **filters)
 
 
 def no_show_tile(user, period: Period) -> TileData:
     """Of the visits due in the period that ended (the client came or did not), the share of no-shows."""
-    previous = period.previous()
-    bookings = Booking.objects.visible_to(user).filter(
-        starts_at__gte=previous.start, starts_at__lt=period.end, status__in=ENDED
-    )
-    counts = bookings.aggregate(
-        ended=Count("pk", filter=_in(period)),
-        missed=Count("pk", filter=_in(period) & Q(status=Booking.Status.NO_SHOW)),
-        ended_before=Count("pk", filter=_in(previous)),
-        missed_before=Count("pk", filter=_in(previous) & Q(status=Booking.Status.NO_SHOW)),
-    )
+    bookings = Booking.objects.visible_to(user).filter(spanning(period, "starts_at"), status__in=ENDED)
+    counts = bookings.aggregate(**both(period, "starts_at", ended=Q(), missed=Q(status=Booking.Status.NO_SHOW)))
     return TileData(
         figures=[
             Figure(
@@ -49,6 +51,7 @@ def no_show_tile(user, period: Period) -> TileData:
                 _url(period, status="no_show"),
                 previous=ratio(counts["missed_before"], counts["ended_before"]),
                 unit="%",
+                better=DOWN,
             ),
             Figure(
                 "no-shows",
@@ -56,6 +59,7 @@ def no_show_tile(user, period: Period) -> TileData:
                 counts["missed"],
                 _url(period, status="no_show"),
                 previous=counts["missed_before"],
+                better=DOWN,
             ),
             Figure(
                 "visits-ended",
@@ -63,6 +67,7 @@ def no_show_tile(user, period: Period) -> TileData:
                 counts["ended"],
                 _url(period, status=[s.value for s in ENDED]),
                 previous=counts["ended_before"],
+                better="",
             ),
         ]
     )
@@ -75,7 +80,7 @@ def load_tile(user, period: Period) -> TileData:
     used = dict(
         Booking.objects.visible_to(user)
         .occupying()
-        .filter(_in(period))
+        .filter(within(period, "starts_at"))
         .values_list("area_id")
         .annotate(minutes=Sum("planned_minutes"))
         .order_by()
@@ -115,7 +120,7 @@ def _advisor_chart(user, period: Period, *, open_hours: float) -> Chart:
     slots = dict(
         Booking.objects.visible_to(user)
         .occupying()
-        .filter(_in(period), advisor__isnull=False)
+        .filter(within(period, "starts_at"), advisor__isnull=False)
         .values_list("advisor_id")
         .annotate(taken=Sum(F("advisor_until") - F("starts_at")))
         .order_by()

@@ -23,40 +23,25 @@ from calls.services.campaigns import campaigns_progress
 from calls.services.surveys import csi_report
 from clientdesk.calendar import local_date, local_zone
 from clientdesk.dashboard import (
+    DOWN,
     Chart,
     Figure,
     Period,
     Series,
     Tile,
     TileData,
+    both,
     head_tiles,
     list_url,
     own_tiles,
     ratio,
+    spanning,
+    within,
 )
 
 # A task is done on time when it was closed within a day of its due time: due times fall at or after the calling
 # window's opening, and no call is made outside the window, so this is "on its due day".
 ON_TIME = timedelta(days=1)
-
-
-def _in(period: Period, field: str) -> Q:
-    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
-
-
-def _both(period: Period, field: str, **counts: Q) -> dict:
-    """Conditional counts for this period and the previous one: {"name": n, "name_before": n}, from one query's
-    arguments (the caller runs `.aggregate(**_both(...))` on a queryset limited to both periods)."""
-    previous = period.previous()
-    result = {}
-    for name, condition in counts.items():
-        result[name] = Count("pk", filter=condition & _in(period, field))
-        result[f"{name}_before"] = Count("pk", filter=condition & _in(previous, field))
-    return result
-
-
-def _span(period: Period, field: str) -> Q:
-    return Q(**{f"{field}__gte": period.previous().start, f"{field}__lt": period.end})
 
 
 def _name(first: str, last: str, username: str) -> str:
@@ -76,14 +61,14 @@ def inbound_tile(user, period: Period) -> TileData:
     previous = period.previous()
     groups = list(
         Call.objects.visible_to(user)
-        .filter(_span(period, "started_at"), direction=Call.Direction.INBOUND)
+        .filter(spanning(period, "started_at"), direction=Call.Direction.INBOUND)
         .annotate(hour=ExtractHour("started_at", tzinfo=local_zone()))
         .values("hour", "manager_id")
         .annotate(
-            n=Count("pk", filter=_in(period, "started_at")),
-            seconds=Sum("duration", filter=_in(period, "started_at")),
-            n_before=Count("pk", filter=_in(previous, "started_at")),
-            seconds_before=Sum("duration", filter=_in(previous, "started_at")),
+            n=Count("pk", filter=within(period, "started_at")),
+            seconds=Sum("duration", filter=within(period, "started_at")),
+            n_before=Count("pk", filter=within(previous, "started_at")),
+            seconds_before=Sum("duration", filter=within(previous, "started_at")),
         )
         .order_by()
     )
@@ -123,6 +108,7 @@ def inbound_tile(user, period: Period) -> TileData:
                 calls,
                 list_url("calls:list", direction="in", **window),
                 previous=calls_before,
+                better="",
             ),
             Figure(
                 "inbound-seconds",
@@ -131,6 +117,7 @@ def inbound_tile(user, period: Period) -> TileData:
                 list_url("calls:list", direction="in", **window),
                 previous=round(seconds_before / calls_before) if calls_before else None,
                 unit="s",
+                better="",
             ),
         ],
         charts=[
@@ -170,22 +157,22 @@ def outbound_tile(user, period: Period) -> TileData:
     """Call tasks due in the period, by kind and by assignee: done (and of them on time), unreachable, still pending,
     overdue now. One query grouped by (kind, assignee), summed both ways, and the assignees' names."""
     now = timezone.now()
-    tasks = CallTask.objects.visible_to(user).filter(_span(period, "due_at"))
+    tasks = CallTask.objects.visible_to(user).filter(spanning(period, "due_at"))
     overdue = Q(status__in=CallTask.PENDING, next_attempt_at__lt=now - OVERDUE_AFTER)
     done = Q(status=CallTask.Status.DONE)
     groups = list(
         tasks.values("kind", "assignee_id")
         .annotate(
-            **_both(
+            **both(
                 period,
                 "due_at",
                 due=Q(),
                 done=done,
-                on_time=done & Q(closed_at__lt=_due_plus(ON_TIME)),
+                on_time=done & Q(closed_at__lt=F("due_at") + ON_TIME),
                 unreachable=Q(status=CallTask.Status.UNREACHABLE),
                 pending=Q(status__in=CallTask.PENDING),
             ),
-            overdue=Count("pk", filter=overdue & _in(period, "due_at")),
+            overdue=Count("pk", filter=overdue & within(period, "due_at")),
         )
         .order_by()
     )
@@ -219,7 +206,14 @@ def outbound_tile(user, period: Period) -> TileData:
     )
     return TileData(
         figures=[
-            Figure("tasks-due", _("Call tasks due"), total("due"), _task_url(period), previous=total("due_before")),
+            Figure(
+                "tasks-due",
+                _("Call tasks due"),
+                total("due"),
+                _task_url(period),
+                previous=total("due_before"),
+                better="",
+            ),
             Figure(
                 "tasks-done",
                 _("Done"),
@@ -235,13 +229,14 @@ def outbound_tile(user, period: Period) -> TileData:
                 previous=ratio(total("on_time_before"), total("due_before")),
                 unit="%",
             ),
-            Figure("tasks-overdue", _("Overdue now"), total("overdue"), _task_url(period, overdue="true")),
+            Figure("tasks-overdue", _("Overdue now"), total("overdue"), _task_url(period, overdue="true"), better=DOWN),
             Figure(
                 "tasks-unreachable",
                 _("Unreachable"),
                 total("unreachable"),
                 _task_url(period, status="unreachable"),
                 previous=total("unreachable_before"),
+                better=DOWN,
             ),
         ],
         charts=[
@@ -280,64 +275,58 @@ def outbound_tile(user, period: Period) -> TileData:
     )
 
 
-def _due_plus(delta: timedelta):
-    return F("due_at") + delta
-
-
 # --- visit confirmations and follow-ups ------------------------------------------------------------------------------
 
 
-def confirmation_tile(user, period: Period) -> TileData:
-    """Visit confirmation calls due in the period: the share that reached the client (done)."""
-    tasks = CallTask.objects.visible_to(user).filter(kind=CallTask.Kind.CONFIRMATION)
-    counts = tasks.filter(_span(period, "due_at")).aggregate(
-        **_both(period, "due_at", due=Q(), done=Q(status=CallTask.Status.DONE))
-    )
-    return TileData(
-        figures=[
-            Figure(
-                "confirmation-rate",
-                _("Visits confirmed by phone, %"),
-                ratio(counts["done"], counts["due"]),
-                _task_url(period, kind="confirmation", status="done"),
-                previous=ratio(counts["done_before"], counts["due_before"]),
-                unit="%",
-            ),
-            Figure(
-                "confirmations-due",
-                _("Confirmation calls due"),
-                counts["due"],
-                _task_url(period, kind="confirmation"),
-                previous=counts["due_before"],
-            ),
-        ]
-    )
+def share_tile(kind: str, *, success: Q, share: tuple[str, str], due: tuple[str, str], status: str = "done"):
+    """A tile for one kind of call task due in the period: the share that succeeded (`success`) and how many were
+    due, each beside the previous period's. It serves the visit confirmations (done: the client was reached) and
+    the 7-day follow-ups (done by their day); one aggregate over both periods."""
+    (share_key, share_label), (due_key, due_label) = share, due
+
+    def compute(user, period: Period) -> TileData:
+        counts = (
+            CallTask.objects.visible_to(user)
+            .filter(spanning(period, "due_at"), kind=kind)
+            .aggregate(**both(period, "due_at", due=Q(), success=success))
+        )
+        return TileData(
+            figures=[
+                Figure(
+                    share_key,
+                    share_label,
+                    ratio(counts["success"], counts["due"]),
+                    _task_url(period, kind=kind, status=status),
+                    previous=ratio(counts["success_before"], counts["due_before"]),
+                    unit="%",
+                ),
+                Figure(
+                    due_key,
+                    due_label,
+                    counts["due"],
+                    _task_url(period, kind=kind),
+                    previous=counts["due_before"],
+                    better="",
+                ),
+            ]
+        )
+
+    return compute
 
 
-def follow_up_tile(user, period: Period) -> TileData:
-    """7-day follow-ups due in the period: how many were done by their day."""
-    tasks = CallTask.objects.visible_to(user).filter(kind=CallTask.Kind.FOLLOW_UP)
-    on_time = Q(status=CallTask.Status.DONE, closed_at__lt=_due_plus(ON_TIME))
-    counts = tasks.filter(_span(period, "due_at")).aggregate(**_both(period, "due_at", due=Q(), on_time=on_time))
-    return TileData(
-        figures=[
-            Figure(
-                "follow-ups-on-time",
-                _("7-day follow-ups done by their day, %"),
-                ratio(counts["on_time"], counts["due"]),
-                _task_url(period, kind="follow_up", status="done"),
-                previous=ratio(counts["on_time_before"], counts["due_before"]),
-                unit="%",
-            ),
-            Figure(
-                "follow-ups-due",
-                _("7-day follow-ups due"),
-                counts["due"],
-                _task_url(period, kind="follow_up"),
-                previous=counts["due_before"],
-            ),
-        ]
-    )
+DONE = Q(status=CallTask.Status.DONE)
+confirmation_tile = share_tile(
+    CallTask.Kind.CONFIRMATION,
+    success=DONE,
+    share=("confirmation-rate", _("Visits confirmed by phone, %")),
+    due=("confirmations-due", _("Confirmation calls due")),
+)
+follow_up_tile = share_tile(
+    CallTask.Kind.FOLLOW_UP,
+    success=DONE & Q(closed_at__lt=F("due_at") + ON_TIME),
+    share=("follow-ups-on-time", _("7-day follow-ups done by their day, %")),
+    due=("follow-ups-due", _("7-day follow-ups due")),
+)
 
 
 # --- CSI and campaigns -----------------------------------------------------------------------------------------------
@@ -346,12 +335,12 @@ def follow_up_tile(user, period: Period) -> TileData:
 def csi_tile(user, period: Period) -> TileData:
     """The period's CSI beside the previous period's; the trend over the 12 months up to the period's end, a month
     without answers a gap."""
-    span = SurveyResponse.objects.filter(_span(period, "answered_at"))
+    span = SurveyResponse.objects.filter(spanning(period, "answered_at"))
     totals = span.aggregate(
-        total=Sum("csi", filter=_in(period, "answered_at")),
-        scored=Count("csi", filter=_in(period, "answered_at")),
-        total_before=Sum("csi", filter=_in(period.previous(), "answered_at")),
-        scored_before=Count("csi", filter=_in(period.previous(), "answered_at")),
+        total=Sum("csi", filter=within(period, "answered_at")),
+        scored=Count("csi", filter=within(period, "answered_at")),
+        total_before=Sum("csi", filter=within(period.previous(), "answered_at")),
+        scored_before=Count("csi", filter=within(period.previous(), "answered_at")),
     )
 
     def csi(total, scored):
@@ -438,16 +427,18 @@ def _managers() -> int:
 def own_calls_tile(user, period: Period) -> TileData:
     """Her calls in the period: all, inbound, visit confirmations, follow-ups; beside the department's average per
     manager (the department's totals, never a colleague's own)."""
-    calls = Call.objects.filter(_in(period, "started_at"), manager__role=Role.MANAGER)
+    # Her own calls whatever her role (the head's own figures count the head's calls); the average is the managers'.
+    calls = Call.objects.filter(within(period, "started_at"))
     kinds = {
         "calls": Q(),
         "inbound": Q(direction=Call.Direction.INBOUND),
         "confirmations": Q(purpose=Call.Purpose.CONFIRMATION),
         "follow_ups": Q(purpose=Call.Purpose.FOLLOW_UP),
     }
+    managers_calls = Q(manager__role=Role.MANAGER)
     counts = calls.aggregate(
         **{f"mine_{key}": Count("pk", filter=condition & Q(manager=user)) for key, condition in kinds.items()},
-        **{f"all_{key}": Count("pk", filter=condition) for key, condition in kinds.items()},
+        **{f"all_{key}": Count("pk", filter=condition & managers_calls) for key, condition in kinds.items()},
     )
     managers = _managers()
     window = {"manager": user.pk, "started_after": period.start, "started_before": period.end}
@@ -503,6 +494,7 @@ def own_queue_tile(user, period: Period) -> TileData:
                 mine["overdue"],
                 list_url("calls:queue"),
                 average=round(department["overdue"] / managers, 1),
+                better=DOWN,
             ),
         ]
     )

@@ -1,16 +1,17 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from calls.api.tasks import callers
 from calls.models import Call
 from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
-from clients.filters import staff_managers
 from clients.normalize import phone_fragment
 
 
 class CallFilter(filters.FilterSet):
     client = filters.NumberFilter(field_name="client_id", label=_("client"))
-    manager = filters.ModelChoiceFilter(queryset=staff_managers(), label=_("manager"))
+    # Whoever can hold calls, deactivated too: their old calls stay in the log (a dashboard's bar links to them).
+    manager = filters.ModelChoiceFilter(queryset=callers(), label=_("manager"))
     direction = filters.ChoiceFilter(choices=Call.Direction.choices, label=_("direction"))
     purpose = filters.ChoiceFilter(choices=Call.Purpose.choices, label=_("purpose"))
     outcome = filters.ChoiceFilter(choices=Call.Outcome.choices, label=_("outcome"))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +98,30 @@ class Period:
         return {"kind": self.kind, "first": self.first.isoformat(), "last": self.last.isoformat()}
 
 
+# --- the conditions every tile reads with -----------------------------------------------------------------------------
+
+
+def within(period: Period, field: str) -> Q:
+    """`field` (a moment) falls in the period."""
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+def spanning(period: Period, field: str) -> Q:
+    """`field` falls in the period or the one before it: what a tile reads once to count both."""
+    return Q(**{f"{field}__gte": period.previous().start, f"{field}__lt": period.end})
+
+
+def both(period: Period, field: str, **counts: Q) -> dict:
+    """Conditional counts for this period and the previous one, `{"name": Count, "name_before": Count}`, for one
+    `.aggregate(**both(...))` (or `.annotate`) on rows limited by `spanning(period, field)`."""
+    previous = period.previous()
+    result = {}
+    for name, condition in counts.items():
+        result[name] = Count("pk", filter=condition & within(period, field))
+        result[f"{name}_before"] = Count("pk", filter=condition & within(previous, field))
+    return result
+
+
 # --- what a tile gives ----------------------------------------------------------------------------------------------
 
 
@@ -122,9 +147,13 @@ def ratio(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+UP, DOWN = "up", "down"  # which way a figure gets better ("" for a figure that is neither good nor bad)
+
+
 @dataclass(frozen=True)
 class Figure:
-    """One number: this period's, and what it is compared with (the previous period, or the department's average)."""
+    """One number: this period's, and what it is compared with (the previous period, or the department's average).
+    `better` says which way is good: a rise in confirmations is, a rise in overdue calls or no-shows is not."""
 
     key: str
     label: str
@@ -133,6 +162,7 @@ class Figure:
     previous: float | int | None = None
     average: float | int | None = None
     unit: str = ""  # "%", "s", "min" or "" for a count
+    better: str = UP
 
     @property
     def change(self) -> float | int | None:
@@ -140,13 +170,20 @@ class Figure:
             return None
         return round(self.value - self.previous, 1)
 
+    @property
+    def good(self) -> bool | None:
+        """Whether the change since the previous period is for the better (None: no change, or neither way)."""
+        change = self.change
+        if not change or self.better not in (UP, DOWN):
+            return None
+        return (change > 0) == (self.better == UP)
+
 
 @dataclass(frozen=True)
 class Series:
     label: str
     data: list  # numbers, None for a gap
     urls: list[str] = field(default_factory=list)  # the list behind each bar or point ("" for none)
-    stack: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,12 +261,10 @@ def as_json(tiles: list[DrawnTile]) -> list[dict]:
             return value
         return str(value)
 
-    return [
-        plain(
-            {**asdict(replace(tile, figures=[])), "figures": [{**asdict(f), "change": f.change} for f in tile.figures]}
-        )
-        for tile in tiles
-    ]
+    def figure(f: Figure) -> dict:
+        return {**asdict(f), "change": f.change, "good": f.good}
+
+    return [plain({**asdict(replace(tile, figures=[])), "figures": list(map(figure, tile.figures))}) for tile in tiles]
 
 
 # The registries the apps fill in their AppConfig.ready() (calls/dashboard.py, bookings/dashboard.py...).

@@ -5,7 +5,7 @@ to the items that need attention."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Capability
-from clientdesk.dashboard import Figure, Period, Tile, TileData, head_tiles, list_url
+from clientdesk.dashboard import DOWN, Figure, Period, Tile, TileData, head_tiles, list_url
 from reception.selectors.materials import materials_attention
 
 
@@ -15,8 +15,8 @@ def materials_tile(user, period: Period) -> TileData:
     url = list_url("reception:material-list", attention="true")
     return TileData(
         figures=[
-            Figure("materials-low", _("Below minimum"), attention.low, url),
-            Figure("materials-review", _("Due for review"), attention.stale, url),
+            Figure("materials-low", _("Below minimum"), attention.low, url, better=DOWN),
+            Figure("materials-review", _("Due for review"), attention.stale, url, better=DOWN),
         ]
     )
 

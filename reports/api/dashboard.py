@@ -23,6 +23,12 @@ _FIGURE = (
         "average": serializers.FloatField(allow_null=True),
         "unit": serializers.CharField(help_text="'%', 's', 'h' or empty for a count."),
         "change": serializers.FloatField(allow_null=True),
+        "better": serializers.ChoiceField(
+            choices=["up", "down", ""], help_text="Which way the figure gets better; empty for neither."
+        ),
+        "good": serializers.BooleanField(
+            allow_null=True, help_text="Whether the change is for the better; null for no change or neither way."
+        ),
     },
 )
 _SERIES = (
@@ -31,7 +37,6 @@ _SERIES = (
         "label": serializers.CharField(),
         "data": serializers.ListField(child=serializers.FloatField(allow_null=True), help_text="null is a gap."),
         "urls": serializers.ListField(child=serializers.CharField()),
-        "stack": serializers.CharField(allow_null=True),
     },
 )
 _CHART = (

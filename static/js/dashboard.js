@@ -14,7 +14,6 @@ document.addEventListener("DOMContentLoaded", function () {
         label: series.label,
         data: series.data,
         urls: series.urls,
-        stack: series.stack || undefined,
         backgroundColor: colours[i % colours.length],
         borderColor: colours[i % colours.length],
         spanGaps: false,

@@ -303,3 +303,63 @@ def test_dates_no_record_can_have_mean_today(as_head, day):
 
     assert as_head.get(reverse("reports:dashboard"), query).status_code == 200  # were 500s (OverflowError)
     assert as_head.get("/api/v1/reports/dashboard/", query).json()["period"]["kind"] == "today"
+
+
+# --- the known bugs, fixed --------------------------------------------------------------------------------------------
+
+
+def test_the_heads_own_figures_count_her_own_calls(department, head, manager, day_period, web):
+    # given the head took two calls herself on the day (besides the managers' five)
+    CallFactory(manager=head, started_at=day_period.start + timedelta(hours=9))
+    CallFactory(manager=head, started_at=day_period.start + timedelta(hours=9, minutes=5), direction="out")
+    mine = figures(draw(own_tiles, user=head, period=day_period))
+    # then her figures are hers (they were 0: only managers' calls were counted)
+    assert mine["my-calls"].value == 2
+    assert mine["my-inbound"].value == 1
+    # and the average stays the managers': 5 calls of two managers
+    assert mine["my-calls"].average == 2.5
+    web.force_login(head)
+    page = web.get(reverse("reports:mine"), {"period": "custom", "from": "2026-03-02", "to": "2026-03-02"})
+    assert page.status_code == 200
+    assert f"manager={head.pk}" in page.content.decode()
+
+
+def test_a_rise_is_coloured_by_whether_it_is_good(department, head, day_period, web):
+    got = figures(draw(head_tiles, user=head, period=day_period))
+    # no-shows rose from 0% to 50%: a rise, and a bad one
+    assert got["no-show-rate"].change == 50.0 and got["no-show-rate"].good is False
+    # inbound calls rose from 2 to 4: neither good nor bad
+    assert got["inbound"].change == 2 and got["inbound"].good is None
+    # the CSI rose from 60 to 90: good
+    assert got["csi"].good is True
+    # unreachable calls: 0 before, 1 now, bad
+    assert got["tasks-unreachable"].good is False
+    web.force_login(head)
+    html = web.get(reverse("reports:dashboard"), {"period": "custom", "from": "2026-03-02", "to": "2026-03-02"})
+    html = html.content.decode()
+    no_show = html[html.index('data-figure="no-show-rate"') :]
+    no_show = no_show[: no_show.index("</a>")]
+    assert 'class="text-danger" data-change="bad"' in no_show
+    csi = html[html.index('data-figure="csi"') :]
+    assert 'class="text-success" data-change="good"' in csi[: csi.index("</a>")]
+
+
+def test_the_api_says_which_way_is_better(department, as_head):
+    answer = as_head.get("/api/v1/reports/dashboard/", {"period": "custom", "from": "2026-03-02", "to": "2026-03-02"})
+    got = {f["key"]: f for t in answer.json()["tiles"] for f in t["figures"]}
+    assert (got["no-shows"]["better"], got["no-shows"]["good"]) == ("down", False)
+    assert (got["csi"]["better"], got["csi"]["good"]) == ("up", True)
+    assert all("stack" not in s for t in answer.json()["tiles"] for c in t["charts"] for s in c["series"])
+
+
+def test_a_deactivated_managers_bar_opens_her_calls(department, head, colleague, day_period, web):
+    # given the colleague left after the day: her account is deactivated
+    colleague.is_active = False
+    colleague.save()
+    tiles = draw(head_tiles, user=head, period=day_period)
+    bars = charts(tiles)["inbound-by-manager"]
+    assert "Анна Петрова" in bars.labels
+    web.force_login(head)
+    # then each manager's bar, hers too, lists as many calls as it shows (hers listed nothing: the filter refused her)
+    for value, url in zip(bars.series[0].data, bars.series[0].urls, strict=True):
+        assert rows_behind(web, url) == value, url
