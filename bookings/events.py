@@ -1,5 +1,6 @@
 """The facts the bookings app announces (see `clientdesk.events`). Higher apps react: the calls app moves, closes or
-plans a visit's confirmation call; later the fleet app moves a loaner reservation with its booking."""
+plans a visit's confirmation call; the fleet app reserves,
+moves or releases the visit's loaner car inside the booking's transaction."""
 
 from dataclasses import dataclass
 
@@ -8,10 +9,12 @@ from clientdesk.events import DomainEvent
 
 @dataclass(frozen=True)
 class BookingBooked(DomainEvent):
-    """A workshop visit was booked."""
+    """A workshop visit was booked; `needs_loaner` when the client asked for a loaner car with it (the fleet app
+    reserves one inside the booking's transaction, or refuses the booking)."""
 
     booking_id: int
     by_id: int | None
+    needs_loaner: bool = False
 
 
 @dataclass(frozen=True)

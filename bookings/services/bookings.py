@@ -230,8 +230,11 @@ def booking_create(
     source: str = Booking.Source.CALL,
     capacity_override_reason: str = "",
     dms_id: str = "",
+    needs_loaner: bool = False,
 ) -> Booking:
-    """Book a visit. Area and planned minutes default from the services chosen (at most MAX_SERVICE_TYPES)."""
+    """Book a visit. Area and planned minutes default from the services chosen (at most MAX_SERVICE_TYPES). With
+    `needs_loaner` a loaner car is reserved in the same transaction by whoever subscribes (the fleet app); when none
+    is free the booking is refused whole."""
     types = list(service_types)
     check_service_type_count(len(types))
     default_area, default_minutes = plan_for(types)
@@ -271,7 +274,7 @@ def booking_create(
     _save(booking, by=by)
     booking.service_types.set(types)
     _record(booking, by=by, to=booking.status, new=booking.starts_at, note=booking.capacity_override_reason)
-    events.publish(BookingBooked(booking_id=booking.pk, by_id=by.pk if by else None))
+    events.publish(BookingBooked(booking_id=booking.pk, by_id=by.pk if by else None, needs_loaner=needs_loaner))
     return booking
 
 

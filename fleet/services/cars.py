@@ -1,0 +1,147 @@
+"""Every write to the fleet's cars: the transport department head adds and edits them, clears a car that came back
+with a problem or sends it to maintenance, takes it back from maintenance, retires it. A car's state follows
+`ALLOWED_STATES`; every change leaves a `CarStateChange` (and the row's history)."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from clientdesk.errors import Conflict
+from clients.normalize import normalize_plate, normalize_vin
+from fleet.models import CarInspection, CarStateChange, FleetCar
+
+S = FleetCar.State
+ALLOWED_STATES: dict[str, frozenset[str]] = {
+    S.AVAILABLE: frozenset({S.OUT, S.IN_MAINTENANCE, S.RETIRED}),
+    S.OUT: frozenset({S.AVAILABLE, S.NEEDS_INSPECTION}),
+    S.NEEDS_INSPECTION: frozenset({S.AVAILABLE, S.IN_MAINTENANCE}),
+    S.IN_MAINTENANCE: frozenset({S.AVAILABLE, S.RETIRED}),
+    S.RETIRED: frozenset(),
+}
+CAR_FIELDS = (
+    "plate",
+    "vin",
+    "make",
+    "model",
+    "year",
+    "colour",
+    "use",
+    "mileage_km",
+    "fuel_percent",
+    "insurance_until",
+    "inspection_until",
+    "notes",
+)
+
+
+def _normalise(fields: dict) -> dict:
+    errors = {}
+    for name, normalise in (("plate", normalize_plate), ("vin", normalize_vin)):
+        if name in fields:
+            try:
+                fields[name] = normalise(fields[name] or "")
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def _save(car: FleetCar, *, by: User | None, reason: str = "") -> None:
+    car.full_clean(validate_constraints=False, validate_unique=False)
+    car._history_user = by
+    if reason:
+        car._change_reason = reason
+    try:
+        with transaction.atomic():
+            car.save()
+    except IntegrityError as exc:
+        field = "vin" if "vin" in str(exc) else "plate"
+        raise Conflict(_("Another car of the fleet has this %(field)s.") % {"field": field}, field=field) from exc
+
+
+@transaction.atomic
+def car_create(*, by: User | None, **fields) -> FleetCar:
+    """Add a car to the fleet (available from now)."""
+    unknown = set(fields) - set(CAR_FIELDS)
+    if unknown:
+        raise TypeError(f"car_create does not set {sorted(unknown)}")
+    car = FleetCar(**_normalise(fields))
+    _save(car, by=by)
+    CarStateChange.objects.create(car=car, to_state=car.state, by=by)
+    return car
+
+
+@transaction.atomic
+def car_update(*, car: FleetCar, by: User | None, **fields) -> FleetCar:
+    """Change a car's details (not its state: that follows the fleet's actions)."""
+    unknown = set(fields) - set(CAR_FIELDS)
+    if unknown:
+        raise TypeError(f"car_update does not change {sorted(unknown)}")
+    car = FleetCar.objects.select_for_update().get(pk=car.pk)
+    for name, value in _normalise(fields).items():
+        setattr(car, name, value)
+    _save(car, by=by)
+    return car
+
+
+def set_state(car: FleetCar, *, to: str, by: User | None, note: str = "") -> FleetCar:
+    """Move a (locked) car to another state along ALLOWED_STATES, recorded; the caller holds the transaction."""
+    previous = car.state
+    if to not in ALLOWED_STATES.get(previous, frozenset()):
+        raise Conflict(
+            _("A car that is %(current)s cannot become %(wanted)s.")
+            % {"current": S(previous).label.lower(), "wanted": S(to).label.lower() if to in S.values else to},
+            field="state",
+        )
+    car.state = to
+    car._history_user = by
+    car._change_reason = f"{previous} → {to}"
+    car.save(update_fields=["state", "updated_at"])
+    CarStateChange.objects.create(car=car, from_state=previous, to_state=to, by=by, note=note[:300])
+    return car
+
+
+def _close_inspection(car: FleetCar, *, by: User | None, outcome: str, note: str) -> None:
+    inspection = CarInspection.objects.select_for_update().filter(car=car, closed_at__isnull=True).first()
+    if inspection is not None:
+        inspection.closed_at = timezone.now()
+        inspection.closed_by = by
+        inspection.outcome = outcome
+        inspection.note = note[:300]
+        inspection._history_user = by
+        inspection.save()
+
+
+@transaction.atomic
+def car_clear(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
+    """The transport head checked the car that came back with a problem: it may go out again."""
+    car = FleetCar.objects.select_for_update().get(pk=car.pk)
+    if car.state != S.NEEDS_INSPECTION:
+        raise Conflict(_("Only a car that needs inspection can be cleared."), field="state")
+    _close_inspection(car, by=by, outcome="cleared", note=note)
+    return set_state(car, to=S.AVAILABLE, by=by, note=note)
+
+
+@transaction.atomic
+def car_to_maintenance(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
+    """Send a car to maintenance (from inspection, or when it is standing free)."""
+    car = FleetCar.objects.select_for_update().get(pk=car.pk)
+    _close_inspection(car, by=by, outcome="maintenance", note=note)
+    return set_state(car, to=S.IN_MAINTENANCE, by=by, note=note)
+
+
+@transaction.atomic
+def car_from_maintenance(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
+    car = FleetCar.objects.select_for_update().get(pk=car.pk)
+    if car.state != S.IN_MAINTENANCE:
+        raise Conflict(_("The car is not in maintenance."), field="state")
+    return set_state(car, to=S.AVAILABLE, by=by, note=note)
+
+
+@transaction.atomic
+def car_retire(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
+    car = FleetCar.objects.select_for_update().get(pk=car.pk)
+    return set_state(car, to=S.RETIRED, by=by, note=note)
