@@ -9,7 +9,20 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         """What the documents app reacts to."""
         from clientdesk.events import subscribe
+        from clients import extensions as clients
         from clients.events import DeliveryRecorded
+        from documents import selectors
         from documents.services import expected
 
         subscribe(DeliveryRecorded, expected.on_delivery_recorded, durable=True)
+        clients.timeline_sources.register(
+            "documents",
+            clients.TimelineSource(
+                "document",
+                "created_at",
+                selectors.client_timeline_documents,
+                "documents/_timeline_document.html",
+                url="documents:detail",
+            ),
+            order=40,
+        )

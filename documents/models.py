@@ -57,6 +57,7 @@ class Document(TimeStampedModel):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     number = models.CharField(_("number"), max_length=64, blank=True)
+    number_key = models.CharField(_("number for search"), max_length=64, blank=True, editable=False)
     issued_on = models.DateField(_("date"))
     title = models.CharField(_("title"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -148,12 +149,14 @@ class Document(TimeStampedModel):
             models.Index(fields=["-issued_on", "-id"], name="document_date_idx"),
             models.Index(fields=["kind", "-issued_on", "-id"], name="document_kind_date_idx"),
             models.Index(fields=["client", "-issued_on"], name="document_client_idx"),
+            # The client card's timeline pages by (created_at, id).
+            models.Index(fields=["client", "-created_at"], name="document_client_created_idx"),
             models.Index(fields=["vehicle", "-issued_on"], name="document_vehicle_idx"),
             models.Index(fields=["archive_box", "archive_shelf"], name="document_location_idx"),
             # The papers still awaited: the overdue check and the dashboard.
             models.Index(fields=["delivery"], condition=Q(state="expected"), name="document_expected_idx"),
             models.Index(fields=["state", "-issued_on"], name="document_state_idx"),
-            TrigramIndex("number", name="document_number_trgm"),
+            TrigramIndex("number_key", name="document_number_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -164,6 +167,19 @@ class Document(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("documents:detail", args=[self.pk])
+
+    @staticmethod
+    def search_key(text: str) -> str:
+        """The form numbers are searched in: no spaces, case-folded (SQLite folds only ASCII)."""
+        return "".join((text or "").split()).casefold()
+
+    def save(self, *args, **kwargs):
+        # number_key is derived from number on every save, so no write path can let the two drift apart.
+        self.number_key = self.search_key(self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "number_key"}
+        super().save(*args, **kwargs)
 
     @property
     def is_signed(self) -> bool:

@@ -1,6 +1,18 @@
-"""Reads of the documents app shaped for pages, the API and other apps."""
+"""Reads of the documents app shaped for pages, the API and other apps: the archive search, the cards, the timeline."""
 
-from documents.models import Document
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from clientdesk.history import HistoryLine, field_changes, related_names, shown_changes
+from clients.models import Client, Vehicle
+from clients.normalize import plate_fragment, vin_fragment
+from clients.selectors import search_client_ids
+from documents.models import Document, Registry
+
+# How many clients and cars one search box query may stand for (the most relevant first).
+SEARCH_PEOPLE_LIMIT = 200
+# A number fragment shorter than this matches too much for a trigram index: it is compared whole.
+MIN_NUMBER_FRAGMENT = 3
 
 
 def is_signed(document: Document) -> bool:
@@ -8,3 +20,147 @@ def is_signed(document: Document) -> bool:
     Reads the row afresh, so a caller holding an old instance gets today's answer."""
     state = Document.objects.filter(pk=document.pk).values_list("state", flat=True).first()
     return state in Document.SIGNED_STATES
+
+
+def documents_for_display(queryset: QuerySet) -> QuerySet:
+    """Documents with what a list row shows, in one query whatever the count."""
+    return queryset.select_related("client", "vehicle").only(
+        "id",
+        "kind",
+        "number",
+        "issued_on",
+        "title",
+        "original",
+        "state",
+        "archive_box",
+        "archive_shelf",
+        "delivery_id",
+        "booking_id",
+        "client__id",
+        "client__name",
+        "vehicle__id",
+        "vehicle__make",
+        "vehicle__model",
+        "vehicle__plate",
+        "vehicle__vin",
+    )
+
+
+def search_vehicle_ids(text: str, *, limit: int = SEARCH_PEOPLE_LIMIT) -> list[int]:
+    """Cars whose VIN or plate contains the fragment (each its own query on its trigram index)."""
+    ids: list[int] = []
+    if plate := plate_fragment(text):
+        ids += Vehicle.objects.filter(plate__contains=plate).values_list("id", flat=True).order_by()[:limit]
+    if vin := vin_fragment(text):
+        ids += Vehicle.objects.filter(vin__contains=vin).values_list("id", flat=True).order_by()[:limit]
+    return list(dict.fromkeys(ids))[:limit]
+
+
+def archive_search(queryset: QuerySet, query: str) -> QuerySet:
+    """The archive's one search box: documents whose number contains the text, or whose client (by name, phone,
+    plate, VIN, DMS id: the client search) or car (by VIN or plate) matches it, or whose DMS id it is.
+
+    The people and cars are found first, each by its own small query on its own index (at most
+    `SEARCH_PEOPLE_LIMIT` each); the documents are then one query whose OR the database serves with a bitmap of the
+    number's trigram index and the client and vehicle indexes, instead of an OR across joins no index can serve."""
+    text = " ".join((query or "").split())
+    if not text:
+        return queryset
+    key = Document.search_key(text)
+    condition = Q(number_key__contains=key) if len(key) >= MIN_NUMBER_FRAGMENT else Q(number_key=key)
+    condition |= Q(dms_id=text)
+    client_ids = list(search_client_ids(text, limit=SEARCH_PEOPLE_LIMIT))
+    if client_ids:
+        condition |= Q(client_id__in=client_ids)
+    vehicle_ids = search_vehicle_ids(text)
+    if vehicle_ids:
+        condition |= Q(vehicle_id__in=vehicle_ids)
+    return queryset.filter(condition)
+
+
+def document_for_card(pk: int, *, user) -> Document:
+    return (
+        Document.objects.visible_to(user)
+        .select_related("client", "vehicle", "delivery", "booking", "created_by", "replaced_by")
+        .get(pk=pk)
+    )
+
+
+def document_transitions(document: Document) -> list:
+    return list(document.transitions.select_related("by", "registry"))
+
+
+def document_changes(document: Document, *, limit: int = 100) -> list[HistoryLine]:
+    """The document's recorded edits, newest first, each with what changed (state steps are in its transitions)."""
+    records = list(document.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
+    pairs = []
+    diffs = []
+    for record, previous in zip(records, [*records[1:], None], strict=True):
+        if previous is None:
+            diffs.append((record, []))
+            continue
+        changes = shown_changes(record, previous)
+        diffs.append((record, changes))
+        for change, model_field in changes:
+            if model_field.is_relation:
+                pairs += [(model_field.related_model, change.old), (model_field.related_model, change.new)]
+    names = related_names(pairs)
+    lines = []
+    for record, changes in diffs:
+        if record.history_type == "+":
+            sentence = str(Document._meta.verbose_name).capitalize()
+        elif not changes:
+            continue
+        else:
+            sentence = ""
+        lines.append(
+            HistoryLine(
+                at=record.history_date,
+                user=record.history_user,
+                sentence=sentence,
+                fields=field_changes(changes, names=names),
+                reason=record.history_change_reason or "",
+            )
+        )
+    return lines
+
+
+def contracts_awaiting(user) -> QuerySet:
+    """Contracts on their way to signature: drafts for the head, approved ones for legal, endorsed ones to sign."""
+    return (
+        documents_for_display(Document.objects.visible_to(user))
+        .filter(state__in=Document.APPROVAL_STATES)
+        .order_by("issued_on", "id")
+    )
+
+
+def registries_for_display(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("created_by", "received_by")
+
+
+def registry_documents(registry: Registry) -> list[Document]:
+    return list(
+        documents_for_display(Document.objects.filter(registry_items__registry=registry)).order_by("registry_items__id")
+    )
+
+
+def mail_for_display(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("addressee", "handed_over_by", "client")
+
+
+def client_timeline_documents(client: Client, user) -> QuerySet:
+    """The client's documents for the card's timeline (clients.extensions)."""
+    return Document.objects.visible_to(user).filter(client=client).select_related("vehicle")
+
+
+def vehicle_documents(vehicle: Vehicle, user, *, limit: int = 50) -> list[Document]:
+    return list(
+        Document.objects.visible_to(user)
+        .filter(vehicle=vehicle)
+        .order_by("-issued_on", "-id")
+        .only("id", "kind", "number", "issued_on", "state", "archive_box", "archive_shelf")[:limit]
+    )
+
+
+def default_page_size() -> int:
+    return int(getattr(settings, "DOCUMENTS_PAGE_SIZE", 50))

@@ -1,2 +1,4 @@
+from documents.views import urlpatterns
+
 app_name = "documents"
-urlpatterns: list = []
+__all__ = ["app_name", "urlpatterns"]
