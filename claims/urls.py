@@ -1,2 +1,4 @@
+from claims import views
+
 app_name = "claims"
-urlpatterns: list = []
+urlpatterns = [*views.urlpatterns]

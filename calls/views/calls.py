@@ -125,6 +125,7 @@ class ClientCallCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
             return render(request, "clients/client_detail.html", context, status=400)
         context = client_selectors.client_card(client, request=request, call_form=None if saved else form)
         context["just_logged"] = saved
+        context["logged_call"] = call if saved else None
         return render(request, "clients/_card_activity.html", context, status=200 if saved else 400)
 
 

@@ -1,0 +1,147 @@
+"""Reads for the claims' pages and API: the list with its due states, the card with everything linked, the
+manager's claims due soon, the timeline rows, the dashboard's figures."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import models
+from django.db.models import Avg, Count, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Claim
+from claims.services import due_soon_limit
+from clientdesk.calendar import BusinessCalendar, local_date
+
+
+class DueState(models.TextChoices):
+    OVERDUE = "overdue", _("Overdue")
+    DUE_SOON = "due_soon", _("Due within 2 working days")
+    LATER = "later", _("Due later")
+    ANSWERED = "answered", _("Client answered")
+
+
+BADGES = {
+    DueState.OVERDUE: "text-bg-danger",
+    DueState.DUE_SOON: "text-bg-warning",
+    DueState.LATER: "text-bg-light",
+    DueState.ANSWERED: "text-bg-success",
+}
+
+
+@dataclass(frozen=True)
+class DueBounds:
+    today: date
+    soon: date
+
+    def state(self, claim: Claim) -> str:
+        if claim.status in Claim.ANSWERED_STATUSES:
+            return DueState.ANSWERED
+        if claim.due_date < self.today:
+            return DueState.OVERDUE
+        if claim.due_date <= self.soon:
+            return DueState.DUE_SOON
+        return DueState.LATER
+
+
+def due_bounds(today: date | None = None) -> DueBounds:
+    today = today or local_date(timezone.now())
+    return DueBounds(today, due_soon_limit(today, calendar=BusinessCalendar(today, today + timedelta(days=14))))
+
+
+def due_state_q(state: str, *, today: date) -> Q:
+    """The claims in a due state, as a filter (served by the open claims' due-date index)."""
+    answered = Q(status__in=Claim.ANSWERED_STATUSES)
+    if state == DueState.ANSWERED:
+        return answered
+    if state == DueState.OVERDUE:
+        return ~answered & Q(due_date__lt=today)
+    soon = due_bounds(today).soon
+    if state == DueState.DUE_SOON:
+        return ~answered & Q(due_date__gte=today, due_date__lte=soon)
+    return ~answered & Q(due_date__gt=soon)
+
+
+def claims_for_display(queryset: QuerySet) -> QuerySet:
+    """What a row of the list prints: the client, the car, the category, the manager; one query."""
+    return queryset.select_related("client", "vehicle", "category", "assignee")
+
+
+def mark_due_states(claims, bounds: DueBounds | None = None):
+    bounds = bounds or due_bounds()
+    for claim in claims:
+        claim.due_state = bounds.state(claim)
+        claim.due_badge = BADGES[claim.due_state]
+        claim.due_label = DueState(claim.due_state).label
+    return claims
+
+
+def claim_for_card(pk: int, *, user) -> Claim:
+    return (
+        Claim.objects.visible_to(user)
+        .select_related(
+            "client",
+            "vehicle",
+            "category",
+            "assignee",
+            "booking",
+            "delivery__vehicle",
+            "source_call__manager",
+            "informed_call__manager",
+            "decided_by",
+            "created_by",
+        )
+        .get(pk=pk)
+    )
+
+
+def claim_links(claim: Claim) -> dict:
+    """Everything linked to the claim, for its card: the steps, the due-date changes, the scans."""
+    return {
+        "transitions": list(claim.transitions.select_related("by", "call")),
+        "due_changes": list(claim.due_changes.select_related("by", "old_category", "new_category")),
+        "attachments": list(claim.attachments.select_related("uploaded_by")),
+    }
+
+
+def my_claims_due(user, *, limit: int = 10) -> tuple[list[Claim], DueBounds]:
+    """The user's open claims due within two working days or overdue, soonest first."""
+    bounds = due_bounds()
+    rows = list(
+        claims_for_display(
+            Claim.objects.visible_to(user).open().filter(assignee=user, due_date__lte=bounds.soon)
+        ).order_by("due_date", "id")[:limit]
+    )
+    return mark_due_states(rows, bounds), bounds
+
+
+def client_timeline_claims(client, user) -> QuerySet:
+    return Claim.objects.visible_to(user).filter(client=client).select_related("category", "assignee")
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    open: int
+    due_soon: int
+    overdue: int
+    closed: int
+    average_days_to_close: float | None
+
+
+def claim_figures(queryset: QuerySet, *, start, end, bounds: DueBounds | None = None) -> ClaimFigures:
+    """The open claims now (due soon, overdue), and those closed in [start, end) with their average time from
+    receipt to close in days: one aggregate query."""
+    bounds = bounds or due_bounds()
+    answered = Q(status__in=Claim.ANSWERED_STATUSES)
+    closed = Q(status=Claim.Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
+    took = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=models.DurationField())
+    figures = queryset.aggregate(
+        open=Count("id", filter=~answered),
+        due_soon=Count("id", filter=~answered & Q(due_date__gte=bounds.today, due_date__lte=bounds.soon)),
+        overdue=Count("id", filter=~answered & Q(due_date__lt=bounds.today)),
+        closed=Count("id", filter=closed),
+        took=Avg(took, filter=closed),
+    )
+    took = figures.pop("took")
+    average = round(took.total_seconds() / 86400, 1) if took is not None else None
+    return ClaimFigures(average_days_to_close=average, **figures)
