@@ -3,7 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
-    """The dashboards: they draw the tiles the apps below register in `clientdesk.dashboard`, importing none of them."""
+    """The dashboards: they draw the tiles the apps below register in `clientdesk.dashboard`, importing none of them.
+    The export log: every list's export (`clientdesk.exports`) is recorded here, and a long one built by a task."""
 
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from clientdesk import exports
+        from reports.services.exports import export_defer, export_record
+
+        exports.journals.register("reports", exports.ExportJournal(record=export_record, defer=export_defer))

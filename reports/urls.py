@@ -1,9 +1,13 @@
 from django.urls import path
 
-from reports import views
+from reports.views import dashboard, exports
 
 app_name = "reports"
 urlpatterns = [
-    path("", views.HeadDashboardView.as_view(), name="dashboard"),
-    path("mine/", views.OwnDashboardView.as_view(), name="mine"),
+    path("", dashboard.HeadDashboardView.as_view(), name="dashboard"),
+    path("mine/", dashboard.OwnDashboardView.as_view(), name="mine"),
+    path("exports/", exports.ExportLogView.as_view(), name="export-log"),
+    path("exports/<int:pk>/", exports.ExportDetailView.as_view(), name="export-detail"),
+    path("exports/<int:pk>/progress/", exports.ExportProgressView.as_view(), name="export-progress"),
+    path("exports/<int:pk>/file/", exports.ExportDownloadView.as_view(), name="export-download"),
 ]

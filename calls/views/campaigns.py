@@ -22,14 +22,18 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
-from calls.models import Campaign, Survey, SurveyQuestion
+from calls.api.campaigns import SurveyResponseFilter
+from calls.models import CallTask, Campaign, CampaignMember, Survey, SurveyQuestion, SurveyResponse
 from calls.services import campaigns as campaign_services
 from calls.services import surveys as survey_services
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column, yes_no
 from clientdesk.forms import StyledForm
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, ServiceFormView, apply_validation_error
 
 YES_NO = [("", gettext_lazy("any")), ("yes", gettext_lazy("yes")), ("no", gettext_lazy("no"))]
@@ -265,11 +269,30 @@ class CampaignPreviewView(CapabilityRequiredMixin, View):
         return render(request, self.template_name, {"count": count, "errors": errors}, status=status)
 
 
-class CampaignDetailView(CapabilityRequiredMixin, TemplateView):
-    """The script, the segment, the progress (refreshed while running) and the members, page by page."""
+class CampaignDetailView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """The script, the segment, the progress (refreshed while running) and the members, page by page;
+    `?export=csv|xlsx` gives the members with their calls as a file (the head's, logged)."""
 
     required_capability = Capability.LOG_CALLS
     template_name = "calls/campaign_detail.html"
+    export_name = "campaign-members"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        Column(gettext_lazy("Client"), "client__name"),
+        model_column(CampaignMember, "planned_for"),
+        Column(gettext_lazy("Call"), "task__status", show=dict(CallTask.Status.choices).get),
+        Column(gettext_lazy("Next attempt"), "task__next_attempt_at", lambda at: at and local_datetime_text(at)),
+        Column(gettext_lazy("Manager"), "manager_name"),
+        Column(gettext_lazy("Outcome"), "task__outcome"),
+    ]
+
+    def export_queryset(self):
+        campaign = get_object_or_404(Campaign, pk=self.kwargs["pk"])
+        return (
+            CampaignMember.objects.filter(campaign=campaign)
+            .annotate(manager_name=User.name_expression("task__assignee"))
+            .order_by("pk")
+        )
 
     def get_context_data(self, **kwargs):
         campaign = get_object_or_404(Campaign.objects.select_related("created_by"), pk=self.kwargs["pk"])
@@ -447,16 +470,38 @@ class SurveyDeactivateView(SurveyActionView):
     done = gettext_lazy("“%(name)s” is no longer asked.")
 
 
-class SurveyReportView(CapabilityRequiredMixin, TemplateView):
-    """CSI per month for the last 12 months (a line chart), overall, and the chosen survey's questions."""
+class SurveyReportView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """CSI per month for the last 12 months (a line chart), overall, and the chosen survey's questions;
+    `?export=csv|xlsx` gives the chosen survey's answers (narrowed by `answered_after`/`answered_before`, the list
+    endpoint's filters) as a file (the head's, logged)."""
 
     required_capability = Capability.MANAGE_CALLS
     template_name = "calls/survey_report.html"
+    export_name = "survey-answers"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        model_column(SurveyResponse, "answered_at", local_datetime_text),
+        Column(gettext_lazy("Client"), "delivery__client__name"),
+        Column(gettext_lazy("VIN"), "delivery__vehicle__vin"),
+        Column(gettext_lazy("Survey"), "survey__name"),
+        model_column(SurveyResponse, "csi"),
+        Column(gettext_lazy("Declined"), "declined", yes_no),
+        Column(gettext_lazy("Asked by"), "taken_by_name"),
+    ]
+
+    def chosen_survey(self, surveys: list[Survey]) -> Survey | None:
+        chosen = self.request.GET.get("survey", "")
+        return next((s for s in surveys if str(s.pk) == chosen), surveys[0] if surveys else None)
+
+    def export_queryset(self):
+        survey = self.chosen_survey(list(Survey.objects.order_by("-is_active", "-created_at", "-pk")))
+        filterset = SurveyResponseFilter(self.request.GET, queryset=SurveyResponse.objects.filter(survey=survey))
+        rows = filterset.qs if filterset.is_valid() else SurveyResponse.objects.none()
+        return rows.annotate(taken_by_name=User.name_expression("taken_by")).order_by("-answered_at", "-id")
 
     def get_context_data(self, **kwargs):
         surveys = list(Survey.objects.order_by("-is_active", "-created_at", "-pk"))
-        chosen = self.request.GET.get("survey", "")
-        survey = next((s for s in surveys if str(s.pk) == chosen), surveys[0] if surveys else None)
+        survey = self.chosen_survey(surveys)
         report = survey_services.csi_report(survey=survey)
         chart = {
             "label": _("CSI, %"),
@@ -464,7 +509,10 @@ class SurveyReportView(CapabilityRequiredMixin, TemplateView):
             "values": [None if row["csi"] is None else float(row["csi"]) for row in report["months"]],
             "answered": [row["answered"] for row in report["months"]],
         }
-        return super().get_context_data(surveys=surveys, survey=survey, report=report, chart=chart, **kwargs)
+        query = f"survey={survey.pk}" if survey else ""  # what the export buttons add to
+        return super().get_context_data(
+            surveys=surveys, survey=survey, report=report, chart=chart, query=query, **kwargs
+        )
 
 
 urlpatterns = [

@@ -4,6 +4,7 @@ import django_filters as filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -20,8 +21,11 @@ from calls.selectors import OVERDUE_AFTER, queue_rows
 from calls.services.calls import RULE_BOUNDS, RULE_FIELDS, call_rules_update, call_tasks_reassign
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.forms import ServiceModelForm, StyledForm
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, ServiceFormView, apply_validation_error
+from clients.models import ClientPhone
 
 BOARD_PAGE_SIZE = 50
 
@@ -94,14 +98,43 @@ class ReassignForm(StyledForm):
     to = forms.ModelChoiceField(label=gettext_lazy("Reassign to"), queryset=active_callers())
 
 
-class TaskBoardView(HeadMixin, View):
+class TaskBoardView(ExportMixin, HeadMixin, View):
     """All pending tasks, earliest next attempt first, with the queue's filters; tick tasks, choose a manager,
-    move them. An absentee's tasks show who is working them today."""
+    move them. An absentee's tasks show who is working them today. `?export=csv|xlsx` gives the filtered tasks as a
+    file (the head's, logged: clients' names and phones)."""
 
     template_name = "calls/head_tasks.html"
+    export_name = "call-tasks"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        model_column(CallTask, "next_attempt_at", local_datetime_text),
+        model_column(CallTask, "due_at", local_datetime_text),
+        model_column(CallTask, "kind"),
+        Column(gettext_lazy("Client"), "client__name"),
+        Column(gettext_lazy("Phone"), "primary_phone"),
+        Column(gettext_lazy("Campaign"), "campaign_member__campaign__name"),
+        model_column(CallTask, "attempts"),
+        Column(gettext_lazy("Assignee"), "assignee_name"),
+        model_column(CallTask, "status"),
+        model_column(CallTask, "outcome"),
+    ]
 
     def get(self, request):
-        return self.render_board(ReassignForm())
+        return self.exported(request) or self.render_board(ReassignForm())
+
+    def filtered(self):
+        queryset = CallTask.objects.visible_to(self.request.user).pending()
+        filterset = BoardFilter(self.request.GET or None, queryset=queryset)
+        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+
+    def export_queryset(self):
+        filterset, rows = self.filtered()
+        if filterset.is_bound and not filterset.is_valid():
+            rows = rows.none()  # a filter the board refused exports nothing, never the whole board
+        primary = ClientPhone.objects.filter(client=OuterRef("client_id"), is_primary=True).values("number")[:1]
+        return rows.annotate(primary_phone=Subquery(primary), assignee_name=User.name_expression("assignee")).order_by(
+            "next_attempt_at", "id"
+        )
 
     def post(self, request):
         form = ReassignForm(request.POST)
@@ -144,9 +177,7 @@ class TaskBoardView(HeadMixin, View):
     def render_board(self, reassign_form, *, status=200):
         request = self.request
         now = timezone.now()
-        queryset = CallTask.objects.visible_to(request.user).pending()
-        filterset = BoardFilter(request.GET or None, queryset=queryset)
-        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        filterset, rows = self.filtered()
         page = KeysetPage(
             queue_rows(rows),
             after=request.GET.get("after"),

@@ -393,6 +393,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    "purge-exports": {
+        "task": "reports.tasks.purge_exports",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
 }
 
 # --- Mail: console in development, SMTP from the environment in production -----------------------------------------

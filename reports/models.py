@@ -1,0 +1,104 @@
+"""The reports app's own records: the export log (every list exported, and the files built in the background), who
+gets the weekly report, and which weekly reports have gone out (one row per report and week, claimed before
+sending, so two beats send one mail)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Export(models.Model):
+    """One export of a list: who asked, when, which list and filter, how many rows, how it went. A long one is built
+    by a task into `file` (under MEDIA_ROOT, a generated name), handed only to its user and purged after a day."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being built")
+        DONE = "done", _("Done")
+        INTERRUPTED = "interrupted", _("Download broken off")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("File removed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    FINISHED = (Status.DONE, Status.INTERRUPTED, Status.FAILED, Status.EXPIRED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports", verbose_name=_("user")
+    )
+    list_name = models.CharField(_("list"), max_length=60)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    filter = models.TextField(_("filter"), blank=True)
+    view = models.CharField(max_length=200, blank=True)  # the list view, for the task to rebuild it
+    view_kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DONE)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    total = models.PositiveIntegerField(_("rows expected"), null=True, blank=True)
+    file = models.FileField(upload_to="exports", blank=True, max_length=200)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="export_created_idx"),
+            models.Index(fields=["created_at"], condition=~Q(file=""), name="export_file_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_name} {self.format} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, round(100 * self.rows / self.total)) if self.total else 0
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.list_name}-{timezone.localtime(self.created_at):%Y-%m-%d}.{self.format}"
+
+
+class ReportRecipient(models.Model):
+    """An address the weekly report is mailed to; the department head keeps the list."""
+
+    email = models.EmailField(_("e-mail"), unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("report recipient")
+        verbose_name_plural = _("report recipients")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ReportMailing(models.Model):
+    """A fixed-form report mailed for a period: claimed (created) before the mail goes, unique per report and period,
+    so a second beat, or the same task run twice, finds it and sends nothing."""
+
+    report = models.CharField(max_length=20)
+    period_start = models.DateField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "period_start"], name="report_mailing_once")]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.period_start}"

@@ -1,0 +1,129 @@
+"""The export log and the exports built in the background (the journal `clientdesk.exports` is given in
+ReportsConfig.ready()).
+
+- `export_record`: an export built in the request, written to the log as it ended.
+- `export_defer`: a long export queued: a row in the log (queued) and a task to build it; the user is sent to its
+  progress page.
+- `export_build`: the task's work. It claims the row (queued → being built) under a lock, so a second run of the
+  same message does nothing; rebuilds the list view with the user's filter; writes the file under MEDIA_ROOT with a
+  generated name, its progress on the row every thousand rows; done, or failed with the reason.
+- `exports_purge`: beat's hourly sweep: files older than `EXPORT_KEEP` are deleted (the log row stays, "file
+  removed"), and builds that died with their worker are marked failed.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from clientdesk.celery import send_after_commit
+from clientdesk.exports import ExportRequest, rebuild_view
+from reports.models import Export
+
+log = logging.getLogger(__name__)
+
+EXPORT_KEEP = timedelta(days=1)
+STALE_BUILD = timedelta(hours=1)  # a build this old still "being built" lost its worker
+
+
+def export_record(export: ExportRequest, rows: int, status: str) -> Export:
+    return Export.objects.create(
+        user_id=export.user_id,
+        list_name=export.list_name,
+        format=export.kind,
+        filter=export.filter,
+        status=status,
+        rows=rows,
+        finished_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def export_defer(export: ExportRequest, total: int) -> str:
+    """Queue the export; the URL of its progress page."""
+    row = Export.objects.create(
+        user_id=export.user_id,
+        list_name=export.list_name,
+        format=export.kind,
+        filter=export.filter,
+        view=export.view,
+        view_kwargs=export.view_kwargs,
+        status=Export.Status.QUEUED,
+        total=total,
+    )
+    send_after_commit("reports.tasks.build_export", row.pk)
+    return reverse("reports:export-detail", args=[row.pk])
+
+
+def _claim(pk: int) -> Export | None:
+    with transaction.atomic():
+        row = Export.objects.select_for_update().filter(pk=pk, status=Export.Status.QUEUED).first()
+        if row is None:
+            return None  # built, building or gone: a second delivery of the message does nothing
+        row.status = Export.Status.RUNNING
+        row.save(update_fields=["status"])
+        return row
+
+
+def export_build(*, pk: int) -> Export | None:
+    row = _claim(pk)
+    if row is None:
+        return None
+    name = f"exports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{row.format}"
+    path = Path(settings.MEDIA_ROOT) / name
+    try:
+        user = User.objects.get(pk=row.user_id)
+        request = ExportRequest(
+            user_id=user.pk,
+            username=user.username,
+            list_name=row.list_name,
+            kind=row.format,
+            filter=row.filter,
+            view=row.view,
+            view_kwargs=row.view_kwargs,
+        )
+        view = rebuild_view(request, user)
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def progress(rows: int) -> None:
+            Export.objects.filter(pk=pk).update(rows=rows)
+
+        count = view.write_export(row.format, path, progress)
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the user sees "failed", and the log has it
+        log.exception("Export %s failed", pk)
+        path.unlink(missing_ok=True)
+        Export.objects.filter(pk=pk).update(
+            status=Export.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
+        )
+        return None
+    Export.objects.filter(pk=pk).update(status=Export.Status.DONE, rows=count, file=name, finished_at=timezone.now())
+    logging.getLogger("clientdesk.security").info(
+        "Export: user=%s list=%s format=%s rows=%d filter=%s",
+        user.username,
+        row.list_name,
+        row.format.upper(),
+        count,
+        row.filter or "-",
+    )
+    return Export.objects.get(pk=pk)
+
+
+def exports_purge(*, now=None) -> int:
+    """Delete the files older than a day (the log rows stay); mark builds that lost their worker failed. Safe to run
+    any number of times."""
+    now = now or timezone.now()
+    Export.objects.filter(status=Export.Status.RUNNING, created_at__lt=now - STALE_BUILD).update(
+        status=Export.Status.FAILED, error="The build stopped (the worker went away).", finished_at=now
+    )
+    purged = 0
+    for row in Export.objects.filter(created_at__lt=now - EXPORT_KEEP).exclude(file=""):
+        row.file.delete(save=False)
+        Export.objects.filter(pk=row.pk).update(file="", status=Export.Status.EXPIRED)
+        purged += 1
+    return purged

@@ -1,0 +1,18 @@
+"""Celery tasks of the reports app: thin wrappers that take ids, call a service and are safe to run twice."""
+
+from celery import shared_task
+
+from reports.services.exports import export_build, exports_purge
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def build_export(pk: int) -> int | None:
+    """Build a long export asked for on a list page (queued by `export_defer`)."""
+    row = export_build(pk=pk)
+    return row.rows if row else None
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def purge_exports() -> int:
+    """Beat: the export files older than a day go."""
+    return exports_purge()
