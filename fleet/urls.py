@@ -1,2 +1,4 @@
+from fleet.views import cars, reservations, test_drives
+
 app_name = "fleet"
-urlpatterns: list = []
+urlpatterns = [*cars.urlpatterns, *reservations.urlpatterns, *test_drives.urlpatterns]

@@ -1,0 +1,148 @@
+"""Reads shaped for the fleet's pages and API: the board, a car's page, the test-drive log, the loaners free for the
+workshop's slot picker. Each reads in a fixed number of queries, whatever the number of cars and reservations."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.roles import Capability
+from clientdesk.calendar import day_bounds, local_date
+from fleet.models import CarInspection, CarStateChange, FleetCar, HandoverAct, Reservation, TestDrive
+from fleet.services.reservations import car_refusal, return_buffer
+
+
+def reservations_for_display(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("car", "client", "booking", "created_by", "test_drive")
+
+
+@dataclass
+class Board:
+    """The fleet board: who has which car until when (overdue first), what comes back today, what goes out in the
+    period, the cars waiting for the transport head, and the count of cars by state."""
+
+    day: date
+    until: date
+    out: list[Reservation] = field(default_factory=list)
+    coming: list[Reservation] = field(default_factory=list)
+    inspections: list[CarInspection] = field(default_factory=list)
+    states: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def overdue(self) -> list[Reservation]:
+        return [r for r in self.out if r.is_overdue]
+
+    @property
+    def back_today(self) -> list[Reservation]:
+        return [r for r in self.out if not r.is_overdue and r.back_today]
+
+
+def fleet_board(*, user, now: datetime, day: date | None = None, days: int = 1) -> Board:
+    """Four queries: the cars out, the reservations starting in the period, the open inspections, the state counts."""
+    day = day or local_date(now)
+    start, _ = day_bounds(day)
+    _, end = day_bounds(day + timedelta(days=days - 1))
+    today_end = day_bounds(local_date(now))[1]
+    visible = Reservation.objects.visible_to(user)
+    board = Board(day=day, until=day + timedelta(days=days - 1))
+    board.out = list(reservations_for_display(visible.filter(status=Reservation.Status.OUT)).order_by("ends_at", "id"))
+    for reservation in board.out:
+        reservation.is_overdue = reservation.ends_at < now
+        reservation.back_today = reservation.ends_at < today_end
+    board.coming = list(
+        reservations_for_display(
+            visible.filter(status=Reservation.Status.RESERVED, starts_at__lt=end, ends_at__gte=start)
+        ).order_by("starts_at", "id")
+    )
+    if user.has_capability(Capability.USE_FLEET) or user.has_capability(Capability.MANAGE_FLEET):
+        board.inspections = list(
+            CarInspection.objects.filter(closed_at__isnull=True)
+            .select_related("car", "act__reservation__client")
+            .order_by("opened_at")
+        )
+        board.states = dict(
+            FleetCar.objects.in_use().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+        )
+    return board
+
+
+def cars_for_list(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        open_reservations=Count("reservations", filter=Q(reservations__status__in=Reservation.HOLDING))
+    ).order_by("use", "make", "model", "plate")
+
+
+def car_page(car: FleetCar, *, user) -> dict:
+    """A car's page: its reservations the user may see (newest first, with their acts), its state changes and
+    inspections."""
+    reservations = list(
+        Reservation.objects.visible_to(user)
+        .filter(car=car)
+        .select_related("client", "booking", "created_by")
+        .prefetch_related(Prefetch("acts", queryset=HandoverAct.objects.select_related("by").prefetch_related("marks")))
+        .order_by("-starts_at", "-id")[:100]
+    )
+    return {
+        "car": car,
+        "reservations": reservations,
+        "state_changes": list(CarStateChange.objects.filter(car=car).select_related("by").order_by("-at", "-id")[:100]),
+        "inspections": list(car.inspections.select_related("closed_by", "act__reservation")[:50]),
+        "open_inspection": next((i for i in car.inspections.all() if i.closed_at is None), None),
+    }
+
+
+def test_drive_log(day: date) -> list[TestDrive]:
+    """The day's test drives with their times out and back, mileage and who (the daily test-drive log)."""
+    start, end = day_bounds(day)
+    return list(
+        TestDrive.objects.filter(reservation__starts_at__gte=start, reservation__starts_at__lt=end)
+        .exclude(reservation__status=Reservation.Status.CANCELLED)
+        .select_related("reservation__car", "reservation__client", "reservation__created_by")
+        .prefetch_related("reservation__acts")
+        .order_by("reservation__starts_at", "id")
+    )
+
+
+def free_loaner_slot_keys(slots, *, planned_minutes: int) -> set[str]:
+    """The keys of the workshop slots for which a loaner is free from the slot's start for the planned work plus the
+    return buffer: two queries for the whole day (the loaners, their reservations that day)."""
+    if not slots:
+        return set()
+    length = timedelta(minutes=planned_minutes)
+    buffer = return_buffer(Reservation.Kind.LOANER)
+    first = min(s.starts_at for s in slots)
+    last = max(s.starts_at for s in slots) + length + buffer
+    cars = [
+        car
+        for car in FleetCar.objects.filter(use=FleetCar.Use.LOANER).exclude(state__in=FleetCar.UNRESERVABLE)
+        if car_refusal(car, starts_at=first, ends_at=last - buffer) is None
+    ]
+    if not cars:
+        return set()
+    held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    rows = Reservation.objects.holding().filter(car__in=cars, starts_at__lt=last, free_from__gt=first)
+    for car_id, starts_at, free_from in rows.values_list("car_id", "starts_at", "free_from"):
+        held[car_id].append((starts_at, free_from))
+    keys = set()
+    for slot in slots:
+        starts, until = slot.starts_at, slot.starts_at + length + buffer
+        if any(all(not (s < until and f > starts) for s, f in held[car.pk]) for car in cars):
+            keys.add(slot.key)
+    return keys
+
+
+def booking_loaner(booking) -> Reservation | None:
+    """The loaner of a workshop visit (held, or the last one it had)."""
+    return Reservation.objects.filter(booking=booking).select_related("car").order_by("-id").first()
+
+
+def client_loaners(client, user) -> list[Reservation]:
+    """The client's cars held now or coming (for the client card)."""
+    return list(
+        Reservation.objects.visible_to(user)
+        .holding()
+        .filter(client=client)
+        .select_related("car")
+        .order_by("starts_at")[:5]
+    )

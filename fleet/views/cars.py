@@ -1,0 +1,167 @@
+"""The fleet's pages: the board (today or the week), the cars, a car's page with its history, and the transport
+department head's actions on a car (add, edit, clear after inspection, to and from maintenance, retire)."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts.permissions import CapabilityRequiredMixin
+from accounts.roles import Capability
+from clientdesk.calendar import local_date
+from clientdesk.errors import Conflict
+from clientdesk.views import SubmitOnceMixin, apply_validation_error
+from fleet import selectors
+from fleet.forms import CarForm, NoteForm
+from fleet.models import FleetCar
+from fleet.services import cars as services
+
+
+def parse_day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+class BoardView(CapabilityRequiredMixin, TemplateView):
+    """Who has which car until when, what is overdue, what comes back today, what goes out, what needs inspection:
+    today, or the week with `?week=1`."""
+
+    required_capability = Capability.VIEW_FLEET
+    template_name = "fleet/board.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        week = self.request.GET.get("week") == "1"
+        day = parse_day(self.request.GET.get("day"), local_date(now))
+        board = selectors.fleet_board(user=self.request.user, now=now, day=day, days=7 if week else 1)
+        step = timedelta(days=7 if week else 1)
+        return super().get_context_data(
+            board=board,
+            week=week,
+            previous_day=day - step,
+            next_day=day + step,
+            states=[(s, board.states.get(s, 0)) for s in FleetCar.State if s != FleetCar.State.RETIRED],
+            **kwargs,
+        )
+
+
+class CarListView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.VIEW_FLEET
+    template_name = "fleet/car_list.html"
+
+    def get_context_data(self, **kwargs):
+        cars = selectors.cars_for_list(FleetCar.objects.visible_to(self.request.user))
+        use = self.request.GET.get("use")
+        if use in FleetCar.Use.values:
+            cars = cars.filter(use=use)
+        if self.request.GET.get("retired") != "1":
+            cars = cars.in_use()
+        soon = local_date(timezone.now()) + timedelta(days=30)
+        return super().get_context_data(cars=list(cars), soon=soon, uses=FleetCar.Use.choices, use=use, **kwargs)
+
+
+class CarFormView(CapabilityRequiredMixin, SubmitOnceMixin, View):
+    """Add a car to the fleet, or edit one (the transport department head)."""
+
+    required_capability = Capability.MANAGE_FLEET
+    template_name = "fleet/car_form.html"
+
+    def get_car(self, pk):
+        return get_object_or_404(FleetCar.objects.visible_to(self.request.user), pk=pk) if pk else None
+
+    def get(self, request, pk=None):
+        car = self.get_car(pk)
+        initial = {name: getattr(car, name) for name in CarForm.base_fields} if car else {}
+        return render(request, self.template_name, {"form": CarForm(initial=initial), "car": car})
+
+    def post(self, request, pk=None):
+        car = self.get_car(pk)
+        form = CarForm(request.POST)
+        if form.is_valid():
+            try:
+                if car is None:
+                    car = services.car_create(by=request.user, **form.cleaned_data)
+                else:
+                    car = services.car_update(car=car, by=request.user, **form.cleaned_data)
+            except (ValidationError, Conflict) as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("Saved: %(car)s.") % {"car": car})
+                self.saved_once(car, car.get_absolute_url())
+                return redirect(car)
+        return render(request, self.template_name, {"form": form, "car": car}, status=400)
+
+
+class CarDetailView(CapabilityRequiredMixin, View):
+    required_capability = Capability.VIEW_FLEET
+
+    def get(self, request, pk):
+        car = get_object_or_404(FleetCar.objects.visible_to(request.user), pk=pk)
+        context = selectors.car_page(car, user=request.user) | {
+            "note_form": NoteForm(),
+            "actions": car_actions(request.user, car),
+        }
+        return render(request, "fleet/car_detail.html", context)
+
+
+CAR_ACTIONS = {
+    "clear": services.car_clear,
+    "maintenance": services.car_to_maintenance,
+    "back-from-maintenance": services.car_from_maintenance,
+    "retire": services.car_retire,
+}
+
+
+def car_actions(user, car: FleetCar) -> list[str]:
+    """The transport head's buttons the car's state allows."""
+    if not user.has_capability(Capability.MANAGE_FLEET):
+        return []
+    allowed = services.ALLOWED_STATES.get(car.state, frozenset())
+    S = FleetCar.State
+    offered = []
+    if car.state == S.NEEDS_INSPECTION:
+        offered.append("clear")
+    if S.IN_MAINTENANCE in allowed:
+        offered.append("maintenance")
+    if car.state == S.IN_MAINTENANCE:
+        offered.append("back-from-maintenance")
+    if S.RETIRED in allowed:
+        offered.append("retire")
+    return offered
+
+
+class CarActionView(CapabilityRequiredMixin, View):
+    required_capability = Capability.MANAGE_FLEET
+
+    def post(self, request, pk, action):
+        if action not in CAR_ACTIONS:
+            raise Http404
+        car = get_object_or_404(FleetCar.objects.visible_to(request.user), pk=pk)
+        form = NoteForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        try:
+            car = CAR_ACTIONS[action](car=car, by=request.user, note=note)
+        except (ValidationError, Conflict) as exc:
+            messages.error(request, str(getattr(exc, "message", exc)))
+            return redirect(car)
+        messages.success(request, _("%(car)s: %(state)s.") % {"car": car, "state": car.get_state_display()})
+        return redirect(car)
+
+
+urlpatterns = [
+    path("", BoardView.as_view(), name="board"),
+    path("cars/", CarListView.as_view(), name="car-list"),
+    path("cars/new/", CarFormView.as_view(), name="car-create"),
+    path("cars/<int:pk>/", CarDetailView.as_view(), name="car-detail"),
+    path("cars/<int:pk>/edit/", CarFormView.as_view(), name="car-edit"),
+    path("cars/<int:pk>/<slug:action>/", CarActionView.as_view(), name="car-action"),
+]
