@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,10 +9,17 @@ from rest_framework.decorators import action
 from rest_framework.settings import api_settings
 
 from accounts.roles import Capability
-from clientdesk.api import BulkAnswerSerializer, BulkRequestSerializer, ServiceModelViewSet, bulk_upsert
+from clientdesk.api import (
+    BulkAnswerSerializer,
+    BulkRequestSerializer,
+    ServiceModelViewSet,
+    bulk_upsert,
+    bulk_upsert_many,
+)
 from clients.filters import ClientFilter, VehicleFilter, staff_managers
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_plate, normalize_vin
+from clients.services import bulk as bulk_services
 from clients.services import clients as services
 
 
@@ -131,6 +139,49 @@ class ClientInputSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(exc.message_dict["phones"]) from exc
 
 
+class PreloadedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key looked up among rows the bulk endpoint read once for the whole batch (`context[preloaded]`, a
+    dict by id), so validating a thousand records sends no query per record; the same answers as the plain field."""
+
+    def __init__(self, *, preloaded: str, **kwargs):
+        self.preloaded = preloaded
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        found = self.context[self.preloaded].get(pk)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
+def _int_values(records: list[dict], key: str) -> set[int]:
+    values = set()
+    for record in records:
+        value = record.get(key)
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
+            values.add(int(value))
+    return values
+
+
+class ClientBulkInputSerializer(ClientInputSerializer):
+    """A client in a bulk request: as the single upsert validates it, the manager found among those read once."""
+
+    assigned_manager = PreloadedRelatedField(
+        preloaded="managers", queryset=staff_managers(), required=False, allow_null=True
+    )
+
+    @staticmethod
+    def batch_context(records: list[dict]) -> dict:
+        wanted = _int_values(records, "assigned_manager")
+        return {"managers": {u.pk: u for u in staff_managers().filter(pk__in=wanted)} if wanted else {}}
+
+
 class ClientViewSet(ServiceModelViewSet):
     """Clients. The DMS upserts with `PUT /clients/dms/{dms_id}/`: the same record sent twice is one row."""
 
@@ -177,7 +228,20 @@ class ClientViewSet(ServiceModelViewSet):
         """Upsert up to 1,000 clients by DMS id in one request (each record as `PUT /clients/dms/{dms_id}/` takes it,
         with its `dms_id`): per record `created`, `updated`, `unchanged` or `error` with field errors."""
 
-        def upsert(*, dms_id, data):
+        if connection.vendor == "postgresql":
+            return bulk_upsert_many(
+                request,
+                input_serializer=ClientBulkInputSerializer,
+                context=lambda records: {
+                    **self.get_serializer_context(),
+                    **ClientBulkInputSerializer.batch_context(records),
+                },
+                upsert_many=lambda valid: bulk_services.client_bulk_upsert(
+                    by=request.user, records=[bulk_services.BulkRecord(*record) for record in valid]
+                ),
+            )
+
+        def upsert(*, dms_id, data):  # the embedded default (SQLite): record by record
             return services.client_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
 
         return bulk_upsert(
@@ -236,16 +300,36 @@ class VehicleInputSerializer(serializers.ModelSerializer):
     def validate_plate(self, value: str) -> str:
         return normalize_plate(value)
 
+    def owner_by_dms_id(self, dms_id: str) -> Client | None:
+        return Client.objects.filter(dms_id=dms_id).first()
+
     def validate(self, attrs):
         owner_dms_id = attrs.pop("owner_dms_id", None)
         if owner_dms_id:
-            owner = Client.objects.filter(dms_id=owner_dms_id).first()
+            owner = self.owner_by_dms_id(owner_dms_id)
             if owner is None:
                 raise serializers.ValidationError({"owner_dms_id": _("No client has this DMS id.")})
             attrs["owner"] = owner
         if "owner" not in attrs and not self.partial:
             raise serializers.ValidationError({"owner": _("Give the owner: `owner` (id) or `owner_dms_id`.")})
         return attrs
+
+
+class VehicleBulkInputSerializer(VehicleInputSerializer):
+    """A vehicle in a bulk request: its owner found among the clients read once for the whole batch."""
+
+    owner = PreloadedRelatedField(preloaded="owners", queryset=Client.objects.all(), required=False)
+
+    def owner_by_dms_id(self, dms_id: str) -> Client | None:
+        return self.context["owners_by_dms_id"].get(dms_id)
+
+    @staticmethod
+    def batch_context(records: list[dict]) -> dict:
+        ids = _int_values(records, "owner")
+        dms_ids = {r["owner_dms_id"] for r in records if isinstance(r.get("owner_dms_id"), str) and r["owner_dms_id"]}
+        owners = list(Client.objects.filter(pk__in=ids)) if ids else []
+        by_dms_id = list(Client.objects.filter(dms_id__in=dms_ids)) if dms_ids else []
+        return {"owners": {c.pk: c for c in owners}, "owners_by_dms_id": {c.dms_id: c for c in by_dms_id}}
 
 
 class VehicleViewSet(ServiceModelViewSet):
@@ -281,7 +365,20 @@ class VehicleViewSet(ServiceModelViewSet):
         """Upsert up to 1,000 vehicles by DMS id in one request (each record as `PUT /vehicles/dms/{dms_id}/` takes
         it, with its `dms_id`): per record `created`, `updated`, `unchanged` or `error` with field errors."""
 
-        def upsert(*, dms_id, data):
+        if connection.vendor == "postgresql":
+            return bulk_upsert_many(
+                request,
+                input_serializer=VehicleBulkInputSerializer,
+                context=lambda records: {
+                    **self.get_serializer_context(),
+                    **VehicleBulkInputSerializer.batch_context(records),
+                },
+                upsert_many=lambda valid: bulk_services.vehicle_bulk_upsert(
+                    by=request.user, records=[bulk_services.BulkRecord(*record) for record in valid]
+                ),
+            )
+
+        def upsert(*, dms_id, data):  # the embedded default (SQLite): record by record
             return services.vehicle_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
 
         return bulk_upsert(
