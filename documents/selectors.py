@@ -34,6 +34,7 @@ def documents_for_display(queryset: QuerySet) -> QuerySet:
         "state",
         "archive_box",
         "archive_shelf",
+        "dms_id",
         "delivery_id",
         "booking_id",
         "client__id",
