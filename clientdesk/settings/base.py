@@ -248,6 +248,8 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
     }
+# Per process, for what every process can draw alike and nothing invalidates but a deploy (the navigation bar).
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clientdesk-local"}
 
 # --- REST API -------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -395,6 +397,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-exports": {
         "task": "reports.tasks.purge_exports",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+    "mail-weekly-report": {
+        "task": "reports.tasks.mail_weekly_report",
         "schedule": 3600,
         "options": {"expires": 3000},
     },

@@ -22,6 +22,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # override_settings in tests/accounts/test_password_reset.py.
 SESSION_COOKIE_AGE = 30 * 24 * 3600
 # Each test process keeps its own cache (API-key throttling counts); tests that count clear it.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clientdesk-local"},
+}
 # Uploads land in a directory of their own per test run, never in var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clientdesk-media-"))
