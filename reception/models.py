@@ -4,6 +4,7 @@ consultations and orders. Each ends in (or stands beside) a workshop booking of 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,7 +50,13 @@ class TowContractor(models.Model):
                 condition=Q(call_out_rate__gte=0, rate_per_km__gte=0),
                 name="tow_contractor_rates_not_negative",
                 violation_error_message=_("Rates cannot be negative."),
-            )
+            ),
+            # One entry per tow service, whatever the letter case: two "Эвакуатор-24" split the month's reconciliation.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tow_contractor_name_unique",
+                violation_error_message=_("A tow service with this name is already in the directory."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,6 +160,12 @@ class TowOrder(TimeStampedModel):
                 condition=~Q(status="delivered") | Q(booking__isnull=False),
                 name="tow_order_delivered_has_booking",
                 violation_error_message=_("A delivered car has its workshop booking."),
+            ),
+            # The number the driver calls, as the service stored it (E.164, like every phone of ours).
+            models.CheckConstraint(
+                condition=Q(phone_on_site__startswith="+"),
+                name="tow_order_phone_on_site_e164",
+                violation_error_message=_("Enter the phone on site as a full number."),
             ),
             models.CheckConstraint(
                 condition=Q(cost__isnull=True) | Q(cost__gte=0),
@@ -413,6 +426,10 @@ class TintLine(models.Model):
         ordering = ["consultation", "id"]
         constraints = [
             models.UniqueConstraint(fields=["consultation", "zone"], name="tint_line_zone_unique"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="tint_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(result_transmission__lte=100), name="tint_line_transmission_is_a_percentage"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,9 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from bookings.models import Booking, ServiceType
@@ -65,7 +66,7 @@ CONTRACTOR_FIELDS = ("name", "phones", "call_out_rate", "rate_per_km", "rates_no
 def tow_contractor_create(*, by: User | None, name: str, phones: Iterable[str] = (), **fields) -> TowContractor:
     """Add a tow service to the directory."""
     contractor = TowContractor(name=name.strip(), phones=_clean_phones(phones), **fields)
-    _save(contractor, by=by)
+    _save_contractor(contractor, by=by)
     return contractor
 
 
@@ -82,8 +83,24 @@ def tow_contractor_update(*, contractor: TowContractor, by: User | None, **field
         fields["name"] = fields["name"].strip()
     for name, value in fields.items():
         setattr(contractor, name, value)
-    _save(contractor, by=by)
+    _save_contractor(contractor, by=by)
     return contractor
+
+
+def _save_contractor(contractor: TowContractor, *, by: User | None) -> None:
+    """Save a directory entry; a name already in the directory (in any letter case) is a Conflict on `name`, whether
+    the check sees it or the unique index does (two heads adding the same service at once)."""
+    same_name = TowContractor.objects.filter(name__iexact=contractor.name).exclude(pk=contractor.pk).first()
+    if same_name is not None:
+        raise Conflict(DUPLICATE_CONTRACTOR, field="name", existing=same_name)
+    try:
+        with transaction.atomic():
+            _save(contractor, by=by)
+    except IntegrityError as error:
+        raise Conflict(DUPLICATE_CONTRACTOR, field="name") from error
+
+
+DUPLICATE_CONTRACTOR = gettext_lazy("A tow service with this name is already in the directory.")
 
 
 # --- orders ------------------------------------------------------------------------------------------------------
