@@ -2,7 +2,7 @@
 manager's claims due soon, the timeline rows, the dashboard's figures."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import models
 from django.db.models import Avg, Count, ExpressionWrapper, F, Q, QuerySet
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim
 from claims.services import due_soon_limit
-from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.calendar import local_date
 
 
 class DueState(models.TextChoices):
@@ -46,7 +46,7 @@ class DueBounds:
 
 def due_bounds(today: date | None = None) -> DueBounds:
     today = today or local_date(timezone.now())
-    return DueBounds(today, due_soon_limit(today, calendar=BusinessCalendar(today, today + timedelta(days=14))))
+    return DueBounds(today, due_soon_limit(today))
 
 
 def due_state_q(state: str, *, today: date) -> Q:

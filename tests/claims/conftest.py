@@ -52,3 +52,14 @@ def complaint_call(manager, car_client):
         notes="Клиент недоволен ремонтом: стук в подвеске",
         started_at=timezone.now() - timedelta(minutes=10),
     )
+
+
+@pytest.fixture(autouse=True)
+def week(db):
+    """A Monday-to-Friday department, as the demo sets it up."""
+    from datetime import time
+
+    from clientdesk.models import WorkingHours
+
+    for weekday in range(5):
+        WorkingHours.objects.get_or_create(weekday=weekday, defaults={"opens": time(9), "closes": time(18)})

@@ -345,17 +345,6 @@ def monday():
     return at(date(2026, 3, 2), datetime.min.time().replace(hour=9))
 
 
-@pytest.fixture
-def week(db):
-    from clientdesk.models import WorkingHours
-
-    for weekday in range(5):
-        WorkingHours.objects.get_or_create(
-            weekday=weekday,
-            defaults={"opens": datetime.min.time().replace(hour=9), "closes": datetime.min.time().replace(hour=18)},
-        )
-
-
 def test_the_watch_tells_once_per_claim_and_state(make_claim, users, monday, week):
     soon = make_claim(received_at=monday - timedelta(days=8))  # due Wednesday: two working days ahead
     later = make_claim(received_at=monday)  # due in ten days

@@ -1,0 +1,127 @@
+"""The claims API: list with filters and cursor pages (pinned queries), create, read, steps as actions, 409."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from claims.models import Claim
+from tests.factories import CallFactory
+
+pytestmark = pytest.mark.django_db
+S = Claim.Status
+
+
+def api_as(user):
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_create_read_and_walk_through_the_api(users, car_client, categories, complaint_call):
+    manager, head = api_as(users["manager"]), api_as(users["head"])
+    response = manager.post(
+        "/api/v1/claims/",
+        {
+            "client": car_client.pk,
+            "category": "replacement",
+            "client_words": "Коробка дёргается",
+            "demand": "Заменить автомобиль",
+            "source_call": complaint_call.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["number"].startswith("П-") and body["status"] == "registered" and body["due_state"] == "later"
+    pk = body["id"]
+    assert manager.get(f"/api/v1/claims/{pk}/").json()["source_call"] == complaint_call.pk
+    assert manager.post(f"/api/v1/claims/{pk}/escalate/", {"to": "sales_mgmt"}, format="json").status_code == 200
+    decided = head.post(
+        f"/api/v1/claims/{pk}/decide/",
+        {"outcome": "satisfied", "decision_text": "Замена", "compensation_kind": "replacement"},
+        format="json",
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "decided"
+    call = CallFactory(client=car_client, manager=users["manager"], started_at=timezone.now())
+    informed = manager.post(f"/api/v1/claims/{pk}/inform-call/", {"call": call.pk}, format="json")
+    assert informed.status_code == 200 and informed.json()["informed_call"] == call.pk
+    assert manager.post(f"/api/v1/claims/{pk}/close/", {}, format="json").json()["status"] == "closed"
+    assert head.post(f"/api/v1/claims/{pk}/reopen/", {"reason": "Вернулся"}, format="json").status_code == 200
+
+
+def test_an_illegal_step_answers_409_and_changes_nothing(users, make_claim):
+    claim = make_claim()
+    api = api_as(users["head"])
+    for step, data in [
+        ("close", {}),
+        ("inform-call", {"notes": "x"}),
+        ("letter-sent", {}),
+        ("reopen", {"reason": "x"}),
+    ]:
+        response = api.post(f"/api/v1/claims/{claim.pk}/{step}/", data, format="json")
+        assert response.status_code == 409, (step, response.json())
+    claim.refresh_from_db()
+    assert claim.status == S.REGISTERED and claim.transitions.count() == 1
+
+
+def test_bad_input_is_400_with_field_errors(users, car_client):
+    api = api_as(users["manager"])
+    response = api.post(
+        "/api/v1/claims/",
+        {"client": car_client.pk, "category": "defect", "client_words": "x", "demand": "y", "agreed_term_days": 50},
+        format="json",
+    )
+    assert response.status_code == 400 and "agreed_term_days" in response.json()
+    response = api.post("/api/v1/claims/", {"client": car_client.pk, "category": "nope"}, format="json")
+    assert response.status_code == 400 and {"category", "client_words", "demand"} <= set(response.json())
+    assert not Claim.objects.exists()
+
+
+def test_the_management_decides_only_what_was_escalated_to_it(users, make_claim):
+    claim = make_claim()
+    workshop = api_as(users["workshop_mgmt"])
+    assert (
+        workshop.post(f"/api/v1/claims/{claim.pk}/decide/", {"outcome": "refused", "decision_text": "Нет"}).status_code
+        == 404
+    )
+    api_as(users["manager"]).post(f"/api/v1/claims/{claim.pk}/escalate/", {"to": "workshop_mgmt"}, format="json")
+    assert api_as(users["sales_mgmt"]).get(f"/api/v1/claims/{claim.pk}/").status_code == 404
+    response = workshop.post(
+        f"/api/v1/claims/{claim.pk}/decide/", {"outcome": "refused", "decision_text": "Нет"}, format="json"
+    )
+    assert response.status_code == 200
+    assert workshop.post(f"/api/v1/claims/{claim.pk}/close/", {}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("rows", [2, 15])
+def test_the_list_filters_by_due_state_in_a_fixed_number_of_queries(users, make_claim, django_assert_num_queries, rows):
+    now = timezone.now()
+    for n in range(rows):
+        make_claim(received_at=now - timedelta(days=15 if n % 2 else 0))
+    api = api_as(users["manager"])
+    # the page of claims, the due-soon bound (working hours, calendar days) for the rows' due states
+    with django_assert_num_queries(3):
+        response = api.get("/api/v1/claims/", {"due_state": "overdue", "page_size": 5})
+    body = response.json()
+    assert response.status_code == 200 and all(row["due_state"] == "overdue" for row in body["results"])
+    assert len(body["results"]) == min(5, rows // 2)
+    seen = [row["id"] for row in body["results"]]
+    while body["next"]:
+        body = api.get(body["next"]).json()
+        seen += [row["id"] for row in body["results"]]
+    assert len(seen) == len(set(seen)) == rows // 2
+    assert api.get("/api/v1/claims/", {"due_state": "sometime"}).status_code == 400
+
+
+def test_the_integration_reads_claims_and_writes_none(users, make_claim, car_client):
+    claim = make_claim()
+    dms = api_as(users["integration"])
+    assert dms.get("/api/v1/claims/").json()["results"][0]["number"] == claim.number
+    response = dms.post(
+        "/api/v1/claims/", {"client": car_client.pk, "category": "other", "client_words": "x", "demand": "y"}
+    )
+    assert response.status_code == 403
+    assert dms.post(f"/api/v1/claims/{claim.pk}/review/", {}).status_code == 403
+    assert Claim.objects.count() == 1
