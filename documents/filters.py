@@ -13,8 +13,8 @@ class DocumentFilter(filters.FilterSet):
     """The archive: one search box (client name or phone, VIN, plate, document number) and the filters beside it."""
 
     q = filters.CharFilter(method="filter_search", label=_("search"))
-    kind = filters.MultipleChoiceFilter(choices=Document.Kind.choices, label=_("kind"))
-    state = filters.MultipleChoiceFilter(choices=Document.State.choices, label=_("state"))
+    kind = filters.MultipleChoiceFilter(choices=Document.Kind.choices, label=_("kind"), distinct=False)
+    state = filters.MultipleChoiceFilter(choices=Document.State.choices, label=_("state"), distinct=False)
     issued_from = DateFilter(field_name="issued_on", lookup_expr="gte", label=_("dated from"))
     issued_to = DateFilter(field_name="issued_on", lookup_expr="lte", label=_("dated to"))
     box = filters.CharFilter(field_name="archive_box", lookup_expr="startswith", label=_("archive box"))
