@@ -2,6 +2,7 @@
 against capacity). A few SQL aggregates whatever the number of bookings; every figure and bar links to the bookings
 list with its own filter parameters."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.db.models import F, Q, Sum
@@ -23,6 +24,7 @@ from clientdesk.dashboard import (
     head_tiles,
     list_url,
     ratio,
+    report_sections,
     spanning,
     within,
 )
@@ -146,8 +148,40 @@ def _advisor_chart(user, period: Period, *, open_hours: float) -> Chart:
     )
 
 
+def bookings_section(user, period: Period) -> TileData:
+    """The fixed-form reports' bookings: bookings made in the period, visits due that ended, no-shows, the load."""
+    previous = period.previous()
+    made = (
+        Booking.objects.visible_to(user)
+        .filter(spanning(period, "created_at"))
+        .aggregate(**both(period, "created_at", made=Q()))
+    )
+    load = next(f for f in load_tile(user, period).figures if f.key == "workshop-load")
+    return TileData(
+        figures=[
+            Figure(
+                "bookings-made",
+                _("Bookings made"),
+                made["made"],
+                "",  # the bookings list filters by the visit's time, not the booking's
+                previous=made["made_before"],
+                better="",
+            ),
+            *no_show_tile(user, period).figures,
+            replace(load, previous=ratio_of_load(user, previous)),
+        ]
+    )
+
+
+def ratio_of_load(user, period: Period) -> float | None:
+    return next(f for f in load_tile(user, period).figures if f.key == "workshop-load").value
+
+
 def register() -> None:
     """Called from BookingsConfig.ready()."""
+    report_sections.register(
+        "bookings", Tile("bookings", _("Bookings and visits"), bookings_section, Capability.VIEW_BOOKINGS), order=20
+    )
     head_tiles.register("no-shows", Tile("no-shows", _("No-shows"), no_show_tile, Capability.VIEW_BOOKINGS), order=40)
     head_tiles.register(
         "workshop-load", Tile("workshop-load", _("Workshop load"), load_tile, Capability.VIEW_BOOKINGS), order=45

@@ -35,6 +35,7 @@ from clientdesk.dashboard import (
     list_url,
     own_tiles,
     ratio,
+    report_sections,
     spanning,
     within,
 )
@@ -500,8 +501,29 @@ def own_queue_tile(user, period: Period) -> TileData:
     )
 
 
+def calls_section(user, period: Period) -> TileData:
+    """The fixed-form reports' calls: inbound calls and the outbound call tasks' figures (no charts)."""
+    return TileData(figures=[*inbound_tile(user, period).figures, *outbound_tile(user, period).figures])
+
+
+def csi_section(user, period: Period) -> TileData:
+    return TileData(figures=csi_tile(user, period).figures)
+
+
 def register() -> None:
     """Called from CallsConfig.ready()."""
+    report_sections.register("calls", Tile("calls", _("Calls"), calls_section, Capability.VIEW_CALLS), order=10)
+    report_sections.register(
+        "confirmations",
+        Tile("confirmations", _("Visit confirmation"), confirmation_tile, Capability.VIEW_CALLS),
+        order=30,
+    )
+    report_sections.register(
+        "follow-ups", Tile("follow-ups", _("7-day follow-ups"), follow_up_tile, Capability.VIEW_CALLS), order=50
+    )
+    report_sections.register(
+        "csi", Tile("csi", _("Customer satisfaction (CSI)"), csi_section, Capability.VIEW_CALLS), order=60
+    )
     head_tiles.register("inbound", Tile("inbound", _("Inbound calls"), inbound_tile, Capability.VIEW_CALLS), order=10)
     head_tiles.register(
         "outbound", Tile("outbound", _("Outbound calls"), outbound_tile, Capability.VIEW_CALLS), order=20

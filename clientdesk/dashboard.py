@@ -270,3 +270,8 @@ def as_json(tiles: list[DrawnTile]) -> list[dict]:
 # The registries the apps fill in their AppConfig.ready() (calls/dashboard.py, bookings/dashboard.py...).
 head_tiles: Registry[Tile] = Registry("head dashboard tiles")
 own_tiles: Registry[Tile] = Registry("manager's own dashboard tiles")
+# The sections of the fixed-form reports (the daily department report and the weekly summary, item 2.3 of the head's
+# job): the same Tile, of which the report prints the figures only, each beside the previous period's, in `order`.
+# Calls, bookings, confirmations, no-shows, follow-ups and CSI come from calls/ and bookings/; claims adds its own
+# section when it registers one (`report_sections.register("claims", Tile(...), order=70)`).
+report_sections: Registry[Tile] = Registry("fixed-form report sections")

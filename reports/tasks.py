@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from reports.services.exports import export_build, exports_purge
+from reports.services.fixed import weekly_report_mail
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
@@ -16,3 +17,9 @@ def build_export(pk: int) -> int | None:
 def purge_exports() -> int:
     """Beat: the export files older than a day go."""
     return exports_purge()
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def mail_weekly_report() -> bool:
+    """Beat, hourly: last week's summary to its recipients, once (the first run after the week's end sends it)."""
+    return weekly_report_mail()
