@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from bookings.extensions import slot_marks
 from bookings.models import Booking, ServiceArea, ServiceType
 from bookings.selectors.slots import parse_slot_key
 from bookings.services.bookings import MAX_SERVICE_TYPES
@@ -108,6 +109,16 @@ class BookingForm(SlotChoiceMixin, StyledForm):
         if not can_override:
             for name in ("capacity_override_reason", "manual_time", "manual_advisor"):
                 del self.fields[name]
+        # The wishes higher apps offer (the fleet app's "needs a loaner"), each a yes/no field.
+        for mark in slot_marks:
+            self.fields[mark.field] = forms.BooleanField(label=mark.label, required=False)
+
+    def wishes(self) -> dict[str, bool]:
+        """The wishes ticked, as `booking_create` takes them."""
+        return {mark.field: bool(self.cleaned_data.get(mark.field)) for mark in slot_marks}
+
+    def wish_fields(self) -> list:
+        return [self[mark.field] for mark in slot_marks]
 
 
 class RescheduleForm(SlotChoiceMixin, StyledForm):

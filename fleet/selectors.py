@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.roles import Capability
 from clientdesk.calendar import day_bounds, local_date
@@ -104,7 +105,7 @@ def test_drive_log(day: date) -> list[TestDrive]:
     )
 
 
-def free_loaner_slot_keys(slots, *, planned_minutes: int) -> set[str]:
+def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) -> set[str]:
     """The keys of the workshop slots for which a loaner is free from the slot's start for the planned work plus the
     return buffer: two queries for the whole day (the loaners, their reservations that day)."""
     if not slots:
@@ -122,6 +123,8 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int) -> set[str]:
         return set()
     held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     rows = Reservation.objects.holding().filter(car__in=cars, starts_at__lt=last, free_from__gt=first)
+    if exclude_booking is not None:
+        rows = rows.exclude(booking=exclude_booking)
     for car_id, starts_at, free_from in rows.values_list("car_id", "starts_at", "free_from"):
         held[car_id].append((starts_at, free_from))
     keys = set()
@@ -132,9 +135,9 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int) -> set[str]:
     return keys
 
 
-def booking_loaner(booking) -> Reservation | None:
+def booking_loaner(booking, *, user) -> Reservation | None:
     """The loaner of a workshop visit (held, or the last one it had)."""
-    return Reservation.objects.filter(booking=booking).select_related("car").order_by("-id").first()
+    return Reservation.objects.visible_to(user).filter(booking=booking).select_related("car").order_by("-id").first()
 
 
 def client_loaners(client, user) -> list[Reservation]:
@@ -146,3 +149,17 @@ def client_loaners(client, user) -> list[Reservation]:
         .select_related("car")
         .order_by("starts_at")[:5]
     )
+
+
+def overdue_queue_panel(request) -> dict | None:
+    """Beside the manager's queue: the cars out past their return time, oldest first (one query; None when there
+    are none, or for a user who does not see the fleet)."""
+    if not request.user.has_capability(Capability.VIEW_FLEET):
+        return None
+    overdue = list(
+        Reservation.objects.visible_to(request.user)
+        .filter(status=Reservation.Status.OUT, ends_at__lt=timezone.now())
+        .select_related("car", "client")
+        .order_by("ends_at", "id")[:20]
+    )
+    return {"overdue_loaners": overdue} if overdue else None

@@ -1,4 +1,4 @@
-from fleet.views import cars, reservations, test_drives
+from fleet.views import cars, panels, reservations, test_drives
 
 app_name = "fleet"
-urlpatterns = [*cars.urlpatterns, *reservations.urlpatterns, *test_drives.urlpatterns]
+urlpatterns = [*cars.urlpatterns, *reservations.urlpatterns, *test_drives.urlpatterns, *panels.urlpatterns]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import HasCapability
 from accounts.roles import Capability, Role
+from bookings.extensions import slot_marks
 from bookings.filters import BookingFilter
 from bookings.models import Booking, ServiceArea, ServiceType
 from bookings.selectors.bookings import bookings_for_display
@@ -81,6 +82,13 @@ class BookingInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Booking.Source.choices, default=Booking.Source.CALL)
     capacity_override_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     dms_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    needs_loaner = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Reserve a loaner car for the planned work in the same transaction; refused whole when none is free."
+        ),
+    )
 
 
 class NoteSerializer(serializers.Serializer):
@@ -222,6 +230,9 @@ class FreeSlotsView(APIView):
             OpenApiParameter("date_to", date),
             OpenApiParameter("service_types", int, many=True, required=True),
             OpenApiParameter("advisor", int),
+            OpenApiParameter(
+                "needs_loaner", bool, description=_("Mark each slot with whether a loaner is free for the work too.")
+            ),
         ],
         responses=SlotSerializer(many=True),
     )
@@ -245,4 +256,11 @@ class FreeSlotsView(APIView):
                 day=day, area=area, planned_minutes=minutes, advisor=data.get("advisor"), calendar=calendar
             )
             day += timedelta(days=1)
-        return Response(SlotSerializer(slots, many=True).data)
+        rows = SlotSerializer(slots, many=True).data
+        # The wishes asked for (a loaner...): each slot says whether it also satisfies them.
+        for mark in slot_marks:
+            if request.query_params.get(mark.field) in ("true", "1", "on"):
+                keys = mark.keys(slots, planned_minutes=minutes, exclude_booking=None)
+                for slot, row in zip(slots, rows, strict=True):
+                    row[mark.field] = slot.key in keys
+        return Response(rows)

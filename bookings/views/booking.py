@@ -21,7 +21,7 @@ from django.views.generic import TemplateView
 from accounts.models import User
 from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
-from bookings.extensions import card_panels
+from bookings.extensions import card_panels, slot_marks
 from bookings.filters import BookingFilter
 from bookings.forms import BoardFilterForm, BookingForm, CancelForm, RescheduleForm
 from bookings.models import Booking, ServiceType
@@ -153,6 +153,7 @@ class BookingCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
                     comment=data.get("comment", ""),
                     source=data["source"],
                     capacity_override_reason=data.get("capacity_override_reason", ""),
+                    **form.wishes(),
                 )
             except (ValidationError, Conflict) as exc:
                 form.alternatives = getattr(exc, "alternatives", [])
@@ -193,6 +194,12 @@ class SlotPickerView(CapabilityRequiredMixin, View):
             context["slots"] = free_slots(
                 day=day, area=area, planned_minutes=minutes, calendar=calendar, exclude_booking=exclude
             )
+            # The wishes ticked on the form (a loaner...): which slots also satisfy each.
+            context["marks"] = [
+                (mark, mark.keys(context["slots"], planned_minutes=minutes, exclude_booking=exclude))
+                for mark in slot_marks
+                if request.GET.get(mark.field) in ("on", "1", "true")
+            ]
             context["next_day"] = calendar.next_working_day(day)
             if day > local_date(timezone.now()):
                 context["previous_day"] = calendar.previous_working_day(day)

@@ -1,0 +1,53 @@
+"""A car not back when due: flagged once by the beat task, announced, and the calls app makes exactly one callback
+task for the client; the manager's day lists the overdue cars."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import CallTask
+from calls.services.loaners import loaner_return_task_create
+from fleet.models import Reservation
+from fleet.services.acts import reservation_check_in
+from fleet.services.overdue import overdue_returns_flag
+from fleet.tasks import flag_overdue_returns
+from tests.fleet.conftest import make_car
+from tests.fleet.test_pages import out_now
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_overdue_return_makes_exactly_one_callback_task(manager, django_capture_on_commit_callbacks):
+    reservation = out_now(make_car(), hours_ago=5, due_in=-1)
+    on_time = out_now(make_car(), hours_ago=1, due_in=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flag_overdue_returns() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flag_overdue_returns() == 0  # a second beat finds nothing new
+    task = CallTask.objects.get()
+    assert task.kind == "loaner" and task.loaner_reservation == reservation and task.client == reservation.client
+    assert task.status == "open" and task.due_at >= timezone.now() - timedelta(minutes=1)
+    # the announcement delivered again (a retry, a replay) makes nothing new
+    assert loaner_return_task_create(reservation_id=reservation.pk, now=timezone.now()) == task
+    assert CallTask.objects.count() == 1
+    on_time.refresh_from_db()
+    assert on_time.overdue_flagged_at is None
+
+
+def test_a_car_back_before_the_announcement_is_delivered_needs_no_call(manager):
+    reservation = out_now(make_car(), hours_ago=5, due_in=-1)
+    overdue_returns_flag(now=timezone.now())
+    reservation_check_in(
+        reservation=reservation, by=manager, mileage_km=20000, fuel_percent=50, signatures_confirmed=True
+    )
+    assert loaner_return_task_create(reservation_id=reservation.pk, now=timezone.now()) is None
+    assert not CallTask.objects.exists()
+    assert Reservation.objects.get(pk=reservation.pk).overdue_flagged_at is not None
+
+
+def test_the_managers_day_lists_the_overdue_cars(as_manager):
+    reservation = out_now(make_car(), hours_ago=5, due_in=-1)
+    page = as_manager.get(reverse("calls:queue")).content.decode()
+    assert 'id="overdue-loaners"' in page and reservation.client.name in page
