@@ -2,6 +2,7 @@ import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from claims.models import ClaimCategory
@@ -9,13 +10,15 @@ from claims.services import claim_register
 from tests.factories import CallFactory, ClientFactory, VehicleFactory
 
 
+def add_default_categories() -> None:
+    """The categories the migration adds (again, after a transactional test emptied the tables)."""
+    importlib.import_module("claims.migrations.0002_default_categories").add_categories(apps, None)
+
+
 @pytest.fixture
 def categories(db) -> dict[str, ClaimCategory]:
-    """The categories the migration adds, by code (added again after a transactional test emptied the tables)."""
-    from django.apps import apps
-
-    default_categories = importlib.import_module("claims.migrations.0002_default_categories")
-    default_categories.add_categories(apps, None)
+    """The default categories, by code."""
+    add_default_categories()
     return {c.code: c for c in ClaimCategory.objects.all()}
 
 
