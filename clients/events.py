@@ -1,5 +1,6 @@
 """The facts the clients app announces (see `clientdesk.events`): the calls app plans or moves the 7-day follow-up
-after a handover; later the documents app expects the handover act."""
+after a handover; later the documents app expects the handover act; the webhooks app tells the DMS of every client and
+vehicle created or changed."""
 
 from dataclasses import dataclass
 
@@ -20,3 +21,22 @@ class DeliveryCorrected(DomainEvent):
 
     delivery_id: int
     by_id: int | None
+
+
+@dataclass(frozen=True)
+class ClientsChanged(DomainEvent):
+    """Clients were created or changed (their fields or their phones): one client by hand or by the DMS, or a whole
+    bulk batch at once. A repeated push that changed nothing announces nothing."""
+
+    created: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
+    by_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VehiclesChanged(DomainEvent):
+    """Vehicles were created or changed, one or a bulk batch at once; nothing is announced for an unchanged push."""
+
+    created: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
+    by_id: int | None = None

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = _("Webhooks to the DMS")
+
+    def ready(self) -> None:
+        from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
+        from clientdesk import events
+        from clients.events import ClientsChanged, VehiclesChanged
+        from webhooks import handlers
+
+        # In the publisher's transaction: the outbox row commits or rolls back with the change it tells of.
+        events.subscribe(ClientsChanged, handlers.clients_changed, in_transaction=True)
+        events.subscribe(VehiclesChanged, handlers.vehicles_changed, in_transaction=True)
+        events.subscribe(BookingBooked, handlers.booking_booked, in_transaction=True)
+        events.subscribe(BookingMoved, handlers.booking_moved, in_transaction=True)
+        events.subscribe(BookingStatusChanged, handlers.booking_status_changed, in_transaction=True)

@@ -29,7 +29,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from clientdesk import events
 from clientdesk.errors import Conflict
+from clients.events import ClientsChanged, VehiclesChanged
 from clients.models import Client, ClientPhone, Vehicle
 from clients.services import clients as single
 from clients.services.clients import CleanPhones
@@ -350,6 +352,10 @@ def _write_clients(plan: _Plan, phone_plan: dict, *, by: User | None, at) -> Non
         history += [(client, "~") for client in changed]
     _insert_history(Client, history, by=by, at=at)
     _write_phones(phone_plan, by=by, at=at)
+    created = tuple(client.pk for _record, client in plan.create)
+    updated = tuple(client.pk for _record, client, _fields in plan.update)
+    if created or updated:
+        events.publish(ClientsChanged(created=created, updated=updated, by_id=by.pk if by else None))
 
 
 def _write_phones(phone_plan: dict, *, by: User | None, at) -> None:
@@ -422,6 +428,10 @@ def vehicle_bulk_upsert(*, by: User | None, records: Sequence[BulkRecord]) -> di
                 _update_rows(Vehicle, rows, _VEHICLE_WRITTEN)
                 history += [(vehicle, "~") for vehicle in rows]
             _insert_history(Vehicle, history, by=by, at=now)
+            created = tuple(vehicle.pk for _record, vehicle in plan.create)
+            updated = tuple(vehicle.pk for _record, vehicle, _fields in plan.update)
+            if created or updated:
+                events.publish(VehiclesChanged(created=created, updated=updated, by_id=by.pk if by else None))
 
         def one(record: BulkRecord):
             vehicle, created = single.vehicle_upsert_by_dms_id(by=by, dms_id=record.dms_id, **record.data)

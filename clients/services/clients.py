@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalChanges
 
 from accounts.models import User
+from clientdesk import events
 from clientdesk.errors import Conflict, Stale
 from clientdesk.locks import lock_for
+from clients.events import ClientsChanged, VehiclesChanged
 from clients.models import Client, ClientPhone, Vehicle
 from clients.normalize import normalize_dms_id, normalize_name, normalize_phone, normalize_plate, normalize_vin
 
@@ -216,6 +218,7 @@ def client_create(*, by: User | None, name: str, phones: Iterable[PhoneInput] = 
     _stamp_consents(client, previous={})
     _save(client, by=by)
     _replace_phones(client, cleaned_phones, by=by)
+    events.publish(ClientsChanged(created=(client.pk,), by_id=by.pk if by else None))
     return client
 
 
@@ -237,10 +240,13 @@ def client_update(*, client: Client, by: User | None, phones: Iterable[PhoneInpu
     saved = stored_values(client) != stored  # a repeated push changes nothing: no new updated_at, no history row
     if saved:
         _save(client, by=by)
-    if cleaned_phones is not None and _replace_phones(client, cleaned_phones, by=by) and not saved:
+    phones_changed = cleaned_phones is not None and _replace_phones(client, cleaned_phones, by=by)
+    if phones_changed and not saved:
         # A changed phone is a changed client for whoever syncs by `updated_since` (the phone keeps its own history).
         client.updated_at = timezone.now()
         Client.objects.filter(pk=client.pk).update(updated_at=client.updated_at)
+    if saved or phones_changed:
+        events.publish(ClientsChanged(updated=(client.pk,), by_id=by.pk if by else None))
     return client
 
 
@@ -467,6 +473,7 @@ def vehicle_create(*, by: User | None, owner: Client, **fields) -> Vehicle:
     _ensure_vin_free(vehicle.vin)
     _ensure_dms_id_free(Vehicle, vehicle.dms_id)
     _save(vehicle, by=by)
+    events.publish(VehiclesChanged(created=(vehicle.pk,), by_id=by.pk if by else None))
     return vehicle
 
 
@@ -484,6 +491,7 @@ def vehicle_update(*, vehicle: Vehicle, by: User | None, **fields) -> Vehicle:
     _ensure_dms_id_free(Vehicle, vehicle.dms_id, exclude_pk=vehicle.pk)
     if stored_values(vehicle) != stored:
         _save(vehicle, by=by)
+        events.publish(VehiclesChanged(updated=(vehicle.pk,), by_id=by.pk if by else None))
     return vehicle
 
 
