@@ -9,7 +9,8 @@ aggregates only, a constant number of queries each, whatever the number of rows.
 department's average, never a colleague's).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -238,14 +239,32 @@ class DrawnTile:
     charts: list[Chart]
 
 
+_drawing: ContextVar[dict | None] = ContextVar("dashboard drawing", default=None)
+
+
+def shared[T](key: Hashable, read: Callable[[], T]) -> T:
+    """What several tiles of one drawing read alike, read once: inside `draw` the first tile that asks for `key` runs
+    `read`, the others get its result; outside a drawing (a tile computed alone) `read` simply runs."""
+    memo = _drawing.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def draw(registry: Registry[Tile], *, user, period: Period) -> list[DrawnTile]:
     """Every tile of `registry` the user may see, computed for `period`, in the registry's order."""
     drawn = []
-    for tile in registry:
-        if tile.capability and not user.has_capability(tile.capability):
-            continue
-        data = tile.compute(user, period)
-        drawn.append(DrawnTile(tile.key, str(tile.title), data.figures, data.charts))
+    token = _drawing.set({})
+    try:
+        for tile in registry:
+            if tile.capability and not user.has_capability(tile.capability):
+                continue
+            data = tile.compute(user, period)
+            drawn.append(DrawnTile(tile.key, str(tile.title), data.figures, data.charts))
+    finally:
+        _drawing.reset(token)
     return drawn
 
 
