@@ -36,6 +36,7 @@ class ClaimForm(StyledForm):
     vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=None, required=False)
     booking = forms.ModelChoiceField(label=_("Workshop visit"), queryset=None, required=False)
     delivery = forms.ModelChoiceField(label=_("Car delivery"), queryset=None, required=False)
+    loaner = forms.ModelChoiceField(label=_("Loaner car"), queryset=None, required=False)
     client_words = forms.CharField(label=_("The client's words"), widget=forms.Textarea(attrs={"rows": 4}))
     demand = forms.CharField(label=_("The client's demand"), widget=forms.Textarea(attrs={"rows": 2}))
     category = forms.ModelChoiceField(label=_("Category"), queryset=ClaimCategory.objects.none())
@@ -57,7 +58,8 @@ class ClaimForm(StyledForm):
         self.fields["category"].queryset = active_categories()
         self.fields["vehicle"].queryset = client.vehicles.all()
         self.fields["booking"].queryset = client.bookings.order_by("-starts_at")
-        self.fields["delivery"].queryset = client.deliveries.all()
+        self.fields["delivery"].queryset = client.deliveries.select_related("vehicle", "client")
+        self.fields["loaner"].queryset = client.fleet_reservations.select_related("car").order_by("-starts_at")
 
 
 class ReasonForm(StyledForm):

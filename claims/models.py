@@ -172,6 +172,14 @@ class Claim(TimeStampedModel):
         null=True,
         blank=True,
     )
+    loaner = models.ForeignKey(
+        "fleet.Reservation",
+        verbose_name=_("loaner car record"),
+        on_delete=models.PROTECT,
+        related_name="claims",
+        null=True,
+        blank=True,
+    )
     source_call = models.ForeignKey(
         "calls.Call",
         verbose_name=_("call it came from"),
@@ -229,6 +237,14 @@ class Claim(TimeStampedModel):
         blank=True,
     )
     informed_at = models.DateTimeField(_("client informed"), null=True, blank=True)
+    answer_document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("answer letter on file"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

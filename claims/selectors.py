@@ -86,6 +86,8 @@ def claim_for_card(pk: int, *, user) -> Claim:
             "assignee",
             "booking",
             "delivery__vehicle",
+            "loaner__car",
+            "answer_document",
             "source_call__manager",
             "informed_call__manager",
             "decided_by",

@@ -37,6 +37,9 @@ from clientdesk.errors import Conflict
 from clientdesk.notify import notify
 from clientdesk.uploads import JPEG, PDF, PNG, accept_upload, sniff
 from clients.models import Client, Delivery, Vehicle
+from documents.models import Document
+from documents.services.documents import document_register
+from fleet.models import Reservation
 
 S = Claim.Status
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -159,7 +162,13 @@ def claim_category_save(*, by: User | None, category: ClaimCategory | None = Non
 
 
 def _check_links(
-    *, client: Client, vehicle: Vehicle | None, booking: Booking | None, delivery: Delivery | None, call: Call | None
+    *,
+    client: Client,
+    vehicle: Vehicle | None,
+    booking: Booking | None,
+    delivery: Delivery | None,
+    call: Call | None,
+    loaner: Reservation | None = None,
 ) -> None:
     errors = {}
     if client.merged_into_id:
@@ -172,6 +181,8 @@ def _check_links(
         errors["delivery"] = _("This delivery is another client's.")
     if call is not None and call.client_id not in (None, client.pk):
         errors["source_call"] = _("This call was with another client.")
+    if loaner is not None and loaner.client_id != client.pk:
+        errors["loaner"] = _("This loaner car was another client's.")
     if errors:
         raise ValidationError(errors)
 
@@ -192,6 +203,7 @@ def claim_register(
     booking: Booking | None = None,
     delivery: Delivery | None = None,
     source_call: Call | None = None,
+    loaner: Reservation | None = None,
     assignee: User | None = None,
     files=(),
 ) -> Claim:
@@ -202,7 +214,7 @@ def claim_register(
         raise ValidationError({"received_at": _("A claim cannot be received in the future.")})
     if not category.is_active:
         raise ValidationError({"category": _("This category is no longer in use.")})
-    _check_links(client=client, vehicle=vehicle, booking=booking, delivery=delivery, call=source_call)
+    _check_links(client=client, vehicle=vehicle, booking=booking, delivery=delivery, call=source_call, loaner=loaner)
     if not category.term_agreed:
         agreed_term_days = None
     due = claim_due_date(category=category, received_at=received_at, agreed_term_days=agreed_term_days)
@@ -213,6 +225,7 @@ def claim_register(
         booking=booking,
         delivery=delivery,
         source_call=source_call,
+        loaner=loaner,
         kind=kind,
         channel=channel,
         received_at=received_at,
@@ -439,6 +452,20 @@ def claim_letter_sent(*, claim: Claim, by: User, sent_on: date | None = None, co
         raise ValidationError({"sent_on": _("The letter cannot be sent before the decision.")})
     now = timezone.now()
     informed_at = now if sent_on == today else datetime.combine(sent_on, now.timetz())
+    letters = claim.transitions.filter(to_status=S.INFORMED).count()
+    # Our copy of the letter goes on file as a document of kind "claim answer", to be archived with the others.
+    document = document_register(
+        by=by,
+        kind=Document.Kind.CLAIM_ANSWER,
+        issued_on=sent_on,
+        client=claim.client,
+        vehicle=claim.vehicle,
+        booking=claim.booking,
+        delivery=claim.delivery,
+        number=f"{claim.number}-О" + (f"{letters + 1}" if letters else ""),
+        title=f"Ответ на претензию {claim.number}",
+        original=False,
+    )
     return _move(
         claim,
         by=by,
@@ -446,6 +473,7 @@ def claim_letter_sent(*, claim: Claim, by: User, sent_on: date | None = None, co
         comment=comment.strip() or gettext_noop("Answer letter sent."),
         informed_via=Claim.InformedVia.LETTER,
         informed_at=informed_at,
+        answer_document=document,
     )
 
 
@@ -484,6 +512,7 @@ def claim_reopen(*, claim: Claim, by: User, reason: str) -> Claim:
         informed_via="",
         informed_call=None,
         informed_at=None,
+        answer_document=None,
         closed_at=None,
     )
 

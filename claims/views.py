@@ -134,6 +134,7 @@ class ClaimCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
                     vehicle=data.get("vehicle"),
                     booking=data.get("booking"),
                     delivery=data.get("delivery"),
+                    loaner=data.get("loaner"),
                     source_call=call,
                     files=data.get("files") or [],
                 )

@@ -18,6 +18,7 @@ from claims.selectors import claims_for_display, due_bounds
 from clientdesk.api import BaseViewSet
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Delivery, Vehicle
+from fleet.models import Reservation
 
 
 class ClaimPagination(IdCursorPagination):
@@ -40,6 +41,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "booking",
             "delivery",
             "source_call",
+            "loaner",
             "kind",
             "channel",
             "received_at",
@@ -62,6 +64,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "informed_via",
             "informed_call",
             "informed_at",
+            "answer_document",
             "closed_at",
             "created_at",
             "updated_at",
@@ -85,6 +88,7 @@ class ClaimInputSerializer(serializers.Serializer):
     booking = serializers.PrimaryKeyRelatedField(queryset=Booking.objects.all(), required=False, allow_null=True)
     delivery = serializers.PrimaryKeyRelatedField(queryset=Delivery.objects.all(), required=False, allow_null=True)
     source_call = serializers.PrimaryKeyRelatedField(queryset=Call.objects.all(), required=False, allow_null=True)
+    loaner = serializers.PrimaryKeyRelatedField(queryset=Reservation.objects.all(), required=False, allow_null=True)
 
 
 class CommentSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from claims.models import Claim, ClaimAttachment, ClaimDueChange
 from clientdesk.calendar import at, local_zone
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
+from fleet.models import FleetCar, Reservation
 from tests.concurrency import run_at_once
 from tests.factories import CallFactory, ClientFactory, UserFactory
 
@@ -389,3 +390,46 @@ def test_the_watch_run_from_two_processes_at_once_tells_once(manager, head, cate
     assert sum(made) == 5
     for claim in claims:
         assert Notification.objects.filter(title=f"Claim {claim.number} is overdue").count() == 2
+
+
+def test_the_answer_letter_goes_on_file_as_a_claim_answer_document(make_claim, users):
+    claim = walk(make_claim(), S.DECIDED, users)
+    claim = services.claim_letter_sent(claim=claim, by=users["manager"])
+    document = claim.answer_document
+    assert (document.kind, document.number, document.client, document.original) == (
+        "claim_answer",
+        f"{claim.number}-О",
+        claim.client,
+        False,
+    )
+    # Reopened and answered again: a second letter, a second number.
+    claim = services.claim_reopen(
+        claim=services.claim_close(claim=claim, by=users["head"]), by=users["head"], reason="Снова"
+    )
+    claim = services.claim_decide(claim=claim, by=users["head"], outcome="refused", decision_text="Нет")
+    claim = services.claim_letter_sent(claim=claim, by=users["manager"])
+    assert claim.answer_document.number == f"{claim.number}-О2"
+
+
+def test_a_claim_may_name_the_clients_loaner_record_not_anothers(make_claim, car_client):
+    car = FleetCar.objects.create(plate="А001АА77", make="Kia", model="Rio")
+    start = timezone.now() - timedelta(days=3)
+    mine = Reservation.objects.create(
+        car=car,
+        client=car_client,
+        starts_at=start,
+        ends_at=start + timedelta(days=1),
+        free_from=start + timedelta(days=1),
+    )
+    later = start + timedelta(days=2)
+    theirs = Reservation.objects.create(
+        car=car,
+        client=ClientFactory(),
+        starts_at=later,
+        ends_at=later + timedelta(hours=5),
+        free_from=later + timedelta(hours=5),
+    )
+    with pytest.raises(ValidationError) as error:
+        make_claim(loaner=theirs)
+    assert "loaner" in error.value.message_dict
+    assert make_claim(loaner=mine).loaner == mine
