@@ -2,6 +2,7 @@
 
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clientdesk.filters import DateFilter
 from clientdesk.forms import StyledForm, yes_no_select
@@ -37,9 +38,9 @@ class DocumentFilter(filters.FilterSet):
 
 
 class RegistryFilter(filters.FilterSet):
-    destination = filters.ChoiceFilter(choices=Registry.Destination.choices, label=_("to"))
+    destination = filters.ChoiceFilter(choices=Registry.Destination.choices, label=pgettext_lazy("registry", "to"))
     state = filters.ChoiceFilter(choices=Registry.State.choices, label=_("state"))
-    year = filters.NumberFilter(field_name="year", label=_("year"))
+    year = filters.NumberFilter(field_name="year", label=pgettext_lazy("registry", "year"))
 
     class Meta:
         model = Registry
@@ -53,7 +54,7 @@ class CorrespondenceFilter(filters.FilterSet):
     unhanded = filters.BooleanFilter(
         field_name="handed_over_at",
         lookup_expr="isnull",
-        label=_("handed over"),
+        label=pgettext_lazy("correspondence", "handed over"),
         widget=yes_no_select(_("not handed over"), _("handed over")),
     )
     addressee = filters.NumberFilter(field_name="addressee_id", label=_("addressee"))

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from bookings.models import Booking
@@ -51,7 +52,7 @@ class StepForm(StyledForm):
 
 
 class RegistryCreateForm(StyledForm):
-    destination = forms.ChoiceField(label=_("to"), choices=Registry.Destination.choices)
+    destination = forms.ChoiceField(label=pgettext_lazy("registry", "to"), choices=Registry.Destination.choices)
     note = forms.CharField(label=_("note"), max_length=300, required=False)
     archive_box = forms.CharField(label=_("archive box"), max_length=32, required=False)
     archive_shelf = forms.CharField(label=_("archive shelf"), max_length=32, required=False)
@@ -74,8 +75,8 @@ class MailForm(StyledForm):
     direction = forms.ChoiceField(label=_("direction"), choices=Correspondence.Direction.choices)
     kind = forms.ChoiceField(label=_("kind"), choices=Correspondence.Kind.choices)
     dated_on = BoundedDateField(label=_("date"), widget=DATE_INPUT)
-    sender = forms.CharField(label=_("from"), max_length=200)
-    recipient = forms.CharField(label=_("to"), max_length=200)
+    sender = forms.CharField(label=pgettext_lazy("correspondence", "from"), max_length=200)
+    recipient = forms.CharField(label=pgettext_lazy("correspondence", "to"), max_length=200)
     subject = forms.CharField(label=_("subject"), max_length=300)
     addressee = forms.ModelChoiceField(
         label=_("addressee on staff"),

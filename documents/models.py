@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -163,7 +164,7 @@ class Document(TimeStampedModel):
         label = self.get_kind_display()
         if self.number:
             label = f"{label} № {self.number}"
-        return f"{label} {_('of')} {local_date_text(self.issued_on)}"
+        return gettext("%(document)s of %(date)s") % {"document": label, "date": local_date_text(self.issued_on)}
 
     def get_absolute_url(self) -> str:
         return reverse("documents:detail", args=[self.pk])
@@ -248,11 +249,11 @@ class Registry(TimeStampedModel):
     class State(models.TextChoices):
         SENT = "sent", _("Sent")
         RECEIVED = "received", _("Received")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registry", "Cancelled")
 
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(pgettext_lazy("registry", "year"))
     sequence = models.PositiveIntegerField(_("number in the year"))
-    destination = models.CharField(_("to"), max_length=12, choices=Destination.choices)
+    destination = models.CharField(pgettext_lazy("registry", "to"), max_length=12, choices=Destination.choices)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.SENT)
     note = models.CharField(_("note"), max_length=300, blank=True)
     archive_box = models.CharField(_("archive box"), max_length=32, blank=True)
@@ -370,8 +371,8 @@ class Correspondence(TimeStampedModel):
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.INCOMING)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.LETTER)
     dated_on = models.DateField(_("date"))
-    sender = models.CharField(_("from"), max_length=200)
-    recipient = models.CharField(_("to"), max_length=200)
+    sender = models.CharField(pgettext_lazy("correspondence", "from"), max_length=200)
+    recipient = models.CharField(pgettext_lazy("correspondence", "to"), max_length=200)
     subject = models.CharField(_("subject"), max_length=300)
     addressee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -389,7 +390,7 @@ class Correspondence(TimeStampedModel):
         null=True,
         blank=True,
     )
-    handed_over_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(pgettext_lazy("correspondence", "handed over"), null=True, blank=True)
     handed_over_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handed over by"),
