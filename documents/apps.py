@@ -11,10 +11,11 @@ class DocumentsConfig(AppConfig):
         from clientdesk.events import subscribe
         from clients import extensions as clients
         from clients.events import DeliveryRecorded
-        from documents import selectors
+        from documents import dashboard, selectors
         from documents.services import expected
 
         subscribe(DeliveryRecorded, expected.on_delivery_recorded, durable=True)
+        dashboard.register()
         clients.timeline_sources.register(
             "documents",
             clients.TimelineSource(

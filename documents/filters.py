@@ -1,6 +1,7 @@
 """One FilterSet per list, shared by the page and the API."""
 
 import django_filters as filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -8,6 +9,7 @@ from clientdesk.filters import DateFilter
 from clientdesk.forms import StyledForm, yes_no_select
 from documents.models import Correspondence, Document, Registry
 from documents.selectors import archive_search
+from documents.services.mail import unhanded_cutoff
 
 
 class DocumentFilter(filters.FilterSet):
@@ -57,9 +59,18 @@ class CorrespondenceFilter(filters.FilterSet):
         label=pgettext_lazy("correspondence", "handed over"),
         widget=yes_no_select(_("not handed over"), _("handed over")),
     )
+    waiting = filters.BooleanFilter(
+        method="filter_waiting",
+        label=_("waiting more than a day"),
+        widget=yes_no_select(_("waiting more than a day"), _("handed over or recent")),
+    )
     addressee = filters.NumberFilter(field_name="addressee_id", label=_("addressee"))
 
     class Meta:
         model = Correspondence
         form = StyledForm
-        fields = ["direction", "kind", "unhanded"]
+        fields = ["direction", "kind", "unhanded", "waiting"]
+
+    def filter_waiting(self, queryset, name, value):
+        waiting = Q(handed_over_at__isnull=True, created_at__lt=unhanded_cutoff())
+        return queryset.filter(waiting) if value else queryset.exclude(waiting)
