@@ -10,7 +10,7 @@ class WebhooksConfig(AppConfig):
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
         from clientdesk import events
         from clients.events import ClientsChanged, VehiclesChanged
-        from webhooks import handlers
+        from webhooks import handlers, tasks  # noqa: F401 - tasks: the delivery task is queued by its name
 
         # In the publisher's transaction: the outbox row commits or rolls back with the change it tells of.
         events.subscribe(ClientsChanged, handlers.clients_changed, in_transaction=True)

@@ -2,8 +2,8 @@
 
 - `OutboxEvent`: one row per change (a client created, a booking moved…), written in the same transaction as the
   change itself by an in-transaction event handler; a rolled-back change leaves none. Its `position` is given once the
-  writing transaction is over (see `webhooks.services.sequence_outbox`), so the change feed hands rows out in commit
-  order, without gaps or repeats.
+  row is committed (see `webhooks.services.sequence_outbox`), so the change feed hands rows out in commit order,
+  without gaps or repeats.
 - `Endpoint`: a subscription of an integration — a URL, the events it wants, the secret its requests are signed with.
 - `Delivery`: one event owed to one endpoint (unique together: a second worker or a replay never makes a second one);
   its state, attempts and when to try next.
@@ -88,7 +88,7 @@ class OutboxEvent(models.Model):
     record_id = models.BigIntegerField(_("record id"))
     payload = models.JSONField(_("payload"), default=dict)
     created_at = models.DateTimeField(_("made"), auto_now_add=True)
-    # Given after the writing transaction is over: the commit order the change feed reads by (null until then).
+    # Given once the row is committed: the commit order the change feed reads by (null until then).
     position = models.BigIntegerField(_("position"), null=True, blank=True, unique=True)
 
     objects = FeedQuerySet.as_manager()

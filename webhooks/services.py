@@ -275,29 +275,27 @@ def delivery_replay(*, delivery: Delivery, by: User | None) -> Delivery:
 
 _SEQUENCE_LOCK = "webhooks.OutboxEvent.position"
 
-# Rows whose writing transaction is over get their positions, in id order, after the highest given. On PostgreSQL
-# "over" is `xid < pg_snapshot_xmin(pg_current_snapshot())`: every transaction older than the oldest one still running
-# has committed or rolled back, so no row can appear later with an xid below that line.
+# The committed rows without a position get the next ones, in id order, after the highest given. One sequencer at a
+# time (the advisory lock); its UPDATE sees exactly the rows committed when it starts, so a row whose transaction
+# commits later is not skipped: it gets a higher position at the next call.
 _SEQUENCE_SQL = """
 WITH top AS (SELECT coalesce(max(position), 0) AS position FROM webhooks_outboxevent),
-ready AS (
-    SELECT id, row_number() OVER (ORDER BY id) AS n FROM webhooks_outboxevent
-    WHERE position IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
-)
+ready AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM webhooks_outboxevent WHERE position IS NULL)
 UPDATE webhooks_outboxevent o SET position = top.position + ready.n FROM top, ready WHERE o.id = ready.id
 """
 
 
 def sequence_outbox() -> int:
-    """Give positions to the outbox rows that can no longer be joined by an older one (see the module's docs and
-    docs/readme/dms.md); one sequencer at a time. Returns how many were given."""
+    """Give positions to the committed outbox rows that have none, in their own transaction: the feed reads by
+    position, which follows commit order (ids do not: a transaction that took an id first may commit last). Returns
+    how many were given. See docs/readme/dms.md, "The change feed"."""
     with transaction.atomic():
         lock_for(_SEQUENCE_LOCK)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(_SEQUENCE_SQL)
                 return cursor.rowcount
-        # SQLite runs one writer at a time: every committed row is final, and ids are in commit order.
+        # SQLite runs one writer at a time: the same, in Python.
         top = OutboxEvent.objects.exclude(position=None).order_by("-position").values_list("position", flat=True)
         position = top.first() or 0
         rows = list(OutboxEvent.objects.filter(position=None).order_by("id"))
