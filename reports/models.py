@@ -102,3 +102,36 @@ class ReportMailing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.period_start}"
+
+
+class RolledUpDay(models.Model):
+    """A local calendar day the roll-ups hold, in the zone they were built in (a day in another zone is not used:
+    after a change of TIME_ZONE the days are rebuilt)."""
+
+    day = models.DateField(unique=True)
+    zone = models.CharField(max_length=64)
+    built_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.zone})"
+
+
+class InboundCallHour(models.Model):
+    """Inbound calls of one local day and hour taken by one manager (none: not recorded), with their seconds: what the
+    dashboards' inbound tile sums for whole past days instead of scanning the calls."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    manager_id = models.IntegerField(null=True)
+    calls = models.PositiveIntegerField()
+    seconds = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "hour", "manager_id"], name="inbound_call_hour_once", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h {self.manager_id}: {self.calls}"

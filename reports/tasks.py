@@ -4,6 +4,7 @@ from celery import shared_task
 
 from reports.services.exports import export_build, exports_purge
 from reports.services.fixed import weekly_report_mail
+from reports.services.rollups import rollups_refresh
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
@@ -23,3 +24,9 @@ def purge_exports() -> int:
 def mail_weekly_report() -> bool:
     """Beat, hourly: last week's summary to its recipients, once (the first run after the week's end sends it)."""
     return weekly_report_mail()
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def refresh_rollups() -> int:
+    """Beat, hourly: the last two days' roll-up again, and missing days filled a batch at a time."""
+    return len(rollups_refresh())

@@ -405,6 +405,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    "refresh-rollups": {
+        "task": "reports.tasks.refresh_rollups",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
 }
 
 # --- Mail: console in development, SMTP from the environment in production -----------------------------------------

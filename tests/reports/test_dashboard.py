@@ -270,14 +270,14 @@ def test_the_dashboards_cost_the_same_queries_for_5_and_50_rows(department, head
 
 
 MARCH = {"period": "custom", "from": "2026-03-01", "to": "2026-03-31"}
-# inbound: both periods grouped by hour and manager, the managers' names; call tasks: grouped by kind and assignee,
-# the assignees' names; load: areas, minutes, the calendar's week and its exceptions, the advisors' slots and the
-# advisors; CSI: the period's and the months'; campaigns: the campaigns and their progress; a manager's calls: hers
-# and the department's in one, and the number of managers; her queue: the absences she covers, hers, the
-# department's, the managers.
+# inbound: the rolled-up days (none here), both periods grouped by hour and manager, the managers' names; call
+# tasks: grouped by kind and assignee, the assignees' names; load: areas, minutes, the calendar's week and its
+# exceptions, the advisors' slots and the advisors; CSI: the period's and the months'; campaigns: the campaigns and
+# their progress; a manager's calls: hers and the department's in one, and the number of managers; her queue: the
+# absences she covers, hers, the department's, the managers.
 PINNED_BY_PAGE = {
     "reports:dashboard": {
-        "inbound": 2,
+        "inbound": 3,
         "outbound": 2,
         "confirmations": 1,
         "no-shows": 1,

@@ -7,15 +7,19 @@ from datetime import time, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from clientdesk.calendar import at
 from clientdesk.dashboard import Figure, Period, Tile, TileData, report_sections
+from reports import tasks
 from reports.models import ReportMailing, ReportRecipient
 from reports.services.fixed import fixed_report, report_period, report_recipients_set, weekly_report_mail
 from tests.concurrency import run_at_once
+from tests.factories import CallFactory
 from tests.reports.conftest import DAY
 
 pytestmark = pytest.mark.django_db
@@ -188,7 +192,30 @@ def test_two_beats_at_once_send_one_mail(head, mailoutbox):
 
 
 def test_the_task_runs_the_service(head, mailoutbox, monkeypatch):
-    from reports import tasks
-
     monkeypatch.setattr(tasks, "weekly_report_mail", lambda: "ran")
     assert tasks.mail_weekly_report.run() == "ran"
+
+
+def test_the_same_data_in_another_zone_moves_the_midnight(department, head, settings):
+    # in Yekaterinburg (UTC+5) Moscow's Monday 23:59 call is Tuesday's, the Sunday's 23:30 is Monday's
+    settings.TIME_ZONE = "Asia/Yekaterinburg"
+    got = lines(fixed_report("daily", user=head, period=Period.of("today", DAY)))
+    assert (got["inbound"].value, got["inbound"].previous) == (4, 1)
+    # the callback due at 23:30 on the Sunday in Moscow is due at 01:30 on the Monday here: six tasks due
+    assert got["tasks-due"].value == 6
+    # CSI: Moscow's 00:20 answer (80) is the Monday's either way; the Sunday's 23:50 (60) joins the Monday here
+    assert got["csi"].value == 80.0
+
+
+@pytest.mark.parametrize("page", ["reports:daily", "reports:weekly"])
+def test_the_reports_cost_the_same_queries_for_few_and_many_rows(department, head, manager, page, as_head):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert as_head.get(reverse(page), {"day": DAY.isoformat()}).status_code == 200
+        return len(queries)
+
+    few = count()
+    start = Period.of("today", DAY).start
+    for n in range(30):
+        CallFactory(manager=manager, started_at=start + timedelta(minutes=n))
+    assert count() == few
