@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from claims.models import Claim, ClaimCategory
-from claims.selectors import DueState, due_state_q
+from claims.selectors import DueBounds, DueState, due_state_q
 from clientdesk.calendar import local_date
 from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
@@ -42,5 +42,10 @@ class ClaimFilter(filters.FilterSet):
             "received_before",
         ]
 
+    def __init__(self, *args, bounds: DueBounds | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page's (or the API request's), so the calendar is read once for the filter and the rows' due states.
+        self.bounds = bounds or getattr(self.request, "claim_bounds", None)
+
     def filter_due_state(self, queryset, name, value):
-        return queryset.filter(due_state_q(value, today=local_date(timezone.now())))
+        return queryset.filter(due_state_q(value, today=local_date(timezone.now()), bounds=self.bounds))

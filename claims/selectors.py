@@ -3,6 +3,7 @@ manager's claims due soon, the timeline rows, the dashboard's figures."""
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.db import models
 from django.db.models import Avg, Count, ExpressionWrapper, F, Q, QuerySet
@@ -29,10 +30,18 @@ BADGES = {
 }
 
 
-@dataclass(frozen=True)
 class DueBounds:
-    today: date
-    soon: date
+    """Today and the last due date that counts as due soon (the second working day ahead), read from the business
+    calendar only when a claim due today or later asks (an overdue list needs no calendar)."""
+
+    def __init__(self, today: date, soon: date | None = None):
+        self.today = today
+        if soon is not None:
+            self.__dict__["soon"] = soon
+
+    @cached_property
+    def soon(self) -> date:
+        return due_soon_limit(self.today)
 
     def state(self, claim: Claim) -> str:
         if claim.status in Claim.ANSWERED_STATUSES:
@@ -45,26 +54,34 @@ class DueBounds:
 
 
 def due_bounds(today: date | None = None) -> DueBounds:
-    today = today or local_date(timezone.now())
-    return DueBounds(today, due_soon_limit(today))
+    return DueBounds(today or local_date(timezone.now()))
 
 
-def due_state_q(state: str, *, today: date) -> Q:
+def due_state_q(state: str, *, today: date, bounds: DueBounds | None = None) -> Q:
     """The claims in a due state, as a filter (served by the open claims' due-date index)."""
     answered = Q(status__in=Claim.ANSWERED_STATUSES)
     if state == DueState.ANSWERED:
         return answered
     if state == DueState.OVERDUE:
         return ~answered & Q(due_date__lt=today)
-    soon = due_bounds(today).soon
+    soon = (bounds if bounds is not None and bounds.today == today else due_bounds(today)).soon
     if state == DueState.DUE_SOON:
         return ~answered & Q(due_date__gte=today, due_date__lte=soon)
     return ~answered & Q(due_date__gt=soon)
 
 
+# The columns a row of the list (and of the manager's panel) prints, and what its due state and cursor need.
+LIST_FIELDS = (
+    *("number", "received_at", "due_date", "status", "kind", "channel", "escalated_to"),
+    *("client__name", "vehicle__make", "vehicle__model", "vehicle__plate", "category__name"),
+    *("assignee__first_name", "assignee__last_name", "assignee__username"),
+)
+
+
 def claims_for_display(queryset: QuerySet) -> QuerySet:
-    """What a row of the list prints: the client, the car, the category, the manager; one query."""
-    return queryset.select_related("client", "vehicle", "category", "assignee")
+    """What a row of the list prints: the client, the car, the category, the manager; one query, only the columns
+    shown."""
+    return queryset.select_related("client", "vehicle", "category", "assignee").only(*LIST_FIELDS)
 
 
 def mark_due_states(claims, bounds: DueBounds | None = None):

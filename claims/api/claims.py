@@ -14,7 +14,7 @@ from calls.models import Call
 from claims import services
 from claims.filters import ClaimFilter
 from claims.models import Claim, ClaimCategory
-from claims.selectors import claims_for_display, due_bounds
+from claims.selectors import due_bounds
 from clientdesk.api import BaseViewSet
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Delivery, Vehicle
@@ -150,10 +150,17 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
     }
 
     def get_queryset(self):
-        return claims_for_display(super().get_queryset())
+        return super().get_queryset().select_related("category")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.claim_bounds = due_bounds()  # read lazily, once, by the filter and the rows' due states
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "bounds": due_bounds()}
+        return {
+            **super().get_serializer_context(),
+            "bounds": getattr(self.request, "claim_bounds", None) or due_bounds(),
+        }
 
     def output(self, claim, code=status.HTTP_200_OK):
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data, status=code)
