@@ -4,8 +4,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from accounts.roles import Role
+from accounts.models import ApiKey, User
+from accounts.roles import Capability, Role
 from clientdesk.forms import StyledForm, StyledFormMixin
 
 
@@ -39,8 +39,39 @@ class UserUpdateForm(StyledFormMixin, forms.ModelForm):
         fields = ["last_name", "first_name", "email", "role", "is_active"]
 
 
+SCOPE_LABELS = {
+    Capability.VIEW_CLIENTS: _("Read clients and vehicles"),
+    Capability.EDIT_CLIENTS: _("Write clients, vehicles and deliveries"),
+    Capability.VIEW_BOOKINGS: _("Read bookings"),
+    Capability.EDIT_BOOKINGS: _("Write bookings"),
+    Capability.VIEW_CALLS: _("Read calls and call tasks"),
+    Capability.LOG_CALLS: _("Log calls"),
+    Capability.MANAGE_RECALLS: _("Manage recall campaigns"),
+    Capability.VIEW_RECEPTION: _("Read reception"),
+    Capability.VIEW_DEPARTMENT_FIGURES: _("Read the department's figures"),
+    Capability.VIEW_CLAIMS: _("Read claims"),
+    Capability.VIEW_DOCUMENTS: _("Read documents"),
+    Capability.EDIT_DOCUMENTS: _("Write documents"),
+    Capability.VIEW_FLEET: _("Read the fleet"),
+}
+
+
 class ApiKeyForm(StyledForm):
     name = forms.CharField(label=_("Key name"), max_length=100, help_text=_("Where the key is used: 'DMS production'."))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(scope.value, SCOPE_LABELS[scope]) for scope in ApiKey.SCOPES],
+        help_text=_("What the key may do; none ticked: everything its user may."),
+    )
+    rate_per_minute = forms.IntegerField(
+        label=_("Requests a minute"),
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        help_text=_("Past this the key is answered 429 until the minute ends; empty: the site's default."),
+    )
 
 
 class LoginForm(StyledFormMixin, AuthenticationForm):

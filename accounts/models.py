@@ -87,6 +87,18 @@ class ApiKey(models.Model):
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    scopes = models.JSONField(
+        _("scopes"),
+        default=list,
+        blank=True,
+        help_text=_("What the key may do: some of its user's capabilities (read clients, write clients…); empty: all."),
+    )
+    rate_per_minute = models.PositiveIntegerField(
+        _("requests a minute"),
+        null=True,
+        blank=True,
+        help_text=_("Past this many requests in a minute the key is answered 429; empty: the site's default."),
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -116,6 +128,27 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def allows(self, capability: str) -> bool:
+        """Whether a request made with this key may use `capability` (its user must have it as well)."""
+        return not self.scopes or capability == Capability.USE_API or capability in self.scopes
+
+    # The capabilities a key can be limited to, as people read them (what an integration would ask for).
+    SCOPES = (
+        Capability.VIEW_CLIENTS,
+        Capability.EDIT_CLIENTS,
+        Capability.VIEW_BOOKINGS,
+        Capability.EDIT_BOOKINGS,
+        Capability.VIEW_CALLS,
+        Capability.LOG_CALLS,
+        Capability.MANAGE_RECALLS,
+        Capability.VIEW_RECEPTION,
+        Capability.VIEW_DEPARTMENT_FIGURES,
+        Capability.VIEW_CLAIMS,
+        Capability.VIEW_DOCUMENTS,
+        Capability.EDIT_DOCUMENTS,
+        Capability.VIEW_FLEET,
+    )
 
 
 class AbsenceQuerySet(models.QuerySet):

@@ -47,3 +47,26 @@ class FailureThrottle:
         except Exception:
             logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
             return 0
+
+
+class RateThrottle:
+    """At most `limit` requests per `window` seconds for one identity (an API key), counted in the cache in fixed
+    windows: `hit` counts one and says how many seconds to wait once the limit is passed (None while within it)."""
+
+    def __init__(self, scope: str, *, limit: int, window: int = 60) -> None:
+        self.scope, self.limit, self.window = scope, limit, window
+
+    def hit(self, ident: str) -> int | None:
+        now = time.time()
+        key = f"throttle:{self.scope}:{ident}:{int(now // self.window)}"
+        try:
+            try:
+                count = cache.incr(key)  # one round trip for every request but a window's first
+            except ValueError:  # the window's first request
+                count = 1 if cache.add(key, 1, timeout=self.window + 5) else cache.incr(key)
+        except Exception:  # the cache is down: do not refuse anyone for it
+            logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
+            return None
+        if count > self.limit:
+            return max(1, math.ceil(self.window - now % self.window))
+        return None

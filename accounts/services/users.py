@@ -1,5 +1,7 @@
 """Every write to users and API keys."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -69,8 +71,12 @@ def user_update(*, user: User, by: User, **fields) -> User:
 
 
 @transaction.atomic
-def api_key_create(*, user: User, name: str, by: User) -> tuple[ApiKey, str]:
-    """A new key for an integration user; returns the key row and the raw key, which is shown only now."""
+def api_key_create(
+    *, user: User, name: str, by: User, scopes: Iterable[str] = (), rate_per_minute: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for an integration user; returns the key row and the raw key, which is shown only now. `scopes`
+    limit what the key may do to some of its user's capabilities (none: all of them); `rate_per_minute` its
+    requests a minute (none: the site's default)."""
     if user.role != Role.INTEGRATION:
         raise ValidationError(_("API keys are for integration users; staff use the API with their session."))
     if not user.is_active:
@@ -80,8 +86,23 @@ def api_key_create(*, user: User, name: str, by: User) -> tuple[ApiKey, str]:
         raise ValidationError({"name": _("Name the key after where it is used, e.g. 'DMS production'.")})
     if ApiKey.objects.active().filter(user=user, name=name).exists():
         raise ValidationError({"name": _("This user already has an active key with this name.")})
+    scopes = sorted(set(scopes))
+    if unknown := [s for s in scopes if s not in ApiKey.SCOPES or not user.has_capability(s)]:
+        raise ValidationError(
+            {"scopes": _("Not a scope this user can have: %(scopes)s.") % {"scopes": ", ".join(unknown)}}
+        )
+    if rate_per_minute is not None and rate_per_minute < 1:
+        raise ValidationError({"rate_per_minute": _("At least one request a minute.")})
     prefix, raw = ApiKey.generate()
-    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, digest=ApiKey.digest_of(raw), created_by=by)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix,
+        digest=ApiKey.digest_of(raw),
+        created_by=by,
+        scopes=scopes,
+        rate_per_minute=rate_per_minute,
+    )
     return key, raw
 
 

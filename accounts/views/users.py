@@ -207,7 +207,13 @@ class ApiKeyCreateView(CapabilityRequiredMixin, View):
         raw_key = None
         if form.is_valid():
             try:
-                _key, raw_key = services.api_key_create(user=subject, name=form.cleaned_data["name"], by=request.user)
+                _key, raw_key = services.api_key_create(
+                    user=subject,
+                    name=form.cleaned_data["name"],
+                    by=request.user,
+                    scopes=form.cleaned_data["scopes"],
+                    rate_per_minute=form.cleaned_data["rate_per_minute"],
+                )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
         if raw_key is None:
