@@ -186,6 +186,29 @@ class Document(TimeStampedModel):
     def is_signed(self) -> bool:
         return self.state in self.SIGNED_STATES
 
+    # What a list row shows of the client and car: read from the columns `documents.selectors.documents_for_display`
+    # annotates (one model per row, not three), or from the linked rows when the document was loaded otherwise.
+    @property
+    def client_label(self) -> str:
+        if "client_name" in self.__dict__:
+            return self.client_name or ""
+        return self.client.name if self.client_id else ""
+
+    @property
+    def car_label(self) -> str:
+        if "vehicle_make" not in self.__dict__:
+            return str(self.vehicle) if self.vehicle_id else ""
+        if self.vehicle_id is None:
+            return ""
+        label = f"{self.vehicle_make} {self.vehicle_model}"
+        return f"{label} {self.vehicle_plate}" if self.vehicle_plate else label
+
+    @property
+    def vin_label(self) -> str:
+        if "vehicle_vin" in self.__dict__:
+            return self.vehicle_vin or ""
+        return self.vehicle.vin if self.vehicle_id else ""
+
     @property
     def location(self) -> str:
         return " / ".join(part for part in (self.archive_box, self.archive_shelf) if part)

@@ -23,9 +23,9 @@ class DocumentCursorPagination(IdCursorPagination):
 
 
 class DocumentSerializer(serializers.ModelSerializer):
-    client_name = serializers.CharField(source="client.name", default="", read_only=True)
-    vin = serializers.CharField(source="vehicle.vin", default="", read_only=True)
-    plate = serializers.CharField(source="vehicle.plate", default="", read_only=True)
+    client_name = serializers.CharField(source="client_label", read_only=True)
+    vin = serializers.CharField(source="vin_label", read_only=True)
+    plate = serializers.CharField(source="vehicle_plate", default="", read_only=True)
 
     class Meta:
         model = Document
