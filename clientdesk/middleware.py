@@ -13,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+from rest_framework.exceptions import NotFound
 
 from clientdesk.errors import DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_ERRORS, DATABASE_UNAVAILABLE_MESSAGE
 
@@ -84,6 +85,14 @@ def server_error(request):
     if is_api_request(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
+
+
+def page_not_found(request, exception):
+    """handler404: a path the API does not have (or an id in a form no route takes) answers JSON like the rest of the
+    API; pages keep the site's 404 page."""
+    if is_api_request(request):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def _signed_in(request) -> bool:

@@ -33,4 +33,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "clientdesk.middleware.page_not_found"
 handler500 = "clientdesk.middleware.server_error"

@@ -283,6 +283,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's own hook first (enums), then the error answers every operation can give.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clientdesk.openapi.document_error_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ClientKindEnum": "clients.models.Client.Kind",
         "PhoneKindEnum": "clients.models.ClientPhone.Kind",
