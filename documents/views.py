@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -16,6 +17,7 @@ from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.pdf import pdf_response, render_html, render_pdf
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from documents import selectors
@@ -50,16 +52,42 @@ def _error_text(exc) -> str:
     return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
-class DocumentListView(CapabilityRequiredMixin, TemplateView):
-    """The archive: one search box, the filters, newest first by date, keyset pages."""
+class DocumentListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """The archive: one search box, the filters, newest first by date, keyset pages; `?export=csv|xlsx` for the rows
+    the filters show (client names are personal data: exporting them is the head's, and logged)."""
 
     required_capability = Capability.VIEW_DOCUMENTS
     template_name = "documents/document_list.html"
+    export_name = "documents"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        model_column(Document, "issued_on"),
+        model_column(Document, "kind"),
+        model_column(Document, "number"),
+        model_column(Document, "title"),
+        Column(gettext_lazy("Client"), "client__name"),
+        Column(gettext_lazy("VIN"), "vehicle__vin"),
+        Column(gettext_lazy("Plate"), "vehicle__plate"),
+        model_column(Document, "original"),
+        model_column(Document, "state"),
+        model_column(Document, "archive_box"),
+        model_column(Document, "archive_shelf"),
+        model_column(Document, "dms_id"),
+    ]
+
+    def filtered(self, queryset):
+        filterset = DocumentFilter(self.request.GET or None, queryset=queryset)
+        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        return filterset, rows
+
+    def export_queryset(self):
+        if self.request.GET and not DocumentFilter(self.request.GET, queryset=Document.objects.none()).is_valid():
+            return Document.objects.none()  # a filter it refuses exports nothing, not everything
+        return self.filtered(Document.objects.visible_to(self.request.user))[1].order_by("-issued_on", "-id")
 
     def get_context_data(self, **kwargs):
         queryset = selectors.documents_for_display(Document.objects.visible_to(self.request.user))
-        filterset = DocumentFilter(self.request.GET or None, queryset=queryset)
-        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+        filterset, rows = self.filtered(queryset)
         page = KeysetPage(
             rows, after=self.request.GET.get("after"), time_field="issued_on", size=selectors.default_page_size()
         )

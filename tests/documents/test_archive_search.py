@@ -135,3 +135,23 @@ def test_the_other_lists_query_counts_are_pinned(as_manager, manager, count, dja
         assert as_manager.get(reverse("documents:mail-list")).status_code == 200
     with django_assert_num_queries(3):
         assert as_manager.get(reverse("documents:contract-list")).status_code == 200
+
+
+def test_the_head_exports_what_the_filters_show(as_head, manager, archive):
+    ours, _theirs = archive
+    response = as_head.get(reverse("documents:list"), {"q": "Соколов", "export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert len(lines) == 2
+    assert "ДКП-2026/0154" in lines[1] and "Соколов Андрей Петрович" in lines[1] and "XTA21099012345678" in lines[1]
+
+
+def test_a_manager_may_not_export_personal_data(as_manager, archive):
+    assert as_manager.get(reverse("documents:list"), {"export": "csv"}).status_code == 403
+
+
+def test_a_refused_filter_exports_nothing(as_head, archive):
+    response = as_head.get(reverse("documents:list"), {"issued_from": "0001-01-01", "export": "csv"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert len(body.strip().splitlines()) == 1
