@@ -12,14 +12,23 @@ class CallsConfig(AppConfig):
         from bookings import extensions as bookings
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
         from calls import dashboard, events, selectors
+        from calls import extensions as calls
+        from calls.services.loaners import call_about_overdue_loaner
         from calls.views import calls as views
         from clientdesk.events import subscribe
         from clients import extensions as clients
         from clients.events import DeliveryCorrected
+        from fleet import selectors as fleet
+        from fleet.events import LoanerReturnOverdue
 
         for event in (BookingBooked, BookingMoved, BookingStatusChanged):
             subscribe(event, events.follow_booking, durable=True)
         subscribe(DeliveryCorrected, events.follow_delivery, durable=True)
+        # A loaner not back when due: one callback task for the client, and the list beside the manager's queue.
+        subscribe(LoanerReturnOverdue, call_about_overdue_loaner, durable=True)
+        calls.queue_panels.register(
+            "fleet-overdue", calls.QueuePanel("fleet/_queue_overdue.html", fleet.overdue_queue_panel), order=20
+        )
 
         clients.timeline_sources.register(
             "calls",

@@ -392,6 +392,7 @@ class CallTask(models.Model):
         FOLLOW_UP = "follow_up", _("7-day follow-up")
         CAMPAIGN = "campaign", _("Campaign")
         CALLBACK = "callback", _("Call back")
+        LOANER_RETURN = "loaner", _("Loaner not returned")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -434,6 +435,15 @@ class CallTask(models.Model):
         null=True,
         blank=True,
         related_name="task",
+    )
+    # The loaner (or demo car) the client has not brought back: the fleet app announces it, this app calls.
+    loaner_reservation = models.ForeignKey(
+        "fleet.Reservation",
+        verbose_name=_("loaner reservation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_tasks",
     )
     due_at = models.DateTimeField(_("due"))
     next_attempt_at = models.DateTimeField(_("next attempt"))
@@ -484,12 +494,24 @@ class CallTask(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "delivery"], condition=Q(delivery__isnull=False), name="call_task_once_per_delivery"
             ),
+            models.UniqueConstraint(
+                fields=["kind", "loaner_reservation"],
+                condition=Q(loaner_reservation__isnull=False),
+                name="call_task_once_per_loaner",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(kind="confirmation", booking__isnull=False, delivery__isnull=True, campaign_member__isnull=True)
                     | Q(kind="follow_up", delivery__isnull=False, booking__isnull=True, campaign_member__isnull=True)
                     | Q(kind="campaign", campaign_member__isnull=False, booking__isnull=True, delivery__isnull=True)
                     | Q(kind="callback", campaign_member__isnull=True, delivery__isnull=True)
+                    | Q(
+                        kind="loaner",
+                        loaner_reservation__isnull=False,
+                        booking__isnull=True,
+                        delivery__isnull=True,
+                        campaign_member__isnull=True,
+                    )
                 ),
                 name="call_task_target_fits_kind",
             ),

@@ -142,6 +142,7 @@ _CALL_PURPOSE = {
     CallTask.Kind.FOLLOW_UP: Call.Purpose.FOLLOW_UP,
     CallTask.Kind.CAMPAIGN: Call.Purpose.CAMPAIGN,
     CallTask.Kind.CALLBACK: Call.Purpose.OTHER,
+    CallTask.Kind.LOANER_RETURN: Call.Purpose.OTHER,
 }
 # What the logged call says happened: each task outcome keeps its own meaning in the call log.
 _CALL_OUTCOME = {
