@@ -10,11 +10,12 @@ class DocumentsConfig(AppConfig):
         """What the documents app reacts to."""
         from clientdesk.events import subscribe
         from clients import extensions as clients
-        from clients.events import DeliveryRecorded
+        from clients.events import DeliveryCorrected, DeliveryRecorded
         from documents import dashboard, selectors
         from documents.services import expected
 
         subscribe(DeliveryRecorded, expected.on_delivery_recorded, durable=True)
+        subscribe(DeliveryCorrected, expected.on_delivery_corrected, durable=True)
         dashboard.register()
         clients.timeline_sources.register(
             "documents",

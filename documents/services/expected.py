@@ -22,7 +22,7 @@ from clientdesk.locks import lock_for
 from clientdesk.notify import notify
 from clients.models import Delivery
 from documents.models import DeliveryPapersFlag, Document
-from documents.services.documents import document_register
+from documents.services.documents import document_register, document_update
 
 DEFAULT_DUE_WORKING_DAYS = 3
 
@@ -64,6 +64,26 @@ def on_delivery_recorded(event) -> None:
         return
     by = User.objects.filter(pk=event.by_id).first() if event.by_id else None
     expect_delivery_papers(delivery=delivery, by=by)
+
+
+def on_delivery_corrected(event) -> None:
+    """`clients.events.DeliveryCorrected` → the delivery's papers follow it to its (new) buyer and car; the papers
+    still expected take its (new) date too. Each change goes through `document_update`, so it is in their history."""
+    delivery = Delivery.objects.filter(pk=event.delivery_id).first()
+    if delivery is None:
+        return
+    by = User.objects.filter(pk=event.by_id).first() if event.by_id else None
+    day = local_date(delivery.delivered_at)
+    for document in Document.objects.filter(delivery=delivery).order_by("pk"):
+        changes = {}
+        if document.client_id != delivery.client_id:
+            changes["client"] = delivery.client
+        if document.vehicle_id != delivery.vehicle_id:
+            changes["vehicle"] = delivery.vehicle
+        if document.state == Document.State.EXPECTED and document.issued_on != day:
+            changes["issued_on"] = day
+        if changes:
+            document_update(document=document, by=by, **changes)
 
 
 def papers_due_cutoff(now: datetime | None = None) -> datetime:

@@ -7,6 +7,7 @@ from clientdesk.errors import Conflict
 from documents.models import Document, DocumentTransition
 from documents.selectors import is_signed
 from documents.services import document_register, document_transition, document_update, document_upsert_dms
+from tests.concurrency import run_at_once
 from tests.documents.conftest import put_in, signed_doc
 
 S = Document.State
@@ -159,3 +160,28 @@ def test_replaced_points_at_the_new_paper(manager):
     old = document_transition(document=old, by=manager, to=S.REPLACED, comment="дубликат", replaced_by=new)
     assert old.replaced_by == new
     assert DocumentTransition.objects.filter(document=old, to_state=S.REPLACED).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_dms_push_at_once_makes_one_document(integration, car):
+    def push(n):
+        return document_upsert_dms(
+            by=integration, dms_id="D-RACE", kind="waybill", issued_on=date(2026, 11, 2), vehicle=car, number=f"{n}"
+        )
+
+    results, errors = run_at_once(4, push)
+    assert not errors
+    assert [created for _doc, created in results].count(True) == 1
+    assert Document.objects.filter(dms_id="D-RACE").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_steps_at_once_take_one(manager, car):
+    doc = signed_doc(by=manager, vehicle=car)
+    results, errors = run_at_once(
+        2, lambda n: document_transition(document=doc, by=manager, to=[S.AT_ACCOUNTING, S.TO_ARCHIVE][n])
+    )
+    assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], Conflict)
+    assert doc.transitions.count() == 2

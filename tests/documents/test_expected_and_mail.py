@@ -8,13 +8,13 @@ from django.utils import timezone
 from clientdesk.calendar import at
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
-from clients.services.deliveries import delivery_record
+from clients.services.deliveries import delivery_record, delivery_update
 from documents.models import Correspondence, DeliveryPapersFlag, Document
 from documents.services import document_transition
 from documents.services.expected import expect_delivery_papers, flag_late_papers, papers_due_cutoff
 from documents.services.mail import flag_unhanded_mail, mail_hand_over, mail_register
 from tests.concurrency import run_at_once
-from tests.factories import VehicleFactory
+from tests.factories import PhoneFactory, VehicleFactory
 
 S = Document.State
 
@@ -139,3 +139,17 @@ def test_a_mail_form_without_a_subject_shows_the_error(as_manager):
     )
     assert response.status_code == 400
     assert "is-invalid" in response.content.decode()
+
+
+def test_a_corrected_delivery_takes_its_papers_along(delivery, manager, django_capture_on_commit_callbacks):
+    other = PhoneFactory(number="+79035550099", client__name="Новый Покупатель").client
+    new_time = delivery.delivered_at - timedelta(days=1)
+    signed = Document.objects.get(delivery=delivery, kind="waybill")
+    document_transition(document=signed, by=manager, to=S.SIGNED)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_update(delivery=delivery, by=manager, client=other, delivered_at=new_time)
+    papers = list(Document.objects.filter(delivery=delivery))
+    assert {d.client_id for d in papers} == {other.pk}
+    expected_days = {d.issued_on for d in papers if d.state == S.EXPECTED}
+    assert expected_days == {timezone.localtime(new_time).date()}
+    assert all(d.history.count() >= 2 for d in papers)
