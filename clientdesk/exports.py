@@ -159,7 +159,7 @@ class ExportMixin:
             # Counting stops one row past the threshold: a cheap question, whatever the list's length.
             threshold = export_async_rows()
             if queryset.values("pk")[: threshold + 1].count() > threshold:
-                return redirect(journal.defer(export, min(queryset.count(), EXPORT_MAX_ROWS)))
+                return redirect(journal.defer(export, queryset.values("pk")[:EXPORT_MAX_ROWS].count()))
         rows = self.export_rows(queryset)
         header = self.export_header()
         where = {"user": export.username, "list": export.list_name, "filter": export.filter, "export": export}

@@ -365,3 +365,10 @@ def test_a_deactivated_managers_bar_opens_her_calls(department, head, colleague,
     # then each manager's bar, hers too, lists as many calls as it shows (hers listed nothing: the filter refused her)
     for value, url in zip(bars.series[0].data, bars.series[0].urls, strict=True):
         assert rows_behind(web, url) == value, url
+
+
+def test_the_heads_dashboard_links_her_reports(as_head, as_manager):
+    html = as_head.get(reverse("reports:dashboard")).content.decode()
+    for name in ("reports:daily", "reports:weekly", "reports:export-log"):
+        assert f'href="{reverse(name)}"' in html
+    assert 'id="report-links"' not in as_manager.get(reverse("reports:mine")).content.decode()
