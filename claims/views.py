@@ -59,10 +59,13 @@ class ClaimListView(CapabilityRequiredMixin, TemplateView):
         selectors.mark_due_states(page.object_list, bounds)
         query = self.request.GET.copy()
         query.pop("after", None)
-        sortless = query.copy()
-        sortless.pop("sort", None)
         return super().get_context_data(
-            filter=filterset, page=page, query=query.urlencode(), sortless=sortless.urlencode(), sort=sort, **kwargs
+            filter=filterset,
+            page=page,
+            query=query.urlencode(),
+            sort=sort,
+            can_register=self.request.user.has_capability(Capability.WORK_CLAIMS),
+            **kwargs,
         )
 
 
