@@ -415,6 +415,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # Claims due within two working days or overdue: the assignee and the head told once per claim and state.
+    "watch-claim-deadlines": {
+        "task": "claims.tasks.watch_claim_deadlines",
+        "schedule": 900,
+        "options": {"expires": 840},
+    },
 }
 
 # --- Mail: console in development, SMTP from the environment in production -----------------------------------------
