@@ -23,6 +23,8 @@ from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.notify import notify
 from clientdesk.timefmt import local_date_text
+from documents.models import Document
+from documents.services.documents import document_register
 from fleet.models import CarInspection, DamageMark, DamagePhoto, FleetCar, HandoverAct, Reservation
 from fleet.services import cars
 from fleet.services.reservations import R, _record, _transition
@@ -284,14 +286,27 @@ def _open_inspection(car: FleetCar, *, act: HandoverAct, reasons: list[str], by:
 
 @transaction.atomic
 def reservation_contract_signed(*, reservation: Reservation, by: User | None) -> Reservation:
-    """The client signed the temporary-use contract (a test drive or loaner of more than a day)."""
-    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    """The client signed the temporary-use contract (a test drive or loaner of more than a day): it is registered as
+    a signed document in the documents' flow, once."""
+    reservation = Reservation.objects.select_for_update().select_related("car", "client").get(pk=reservation.pk)
     if not reservation.is_holding:
         raise Conflict(_("The reservation is closed."), field="status")
     if reservation.contract_signed_at is None:
-        reservation.contract_signed_at = timezone.now()
+        now = timezone.now()
+        # On file in the documents' flow (signed, then to accounting and the archive), like every contract.
+        document = document_register(
+            by=by,
+            kind=Document.Kind.TEMPORARY_USE_CONTRACT,
+            issued_on=local_date(now),
+            client=reservation.client,
+            number=f"ДВП-{reservation.pk}",
+            title=str(reservation.car),
+            state=Document.State.SIGNED,
+        )
+        reservation.contract_signed_at = now
+        reservation.contract_document_id = document.pk
         reservation._history_user = by
         reservation._change_reason = "contract signed"
-        reservation.save(update_fields=["contract_signed_at", "updated_at"])
+        reservation.save(update_fields=["contract_signed_at", "contract_document_id", "updated_at"])
         _record(reservation, by=by, previous=reservation.status, to=reservation.status, note="contract signed")
     return reservation

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clientdesk.errors import Conflict
 from clientdesk.models import Notification
+from documents.models import Document
 from fleet.models import CarInspection, FleetCar, HandoverAct, Reservation
 from fleet.services import cars, test_drives
 from fleet.services.acts import Mark, reservation_check_in, reservation_check_out, reservation_contract_signed
@@ -154,6 +155,11 @@ def test_a_test_drive_over_a_day_needs_its_contract_before_check_out(demo, day, 
     with pytest.raises(Conflict, match="contract"):
         check_out(reservation, manager, licence)
     reservation_contract_signed(reservation=reservation, by=manager)
+    reservation_contract_signed(reservation=reservation, by=manager)  # a second click registers nothing more
+    document = Document.objects.get()
+    assert (document.kind, document.state, document.client) == ("temp_use_contract", "signed", reservation.client)
+    reservation.refresh_from_db()
+    assert reservation.contract_document_id == document.pk
     assert check_out(reservation, manager, licence).direction == "out"
 
 
