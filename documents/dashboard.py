@@ -20,7 +20,9 @@ def documents_tile(user, period: Period | None = None) -> TileData:
     cutoff = papers_due_cutoff(now)
     visible = Document.objects.visible_to(user)
     last_due_day = local_date(cutoff) - timedelta(days=1)
-    late = visible.filter(state=Document.State.EXPECTED, issued_on__lte=last_due_day).count()
+    late = visible.filter(
+        state=Document.State.EXPECTED, kind__in=Document.DELIVERY_KINDS, issued_on__lte=last_due_day
+    ).count()
     mail = (
         Correspondence.objects.visible_to(user)
         .filter(handed_over_at__isnull=True, created_at__lt=unhanded_cutoff(now))
@@ -31,9 +33,14 @@ def documents_tile(user, period: Period | None = None) -> TileData:
         figures=[
             Figure(
                 "documents-late",
-                _("Papers late"),
+                _("Sale papers late"),
                 late,
-                list_url("documents:list", state="expected", issued_to=last_due_day.isoformat()),
+                list_url(
+                    "documents:list",
+                    state="expected",
+                    kind=list(Document.DELIVERY_KINDS),
+                    issued_to=last_due_day.isoformat(),
+                ),
                 better=DOWN,
             ),
             Figure(

@@ -104,6 +104,7 @@ def late_deliveries(*, now: datetime | None = None):
         Delivery.objects.filter(
             delivered_at__lt=papers_due_cutoff(now),
             documents__state=Document.State.EXPECTED,
+            documents__kind__in=Document.DELIVERY_KINDS,
             papers_flag__isnull=True,
         )
         .distinct()
@@ -127,7 +128,9 @@ def flag_late_papers(*, now: datetime | None = None, limit: int = 500) -> int:
                 continue
             missing = ", ".join(
                 str(Document.Kind(kind).label)
-                for kind in Document.objects.filter(delivery=delivery, state=Document.State.EXPECTED)
+                for kind in Document.objects.filter(
+                    delivery=delivery, state=Document.State.EXPECTED, kind__in=Document.DELIVERY_KINDS
+                )
                 .order_by("kind")
                 .values_list("kind", flat=True)
             )

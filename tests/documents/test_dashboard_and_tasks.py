@@ -18,6 +18,8 @@ def rows_behind(web, url) -> int:
 
 def test_the_heads_tile_counts_what_its_lists_show(delivery, head, manager, as_head):
     document_register(by=manager, kind="contract", issued_on=date(2026, 11, 2), needs_approval=True)
+    # our copy of a claim answer is on file too, and is no sale paper the head waits for
+    document_register(by=manager, kind="claim_answer", issued_on=date(2026, 11, 2), delivery=delivery)
     old = mail_register(by=manager, dated_on=date(2026, 11, 2), sender="А", recipient="Б", subject="Старое")
     Correspondence.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     mail_register(by=manager, dated_on=date(2026, 11, 2), sender="А", recipient="Б", subject="Новое")
