@@ -2,6 +2,8 @@
 picks it with the handover act into a registry to accounting, and confirms the registry received; both papers move."""
 
 import pytest
+from django.utils import translation
+from django.utils.text import capfirst
 from playwright.sync_api import expect
 
 from accounts.roles import Role
@@ -13,7 +15,19 @@ from tests.factories import UserFactory, VehicleFactory, client_with_phone
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_finds_a_paper_and_hands_it_to_accounting_by_registry(page, js_errors, live_server):
+def tr(lang: str, text: str) -> str:
+    """A label as the page shows it in `lang` (English until the Russian catalogue has it compiled)."""
+    with translation.override(lang):
+        return translation.gettext(text)
+
+
+def in_lang(lang: str, document: Document) -> str:
+    with translation.override(lang):
+        return str(document)
+
+
+@pytest.mark.parametrize(("lang", "browser_locale"), [("en", "ru-RU"), ("ru", "en-US")], ids=["en", "ru"])
+def test_a_manager_finds_a_paper_and_hands_it_to_accounting_by_registry(page, js_errors, live_server, lang):
     # given: a client's car with its expected sale contract and a signed handover act
     UserFactory(username="maria", role=Role.MANAGER, first_name="Мария", last_name="Смирнова")
     client = client_with_phone("+79123456789", name="Соколов Андрей")
@@ -24,35 +38,35 @@ def test_a_manager_finds_a_paper_and_hands_it_to_accounting_by_registry(page, js
     )
 
     page.goto(f"{live_server.url}/accounts/login/")
-    switch_language(page, "en")
-    sign_in(page, live_server, "maria", "en")
+    switch_language(page, lang)
+    sign_in(page, live_server, "maria", lang)
 
     # when: she searches the archive by the VIN's tail and opens the contract
     page.locator("#nav-documents").click()
-    page.get_by_role("link", name="Documents and archive").click()
-    page.get_by_label("Search").fill("12345678")
-    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name=tr(lang, "Documents and archive")).click()
+    page.get_by_label(capfirst(tr(lang, "search"))).fill("12345678")
+    page.get_by_role("button", name=tr(lang, "Find")).click()
     expect(page.locator("#document-list tbody tr")).to_have_count(2)
-    page.get_by_role("link", name="Sale contract № ДКП-154").click()
+    page.get_by_role("link", name=f"{tr(lang, 'Sale contract')} № ДКП-154").click()
     expect(page).to_have_url(f"{live_server.url}{contract.get_absolute_url()}")
 
     # and marks it signed by the client
-    page.get_by_role("button", name="Signed by the client").click()
+    page.get_by_role("button", name=tr(lang, "Signed by the client")).click()
     expect(page.locator(".alert-success")).to_be_visible()
     assert Document.objects.get(pk=contract.pk).state == "signed"
 
     # then: she makes a registry to accounting of both papers
     page.goto(f"{live_server.url}/documents/registries/new/?destination=accounting")
-    page.get_by_label(str(contract)).check()
-    page.get_by_label(str(act)).check()
-    page.get_by_role("button", name="Make the registry").click()
+    page.get_by_label(in_lang(lang, contract)).check()
+    page.get_by_label(in_lang(lang, act)).check()
+    page.get_by_role("button", name=tr(lang, "Make the registry")).click()
     registry = Registry.objects.get()
     expect(page).to_have_url(f"{live_server.url}{registry.get_absolute_url()}")
     expect(page.locator("#registry-documents tbody tr")).to_have_count(2)
 
     # and confirms it received: both papers are at accounting
-    page.get_by_label("Received by (name)").fill("Петрова Е. В.")
-    page.get_by_role("button", name="Received: move every document").click()
+    page.get_by_label(capfirst(tr(lang, "received by (name)"))).fill("Петрова Е. В.")
+    page.get_by_role("button", name=tr(lang, "Received: move every document")).click()
     expect(page.locator(".alert-success")).to_be_visible()
     states = set(Document.objects.filter(pk__in=[contract.pk, act.pk]).values_list("state", flat=True))
     assert states == {"at_accounting"}
