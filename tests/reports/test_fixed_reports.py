@@ -77,13 +77,16 @@ def test_another_apps_section_appears_through_the_registry(department, head, mon
     assert lines(report)["claims-open"].good is True
 
 
-def test_the_page_the_pdf_and_the_xlsx(department, as_head):
+def test_the_page_the_pdf_and_the_xlsx(department, head, as_head):
     query = {"day": DAY.isoformat()}
     page = as_head.get(reverse("reports:daily"), query, headers=EN)
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-figure="inbound"' in html and 'data-section="bookings"' in html
     assert 'class="text-end text-danger bad">+50.0' in html  # no-shows rose: red
+    # each figure opens the list behind it, as on the dashboard
+    inbound_url = lines(fixed_report("daily", user=head, period=Period.of("today", DAY)))["inbound"].url
+    assert f'href="{inbound_url.replace("&", "&amp;")}"' in html
     pdf = as_head.get(reverse("reports:daily"), {**query, "as": "pdf"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
     text = pdf_text(pdf.content)
