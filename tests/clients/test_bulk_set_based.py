@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.services.users import api_key_create
 from clients.models import Client, ClientPhone, Vehicle
 from clients.services import bulk as bulk_services
-from clients.services.clients import client_merge
+from clients.services.clients import PhoneInput, client_merge
 from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres
@@ -295,3 +295,19 @@ def test_a_vehicle_batch_takes_the_same_number_of_statements_whatever_its_size(d
     small = queries_for(dms_api, "vehicles", [car(n) for n in range(3)])
     large = queries_for(dms_api, "vehicles", [car(n) for n in range(100, 250)])
     assert large == small
+
+
+@pytest.mark.django_db
+def test_the_service_itself_refuses_a_phone_the_model_would(manager):
+    records = [
+        bulk_services.BulkRecord(0, "C-1", {"name": "Клиент", "phones": [PhoneInput("89120000001", kind="fax")]}),
+        bulk_services.BulkRecord(
+            1, "C-2", {"name": "Клиент", "phones": [PhoneInput("89120000002", comment="x" * 101)]}
+        ),
+        bulk_services.BulkRecord(2, "C-3", {"name": "Клиент", "phones": [PhoneInput("89120000003")]}),
+    ]
+
+    outcomes = bulk_services.client_bulk_upsert(by=manager, records=records)
+
+    assert [outcomes[i].status for i in range(3)] == ["error", "error", "created"]
+    assert "kind" in outcomes[0].errors and "comment" in outcomes[1].errors
