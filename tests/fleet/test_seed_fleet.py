@@ -8,8 +8,8 @@ from django.utils import timezone
 from accounts.models import User
 from clientdesk.calendar import local_date
 from clientdesk.models import Notification
-from fleet.models import FleetCar, Reservation
 from fleet import selectors
+from fleet.models import FleetCar, Reservation
 from tests.commands import run
 
 
