@@ -431,12 +431,20 @@ class MailHandOverView(CapabilityRequiredMixin, View):
 
     def post(self, request, pk):
         item = get_object_or_404(Correspondence.objects.visible_to(request.user), pk=pk)
+        status = 200
         try:
             item = mail_services.mail_hand_over(item=item, by=request.user)
         except Conflict as exc:
+            status = 409
             messages.error(request, _error_text(exc))
         else:
-            messages.success(request, _("Handed over: %(item)s.") % {"item": item})
+            if not request.htmx:
+                messages.success(request, _("Handed over: %(item)s.") % {"item": item})
+        if request.htmx:
+            # The redrawn row; a refusal's message shows with the next page.
+            item = selectors.mail_for_display(Correspondence.objects.filter(pk=item.pk)).get()
+            context = {"item": item, "can_edit": True, "overdue_before": mail_services.unhanded_cutoff()}
+            return render(request, "documents/_mail_row.html", context, status=status)
         return redirect(
             reverse("documents:mail-list") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
         )

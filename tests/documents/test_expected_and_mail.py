@@ -153,3 +153,16 @@ def test_a_corrected_delivery_takes_its_papers_along(delivery, manager, django_c
     expected_days = {d.issued_on for d in papers if d.state == S.EXPECTED}
     assert expected_days == {timezone.localtime(new_time).date()}
     assert all(d.history.count() >= 2 for d in papers)
+
+
+def test_hand_over_from_the_list_redraws_the_row(as_manager, manager):
+    item = mail_register(by=manager, dated_on=date(2026, 11, 2), sender="А", recipient="Б", subject="Письмо")
+    url = reverse("documents:mail-hand-over", args=[item.pk])
+    response = as_manager.post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert row.lstrip().startswith(f'<tr id="mail-{item.pk}"') and "Мария Смирнова" in row
+    again = as_manager.post(url, HTTP_HX_REQUEST="true")
+    assert again.status_code == 409
+    item.refresh_from_db()
+    assert item.handed_over_by == manager
