@@ -15,7 +15,7 @@ from webhooks import services
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint, EventType, OutboxEvent
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.INTEGRATION, is_active=True),
         help_text=_("The integration user the webhooks are for."),
@@ -48,7 +48,7 @@ class EndpointSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_active", "disabled_reason", "failing_since", "failures_in_a_row"]
 
 
-class EndpointUpdateSerializer(serializers.Serializer):
+class WebhookEndpointUpdateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, required=False)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EventType.choices), required=False, max_length=len(EventType.values)
@@ -64,42 +64,42 @@ class EndpointViewSet(
     """Where the DMS is told of changes: a URL, the events it wants, the secret requests are signed with."""
 
     queryset = Endpoint.objects.all()
-    serializer_class = EndpointSerializer
+    serializer_class = WebhookEndpointSerializer
     read_capability = Capability.MANAGE_USERS
     write_capability = Capability.MANAGE_USERS
 
     def create(self, request, *args, **kwargs):
-        serializer = EndpointSerializer(data=request.data)
+        serializer = WebhookEndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = services.endpoint_create(by=request.user, **serializer.validated_data)
-        return Response(EndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=EndpointUpdateSerializer, responses=EndpointSerializer)
+    @extend_schema(request=WebhookEndpointUpdateSerializer, responses=WebhookEndpointSerializer)
     def update(self, request, *args, **kwargs):
         endpoint = self.get_object()
-        serializer = EndpointUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer = WebhookEndpointUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         endpoint = services.endpoint_update(endpoint=endpoint, by=request.user, **serializer.validated_data)
-        return Response(EndpointSerializer(endpoint).data)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(request=None, responses=EndpointSerializer)
+    @extend_schema(request=None, responses=WebhookEndpointSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         """A new secret; requests are signed with it from now on."""
         endpoint = services.endpoint_rotate_secret(endpoint=self.get_object(), by=request.user)
-        return Response(EndpointSerializer(endpoint).data)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeliveryAttempt
         fields = ["at", "status_code", "latency_ms", "response_excerpt", "error", "ok"]
         read_only_fields = fields
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(serializers.ModelSerializer):
     event_type = serializers.CharField(source="event.event_type", read_only=True)
-    log = AttemptSerializer(many=True, read_only=True)
+    log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:
         model = Delivery
@@ -124,7 +124,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     by `endpoint` and `status`; replay any of them."""
 
     queryset = Delivery.objects.all()
-    serializer_class = DeliverySerializer
+    serializer_class = WebhookDeliverySerializer
     read_capability = Capability.MANAGE_USERS
     write_capability = Capability.MANAGE_USERS
 
@@ -151,12 +151,12 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=DeliverySerializer)
+    @extend_schema(request=None, responses=WebhookDeliverySerializer)
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
         """Send this delivery again now (delivered, given up or waiting), with a fresh set of attempts."""
         delivery = services.delivery_replay(delivery=self.get_object(), by=request.user)
-        return Response(DeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data)
+        return Response(WebhookDeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data)
 
 
 # --- the change feed ---------------------------------------------------------------------------------------------
