@@ -320,8 +320,10 @@ def test_queue_query_count_is_pinned(as_manager, manager, django_assert_num_quer
         CallTask.objects.create(
             kind="callback", client=client, due_at=now, next_attempt_at=now - timedelta(minutes=n), assignee=manager
         )
-    # session, user, the colleagues stood in for, counts by kind, the tasks with everything they show joined in
-    with django_assert_num_queries(5):
+    # session, user, the colleagues stood in for, counts by kind, the tasks with everything they show joined in; the
+    # panels beside the queue: her claims due (the business calendar's week and exceptions, the claims), the loaners
+    # overdue
+    with django_assert_num_queries(9):
         response = as_manager.get(reverse("calls:queue"))
     assert len(response.context["queue"].tasks) == rows
 
