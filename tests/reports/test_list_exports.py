@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from accounts.roles import Role
 from calls.models import CallTask, Campaign, CampaignMember, SurveyResponse
 from calls.services.surveys import survey_create
+from calls.views.head import TaskBoardView
 from clients.models import ClientPhone, Delivery
 from reports.models import Export
 from reports.services.exports import export_build, exports_purge
@@ -281,3 +283,18 @@ def test_the_export_log_costs_the_same_queries_for_any_rows(size, head, as_head,
     # session, user, the filter's users (the form's choices), the page
     with django_assert_num_queries(4):
         assert as_head.get(reverse("reports:export-log")).status_code == 200
+
+
+def test_a_download_broken_off_is_logged_as_such(tasks, head):
+    view = TaskBoardView()
+    view.setup(RequestFactory().get("/", {"export": "csv"}), **{})
+    view.request.user = head
+    export = view.export_request("csv")
+    where = {"user": head.username, "list": export.list_name, "filter": "", "export": export}
+    rows = CallTask.objects.values_list(*(c.field for c in view.export_columns[:1]))
+    view.export_columns = view.export_columns[:1]
+    stream = view.csv(["when"], rows, where)
+    next(stream), next(stream)  # the header and one row went out
+    stream.close()  # then the browser went away, and the server closed the response
+    logged = Export.objects.get()
+    assert (logged.status, logged.rows, logged.list_name, logged.user) == ("interrupted", 1, "call-tasks", head)
