@@ -116,7 +116,9 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) 
     last = max(s.starts_at for s in slots) + length + buffer
     cars = [
         car
-        for car in FleetCar.objects.filter(use=FleetCar.Use.LOANER).exclude(state__in=FleetCar.UNRESERVABLE)
+        for car in FleetCar.objects.filter(use=FleetCar.Use.LOANER)
+        .exclude(state__in=FleetCar.UNRESERVABLE)
+        .only("id", "state", "plate", "make", "model", "insurance_until", "inspection_until")
         if car_refusal(car, starts_at=first, ends_at=last - buffer) is None
     ]
     if not cars:
@@ -127,12 +129,12 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) 
         rows = rows.exclude(booking=exclude_booking)
     for car_id, starts_at, free_from in rows.values_list("car_id", "starts_at", "free_from"):
         held[car_id].append((starts_at, free_from))
-    keys = set()
-    for slot in slots:
-        starts, until = slot.starts_at, slot.starts_at + length + buffer
-        if any(all(not (s < until and f > starts) for s, f in held[car.pk]) for car in cars):
-            keys.add(slot.key)
-    return keys
+    # Slots of many advisors share their start: each start is asked once.
+    free_at: dict[datetime, bool] = {}
+    for starts in sorted({slot.starts_at for slot in slots}):
+        until = starts + length + buffer
+        free_at[starts] = any(all(not (s < until and f > starts) for s, f in held[car.pk]) for car in cars)
+    return {slot.key for slot in slots if free_at[slot.starts_at]}
 
 
 def booking_loaner(booking, *, user) -> Reservation | None:
