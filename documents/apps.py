@@ -13,6 +13,7 @@ class DocumentsConfig(AppConfig):
         from clients.events import DeliveryCorrected, DeliveryRecorded
         from documents import dashboard, selectors
         from documents.services import expected
+        from documents.views import client_card_panel
 
         subscribe(DeliveryRecorded, expected.on_delivery_recorded, durable=True)
         subscribe(DeliveryCorrected, expected.on_delivery_corrected, durable=True)
@@ -27,4 +28,7 @@ class DocumentsConfig(AppConfig):
                 url="documents:detail",
             ),
             order=40,
+        )
+        clients.card_panels.register(
+            "documents", clients.CardPanel("documents/_client_card_panel.html", client_card_panel), order=210
         )

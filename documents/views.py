@@ -94,6 +94,14 @@ class DocumentListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         return super().get_context_data(filter=filterset, page=page, query=_query_without(self.request), **kwargs)
 
 
+def client_card_panel(request, client, state) -> dict | None:
+    """The client card's links to the client's documents and to register one (no query: the card's count stays
+    pinned)."""
+    if not request.user.has_capability(Capability.VIEW_DOCUMENTS):
+        return None
+    return {"can_edit": request.user.has_capability(Capability.EDIT_DOCUMENTS)}
+
+
 def card_context(request, document: Document, **extra) -> dict:
     steps = services.allowed_steps(document, request.user)
     return {

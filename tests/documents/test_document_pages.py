@@ -107,3 +107,11 @@ def test_documents_join_the_client_timeline(as_manager, manager, buyer, car):
     signed_doc(by=manager, number="ДКП-42", client=buyer, vehicle=car)
     page = as_manager.get(buyer.get_absolute_url()).content.decode()
     assert "ДКП-42" in page
+
+
+def test_the_client_card_links_to_the_clients_documents(as_manager, buyer, users):
+    page = as_manager.get(buyer.get_absolute_url()).content.decode()
+    assert f"{reverse('documents:list')}?client={buyer.pk}" in page
+    assert f"{reverse('documents:create')}?client={buyer.pk}" in page
+    response = as_manager.get(reverse("documents:create"), {"client": buyer.pk})
+    assert response.context["form"].initial["client"] == str(buyer.pk)
