@@ -12,6 +12,7 @@ from accounts.roles import Role
 from calls.models import CallRules, CallTask
 from calls.services.planning import next_calling_time
 from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.timefmt import local_datetime_text
 from fleet.events import LoanerReturnOverdue
 from fleet.models import Reservation
 
@@ -30,7 +31,8 @@ def loaner_return_task_create(*, reservation_id: int, now: datetime) -> CallTask
     due = next_calling_time(now, rules, BusinessCalendar(today, today + timedelta(days=14)))
     owner = reservation.created_by
     assignee = owner if owner is not None and owner.is_active and owner.role == Role.MANAGER else None
-    note = _("%(car)s was due back %(when)s.") % {"car": reservation.car, "when": reservation.ends_at.isoformat()}
+    when = local_datetime_text(reservation.ends_at)
+    note = _("%(car)s was due back %(when)s.") % {"car": reservation.car, "when": when}
     try:
         with transaction.atomic():
             return CallTask.objects.create(
