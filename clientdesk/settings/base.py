@@ -304,6 +304,11 @@ SPECTACULAR_SETTINGS = {
 TOW_DISPATCH_MINUTES = int(os.environ.get("TOW_DISPATCH_MINUTES", "15"))
 TINT_MIN_LIGHT_TRANSMISSION = int(os.environ.get("TINT_MIN_LIGHT_TRANSMISSION", "70"))
 
+# The fleet (fleet/): a car stays held this long after it is due back, to be checked, washed and refuelled before the
+# next client (the slot picker's "needs a loaner" counts it too).
+LOANER_RETURN_BUFFER_MINUTES = int(os.environ.get("LOANER_RETURN_BUFFER_MINUTES", "60"))
+TEST_DRIVE_RETURN_BUFFER_MINUTES = int(os.environ.get("TEST_DRIVE_RETURN_BUFFER_MINUTES", "15"))
+
 # Uploaded files (claim scans, damage photos): kept under MEDIA_ROOT with generated names and handed out only by the
 # views that check who may see them (nothing under MEDIA_ROOT is served as a static file). UPLOAD_MAX_MB caps each.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
@@ -420,6 +425,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.watch_claim_deadlines",
         "schedule": 900,
         "options": {"expires": 840},
+    },
+    # Loaners and demo cars out past their return time: flagged once each, the calls app makes one callback task.
+    "flag-overdue-loaners": {
+        "task": "fleet.tasks.flag_overdue_returns",
+        "schedule": 300,
+        "options": {"expires": 240},
     },
 }
 
