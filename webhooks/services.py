@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -273,7 +274,7 @@ def _disable(endpoint: Endpoint) -> None:
         users=heads,
         title=_("Webhooks to %(url)s were switched off") % {"url": endpoint.url[:120]},
         body=endpoint.disabled_reason,
-        url=f"/webhooks/{endpoint.pk}/",
+        url=f"{reverse('webhooks:list')}?endpoint={endpoint.pk}",
         email=True,
     )
 

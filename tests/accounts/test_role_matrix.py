@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["manager", "head", "advisor", "transport_head", "workshop_mgmt", "sales_mgmt", "legal", "integration"]
 STAFF = {"manager", "head", "advisor", "transport_head", "workshop_mgmt", "sales_mgmt", "legal"}
 # The apps whose pages and endpoints have a matrix of their own (tests/<app>/test_roles.py), with the same rules.
-OWN_MATRIX = ("claims/", "documents/", "fleet/", "reports/")
+OWN_MATRIX = ("claims/", "documents/", "fleet/", "reports/", "webhooks/")
 DESK = {"manager", "head"}
 WORKSHOP = {"manager", "head", "advisor"}
 
