@@ -17,7 +17,13 @@ from clients.models import Client
 from clients.normalize import normalize_phone, phone_fragment, plate_fragment, vin_fragment
 from documents.filters import DocumentFilter
 from documents.models import Document
-from documents.selectors import MIN_NUMBER_FRAGMENT, SEARCH_PEOPLE_LIMIT, documents_for_display
+from documents.selectors import (
+    MIN_NUMBER_FRAGMENT,
+    NUMBER_IDS_LIMIT,
+    SEARCH_PEOPLE_LIMIT,
+    documents_for_display,
+    number_digits,
+)
 
 PAGE = 50
 
@@ -84,13 +90,29 @@ def _people_floor(bench: Bench, text: str) -> tuple[list[int], list[int]]:
 def _search_floor(bench: Bench, text: str) -> object:
     clients, cars = _people_floor(bench, text)
     key = Document.search_key(text)
-    where = "d.number_key LIKE %(like)s" if len(key) >= MIN_NUMBER_FRAGMENT else "d.number_key = %(key)s"
+    numbered: list[int] = []
+    if len(key) < MIN_NUMBER_FRAGMENT:
+        where = "d.number_key = %(key)s"
+    elif digits := number_digits(key):
+        sql = f"SELECT id FROM documents_document WHERE number_key LIKE %s LIMIT {NUMBER_IDS_LIMIT}"
+        numbered = [r[0] for r in bench.fetch(sql, [f"%{digits}%"])]
+        where = "(d.id = ANY(%(numbered)s) AND d.number_key LIKE %(like)s)" if numbered else "FALSE"
+    else:
+        where = "d.number_key LIKE %(like)s"
     where += " OR d.dms_id = %(text)s"
     if clients:
         where += " OR d.client_id = ANY(%(clients)s)"
     if cars:
         where += " OR d.vehicle_id = ANY(%(cars)s)"
-    params = {"like": f"%{key}%", "key": key, "text": text, "clients": clients, "cars": cars, "limit": PAGE + 1}
+    params = {
+        "like": f"%{key}%",
+        "key": key,
+        "text": text,
+        "numbered": numbered,
+        "clients": clients,
+        "cars": cars,
+        "limit": PAGE + 1,
+    }
     return bench.fetch(DOCUMENT_ROWS.format(where=f"({where})"), params)
 
 

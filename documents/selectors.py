@@ -1,5 +1,7 @@
 """Reads of the documents app shaped for pages, the API and other apps: the archive search, the cards, the timeline."""
 
+import re
+
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
@@ -13,6 +15,9 @@ from documents.models import Document, Registry
 SEARCH_PEOPLE_LIMIT = 200
 # A number fragment shorter than this matches too much for a trigram index: it is compared whole.
 MIN_NUMBER_FRAGMENT = 3
+# A run of this many digits in a number picks out a few documents (see `number_condition`); at most this many ids.
+NUMBER_DIGITS_MIN = 6
+NUMBER_IDS_LIMIT = 1000
 
 
 def is_signed(document: Document) -> bool:
@@ -60,6 +65,29 @@ def search_vehicle_ids(text: str, *, limit: int = SEARCH_PEOPLE_LIMIT) -> list[i
     return list(dict.fromkeys(ids))[:limit]
 
 
+def number_digits(key: str) -> str:
+    """The longest run of digits in a number's search key ("дкп-2024/0573949" → "0573949"), when it is long enough to
+    pick out a few documents by itself."""
+    runs = sorted(re.findall(r"\d+", key), key=len, reverse=True)
+    return runs[0] if runs and len(runs[0]) >= NUMBER_DIGITS_MIN and runs[0] != key else ""
+
+
+def number_condition(key: str) -> Q:
+    """Documents whose number contains the key. Every number shares its kind's and year's trigrams (`дкп`, `202`),
+    so a whole number asked of the trigram index reads hundreds of thousands of entries; its longest run of digits
+    reads a handful. So a key with such a run is looked up by the run first (one small query), and the few numbers
+    found are checked against the whole key."""
+    if len(key) < MIN_NUMBER_FRAGMENT:
+        return Q(number_key=key)
+    digits = number_digits(key)
+    if not digits:
+        return Q(number_key__contains=key)
+    ids = list(
+        Document.objects.filter(number_key__contains=digits).values_list("id", flat=True).order_by()[:NUMBER_IDS_LIMIT]
+    )
+    return Q(id__in=ids, number_key__contains=key) if ids else Q(pk__in=[])
+
+
 def archive_search(queryset: QuerySet, query: str) -> QuerySet:
     """The archive's one search box: documents whose number contains the text, or whose client (by name, phone,
     plate, VIN, DMS id: the client search) or car (by VIN or plate) matches it, or whose DMS id it is.
@@ -70,9 +98,7 @@ def archive_search(queryset: QuerySet, query: str) -> QuerySet:
     text = " ".join((query or "").split())
     if not text:
         return queryset
-    key = Document.search_key(text)
-    condition = Q(number_key__contains=key) if len(key) >= MIN_NUMBER_FRAGMENT else Q(number_key=key)
-    condition |= Q(dms_id=text)
+    condition = number_condition(Document.search_key(text)) | Q(dms_id=text)
     client_ids = list(search_client_ids(text, limit=SEARCH_PEOPLE_LIMIT))
     if client_ids:
         condition |= Q(client_id__in=client_ids)

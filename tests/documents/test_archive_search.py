@@ -48,6 +48,16 @@ def test_the_archive_finds_by_each_key(archive, text):
     assert found(text) == {ours.pk}, text
 
 
+def test_a_long_number_is_found_by_its_digits_first(manager, archive):
+    doc = signed_doc(by=manager, kind="sale_contract", number="ДКП-2024/0573949")
+    signed_doc(by=manager, kind="waybill", number="ТТН-2024/0573949")
+    signed_doc(by=manager, kind="sale_contract", number="ДКП-2024/0573948")
+    assert found("ДКП-2024/0573949") == {doc.pk}
+    assert found("дкп-2024/0573949 ") == {doc.pk}
+    assert len(found("0573949")) == 2
+    assert found("ДКП-2024/9999999") == set()
+
+
 def test_the_archive_finds_by_dms_id(manager, archive):
     doc = signed_doc(by=manager, kind="other", dms_id="DMS-DOC-9")
     assert found("DMS-DOC-9") == {doc.pk}
