@@ -13,6 +13,9 @@ from clientdesk.calendar import day_bounds, local_date
 from fleet.models import CarInspection, CarStateChange, FleetCar, HandoverAct, Reservation, TestDrive
 from fleet.services.reservations import car_refusal, return_buffer
 
+# Cars whose insurance or technical inspection lapses within this many days are flagged on the board and the list.
+LAPSE_WARNING_DAYS = 30
+
 
 def reservations_for_display(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("car", "client", "booking", "created_by", "test_drive")
@@ -29,6 +32,7 @@ class Board:
     coming: list[Reservation] = field(default_factory=list)
     inspections: list[CarInspection] = field(default_factory=list)
     states: dict[str, int] = field(default_factory=dict)
+    lapsing: list[FleetCar] = field(default_factory=list)
 
     @property
     def overdue(self) -> list[Reservation]:
@@ -40,7 +44,8 @@ class Board:
 
 
 def fleet_board(*, user, now: datetime, day: date | None = None, days: int = 1) -> Board:
-    """Four queries: the cars out, the reservations starting in the period, the open inspections, the state counts."""
+    """Five queries: the cars out, the reservations in the period, the open inspections, the state counts, the cars
+    whose papers lapse soon (the last three for those who use or keep the fleet)."""
     day = day or local_date(now)
     start, _ = day_bounds(day)
     _, end = day_bounds(day + timedelta(days=days - 1))
@@ -64,6 +69,13 @@ def fleet_board(*, user, now: datetime, day: date | None = None, days: int = 1) 
         )
         board.states = dict(
             FleetCar.objects.in_use().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+        )
+        # The warning before the papers lapse: a car whose insurance or technical inspection ends within the window.
+        soon = local_date(now) + timedelta(days=LAPSE_WARNING_DAYS)
+        board.lapsing = list(
+            FleetCar.objects.in_use()
+            .filter(Q(insurance_until__lte=soon) | Q(inspection_until__lte=soon))
+            .order_by("insurance_until", "id")
         )
     return board
 

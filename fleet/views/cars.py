@@ -71,7 +71,7 @@ class CarListView(CapabilityRequiredMixin, TemplateView):
             cars = cars.filter(use=use)
         if self.request.GET.get("retired") != "1":
             cars = cars.in_use()
-        soon = local_date(timezone.now()) + timedelta(days=30)
+        soon = local_date(timezone.now()) + timedelta(days=selectors.LAPSE_WARNING_DAYS)
         return super().get_context_data(cars=list(cars), soon=soon, uses=FleetCar.Use.choices, use=use, **kwargs)
 
 

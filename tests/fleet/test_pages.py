@@ -72,16 +72,19 @@ def test_the_board_shows_overdue_back_today_and_inspections_in_pinned_queries(
         )
     url = reverse("fleet:board")
     as_manager.get(url)  # warm the session and the content types
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = as_manager.get(url)
     assert response.status_code == 200
     page = response.content.decode()
     assert overdue.client.name in page and "table-danger" in page
+    assert 'id="fleet-lapsing"' not in page
     for _ in range(3):
         out_now(make_car())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert as_manager.get(url).status_code == 200
     assert as_manager.get(url + "?week=1").status_code == 200
+    lapsing = make_car(insurance_until=timezone.now().date() + timedelta(days=10))
+    assert lapsing.plate in as_manager.get(url).content.decode().split('id="fleet-lapsing"')[1]
 
 
 def test_the_car_list_and_test_drive_list_have_pinned_queries(
