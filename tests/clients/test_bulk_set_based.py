@@ -311,3 +311,45 @@ def test_the_service_itself_refuses_a_phone_the_model_would(manager):
 
     assert [outcomes[i].status for i in range(3)] == ["error", "error", "created"]
     assert "kind" in outcomes[0].errors and "comment" in outcomes[1].errors
+
+
+def _state() -> list[tuple]:
+    fields = ("dms_id", "name", "search_name", "email", "kind", "source", "consent_personal_data", "consent_marketing")
+    clients = list(Client.objects.order_by("dms_id").values_list(*fields))
+    phones = list(
+        ClientPhone.objects.order_by("client__dms_id", "number").values_list(
+            "client__dms_id", "number", "kind", "is_primary", "comment"
+        )
+    )
+    return [clients, phones, Client.history.count(), ClientPhone.history.count()]
+
+
+MIXED = [
+    person(1, email="A@Example.com", consent_personal_data=True),
+    person(2, consent_marketing=True),  # refused by the model
+    person(3, phones=[{"number": "8 912 000-00-03", "is_primary": False}, {"number": "+7 913 000 00 03"}]),
+    person(4, dms_updated_at="2026-12-01T10:00:00Z"),
+]
+AGAIN = [
+    person(1, email="a@example.com", consent_personal_data=True),  # unchanged once normalised
+    person(3, phones=[{"number": "89130000003", "kind": "home", "is_primary": True}]),
+    person(4, name="Старая Запись", dms_updated_at="2026-11-01T10:00:00Z"),  # stale
+    person(5),
+]
+
+
+@pytest.mark.django_db
+def test_the_set_based_path_ends_where_the_record_by_record_path_does(dms_api, monkeypatch):
+    answers = [bulk(dms_api, "clients", MIXED), bulk(dms_api, "clients", AGAIN)]
+    set_based = (_state(), [statuses(a) for a in answers])
+
+    ClientPhone.objects.all().delete()
+    Client.objects.all().delete()
+    Client.history.all().delete()
+    ClientPhone.history.all().delete()
+    monkeypatch.setattr("clients.api.clients.connection.vendor", "sqlite")  # the API's record-by-record path
+    answers = [bulk(dms_api, "clients", MIXED), bulk(dms_api, "clients", AGAIN)]
+    one_by_one = (_state(), [statuses(a) for a in answers])
+
+    assert set_based == one_by_one
+    assert set_based[1] == [["created", "error", "created", "created"], ["unchanged", "updated", "error", "created"]]
