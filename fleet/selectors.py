@@ -166,14 +166,19 @@ def client_loaners(client, user) -> list[Reservation]:
 
 
 def overdue_queue_panel(request) -> dict | None:
-    """Beside the manager's queue: the cars out past their return time, oldest first (one query; None when there
-    are none, or for a user who does not see the fleet)."""
+    """Beside the manager's queue: the cars not back when due (one query; None when there are none, or for a user
+    who does not see the fleet)."""
     if not request.user.has_capability(Capability.VIEW_FLEET):
         return None
-    overdue = list(
-        Reservation.objects.visible_to(request.user)
-        .filter(status=Reservation.Status.OUT, ends_at__lt=timezone.now())
-        .select_related("car", "client")
-        .order_by("ends_at", "id")[:20]
-    )
+    overdue = overdue_loaners(request.user, now=timezone.now())
     return {"overdue_loaners": overdue} if overdue else None
+
+
+def overdue_loaners(user, *, now: datetime, limit: int = 20) -> list[Reservation]:
+    """The cars out past their return time, the longest overdue first (one query)."""
+    return list(
+        Reservation.objects.visible_to(user)
+        .filter(status=Reservation.Status.OUT, ends_at__lt=now)
+        .select_related("car", "client")
+        .order_by("ends_at", "id")[:limit]
+    )

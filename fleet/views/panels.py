@@ -42,7 +42,9 @@ class ClientLoanersView(CapabilityRequiredMixin, View):
         return render(request, "fleet/_client_loaners_rows.html", context)
 
 
-urlpatterns = [path("clients/<int:pk>/loaners/", ClientLoanersView.as_view(), name="client-loaners")]
+urlpatterns = [
+    path("clients/<int:pk>/loaners/", ClientLoanersView.as_view(), name="client-loaners"),
+]
 
 
 def loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) -> set[str]:

@@ -48,6 +48,9 @@ def test_a_car_back_before_the_announcement_is_delivered_needs_no_call(manager):
 
 
 def test_the_managers_day_lists_the_overdue_cars(as_manager):
+    assert 'id="overdue-loaners"' not in as_manager.get(reverse("calls:queue")).content.decode()  # none: no block
     reservation = out_now(make_car(), hours_ago=5, due_in=-1)
+    out_now(make_car(), hours_ago=1, due_in=2)
     page = as_manager.get(reverse("calls:queue")).content.decode()
-    assert 'id="overdue-loaners"' in page and reservation.client.name in page
+    block = page.split('id="overdue-loaners"')[1]
+    assert reservation.client.name in block and block.split("</ul>")[0].count("<li>") == 1
