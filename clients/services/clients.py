@@ -4,11 +4,13 @@ Each is transactional, validates with the model's rules, turns a uniqueness clas
 form error) and records who did it in the history.
 """
 
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -102,6 +104,17 @@ def _ensure_dms_id_free(model, dms_id: str, *, exclude_pk=None) -> None:
         )
 
 
+# A number as typed → its E.164 form, remembered per process: the DMS sends the same numbers night after night, and
+# parsing one costs more than the rest of its record's checks (a refusal is not remembered: it raises each time).
+@functools.lru_cache(maxsize=100_000)
+def _normalized_in(raw: str, region: str) -> str:
+    return normalize_phone(raw)
+
+
+def _normalized_phone(raw: str) -> str:
+    return _normalized_in(raw, settings.CLIENTDESK["DEFAULT_PHONE_REGION"])  # the region the result depends on
+
+
 class CleanPhones(list):
     """Phones that have been through `phones_clean`: the services take them as they are, so an input layer that
     cleaned them to report its errors (the API) does not have every number parsed twice."""
@@ -122,7 +135,7 @@ def phones_clean(phones: Iterable[PhoneInput]) -> CleanPhones:
     seen: set[str] = set()
     for phone in phones:
         try:
-            number = normalize_phone(phone.number)
+            number = _normalized_phone(phone.number)
         except ValidationError as exc:
             errors.append(
                 ValidationError(_("%(number)s: %(error)s") % {"number": phone.number, "error": exc.messages[0]})
