@@ -31,6 +31,8 @@ class SlotMark:
     field: str
     label: str
     keys: Callable[..., set[str]]
+    # Whether a booking already carries the wish (its loaner): moving it, the picker marks the slots the same way.
+    held_by: Callable[..., bool] | None = None
 
 
 slot_marks: Registry[SlotMark] = Registry("booking slot marks")

@@ -20,7 +20,10 @@ class FleetConfig(AppConfig):
         subscribe(BookingMoved, handlers.loaner_follows_booking_move, in_transaction=True)
         subscribe(BookingStatusChanged, handlers.loaner_follows_booking_status, in_transaction=True)
         bookings.slot_marks.register(
-            "loaner", bookings.SlotMark("needs_loaner", panels.LOANER_LABEL, panels.loaner_slot_keys)
+            "loaner",
+            bookings.SlotMark(
+                "needs_loaner", panels.LOANER_LABEL, panels.loaner_slot_keys, held_by=panels.booking_has_loaner
+            ),
         )
         bookings.card_panels.register(
             "fleet", bookings.CardPanel("fleet/_booking_loaner.html", panels.booking_loaner_panel), order=50

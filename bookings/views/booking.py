@@ -304,7 +304,7 @@ class BookingRescheduleView(CapabilityRequiredMixin, View):
         booking = self.get_booking(request, pk)
         can_pick = request.user.has_capability(Capability.OVERRIDE_CAPACITY)
         form = RescheduleForm(initial={"day": local_date(booking.starts_at)}, can_pick_time=can_pick)
-        return render(request, self.template_name, {"booking": booking, "form": form})
+        return render(request, self.template_name, {"booking": booking, "form": form, "wishes": held_wishes(booking)})
 
     def post(self, request, pk):
         booking = self.get_booking(request, pk)
@@ -327,8 +327,13 @@ class BookingRescheduleView(CapabilityRequiredMixin, View):
             else:
                 messages.success(request, _("Moved to %(time)s.") % {"time": local_datetime_text(data["starts_at"])})
                 return redirect(booking)
-        context = {"booking": booking, "form": form, "alternatives": alternatives}
+        context = {"booking": booking, "form": form, "alternatives": alternatives, "wishes": held_wishes(booking)}
         return render(request, self.template_name, context, status=400)
+
+
+def held_wishes(booking: Booking) -> list:
+    """The wishes the booking carries (its loaner), so the picker marks the slots that keep them when it moves."""
+    return [mark for mark in slot_marks if mark.held_by is not None and mark.held_by(booking)]
 
 
 class DayView(CapabilityRequiredMixin, TemplateView):

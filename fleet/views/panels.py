@@ -10,6 +10,7 @@ from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clients.models import Client
 from fleet import selectors
+from fleet.models import Reservation
 
 LOANER_LABEL = _("Needs a loaner")
 
@@ -49,3 +50,8 @@ urlpatterns = [
 
 def loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) -> set[str]:
     return selectors.free_loaner_slot_keys(slots, planned_minutes=planned_minutes, exclude_booking=exclude_booking)
+
+
+def booking_has_loaner(booking) -> bool:
+    """Whether a workshop visit holds a loaner not handed over yet (the reschedule page's picker then marks slots)."""
+    return Reservation.objects.filter(booking=booking, status=Reservation.Status.RESERVED).exists()

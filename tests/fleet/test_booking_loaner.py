@@ -83,3 +83,28 @@ def test_the_api_answers_free_slots_with_the_loaner_and_books_all_or_nothing(
     response = api_as_manager.post("/api/v1/bookings/", body | {"starts_at": moment(day, 8).isoformat()}, format="json")
     assert response.status_code == 201
     assert Reservation.objects.get(booking_id=response.json()["id"]).car == loaner
+
+
+def test_moving_a_visit_with_a_loaner_marks_the_slots_that_keep_it(as_manager, loaner, car_owner, petrov, to2, day):
+    url = reverse("bookings:create") + f"?client={car_owner.pk}"
+    as_manager.post(url, form(car_owner, petrov, to2, day, needs_loaner="on"))
+    booking = Booking.objects.get()
+    page = as_manager.get(reverse("bookings:reschedule", args=[booking.pk])).content.decode()
+    assert 'name="needs_loaner" value="on"' in page
+    # the visit's own loaner does not count against it: its own time is still marked free
+    slots = reverse("bookings:slots") + f"?day={day}&booking={booking.pk}&needs_loaner=on"
+    page = as_manager.get(slots).content.decode()
+    assert (
+        f'data-slot="{slot_key(petrov, moment(day, 11))}" role="radio" aria-checked="false" data-needs_loaner="1"'
+        in page
+    )
+    booking_without = Booking.objects.create(
+        client=car_owner,
+        area=to2.area,
+        advisor=petrov,
+        starts_at=moment(day, 15),
+        advisor_until=moment(day, 15, 30),
+        planned_minutes=60,
+    )
+    page = as_manager.get(reverse("bookings:reschedule", args=[booking_without.pk])).content.decode()
+    assert 'name="needs_loaner"' not in page
