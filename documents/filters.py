@@ -1,6 +1,7 @@
 """One FilterSet per list, shared by the page and the API."""
 
 import django_filters as filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -16,8 +17,12 @@ class DocumentFilter(filters.FilterSet):
     """The archive: one search box (client name or phone, VIN, plate, document number) and the filters beside it."""
 
     q = filters.CharFilter(method="filter_search", label=_("search"))
-    kind = filters.MultipleChoiceFilter(choices=Document.Kind.choices, label=_("kind"), distinct=False)
-    state = filters.MultipleChoiceFilter(choices=Document.State.choices, label=_("state"), distinct=False)
+    kind = filters.MultipleChoiceFilter(
+        choices=Document.Kind.choices, label=_("kind"), distinct=False, widget=forms.SelectMultiple(attrs={"size": 3})
+    )
+    state = filters.MultipleChoiceFilter(
+        choices=Document.State.choices, label=_("state"), distinct=False, widget=forms.SelectMultiple(attrs={"size": 3})
+    )
     issued_from = DateFilter(field_name="issued_on", lookup_expr="gte", label=_("dated from"))
     issued_to = DateFilter(field_name="issued_on", lookup_expr="lte", label=_("dated to"))
     box = filters.CharFilter(field_name="archive_box", lookup_expr="startswith", label=_("archive box"))

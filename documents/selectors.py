@@ -18,6 +18,8 @@ MIN_NUMBER_FRAGMENT = 3
 # A run of this many digits in a number picks out a few documents (see `number_condition`); at most this many ids.
 NUMBER_DIGITS_MIN = 6
 NUMBER_IDS_LIMIT = 1000
+# Columns a step changes: the card shows them in its trail, not in its history of edits.
+STEP_FIELDS = {"state", "state_changed_at"}
 
 
 def is_signed(document: Document) -> bool:
@@ -129,7 +131,8 @@ def document_changes(document: Document, *, limit: int = 100) -> list[HistoryLin
         if previous is None:
             diffs.append((record, []))
             continue
-        changes = shown_changes(record, previous)
+        # The state's steps are shown as the document's trail (who, when, from, to, comment), not again here.
+        changes = [(c, f) for c, f in shown_changes(record, previous) if f.name not in STEP_FIELDS]
         diffs.append((record, changes))
         for change, model_field in changes:
             if model_field.is_relation:

@@ -91,7 +91,13 @@ class DocumentListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         page = KeysetPage(
             rows, after=self.request.GET.get("after"), time_field="issued_on", size=selectors.default_page_size()
         )
-        return super().get_context_data(filter=filterset, page=page, query=_query_without(self.request), **kwargs)
+        return super().get_context_data(
+            filter=filterset,
+            page=page,
+            query=_query_without(self.request),
+            hidden_filters=("client", "vehicle", "delivery", "booking"),
+            **kwargs,
+        )
 
 
 def client_card_panel(request, client, state) -> dict | None:

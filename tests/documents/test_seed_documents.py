@@ -26,6 +26,7 @@ def test_the_documents_demo_is_loaded_once(db):
     assert Document.objects.filter(state__in=["draft", "approved"]).count() == 2
     assert Document.objects.filter(state="lost").count() == 1
     assert Document.objects.filter(state="at_accounting").exists()
+    assert Document.objects.filter(state="archived", archive_box="К-2026-01").exists()
     assert flag_unhanded_mail() == 1
     assert flag_late_papers() >= 0
     counts = (Document.objects.count(), Registry.objects.count(), Correspondence.objects.count())

@@ -1,8 +1,9 @@
 """`manage.py seed_documents`: the paper for the demo (run after `seed_demo`, `seed_workshop` and `seed_demo_work`).
 
 - every delivery's three papers (the event put them on file as expected): the older deliveries' signed, their handover
-  acts and waybills handed to accounting by a received registry, their sale contracts sent to the archive by a
-  registry not yet confirmed; the newest delivery's still expected, so the head is told they are late;
+  acts and waybills handed to accounting by a received registry, their sale contracts filed in the archive (the
+  older half, box К-2026-01) or sent there by a registry not yet confirmed; the newest delivery's still expected,
+  so the head is told they are late;
 - powers of attorney and a temporary-use contract for test drives, a lost copy with its reason;
 - a service contract in draft for the head's approval and a supplementary agreement approved, awaiting legal (a
   lawyer, `legal`, is added to the demo users for it);
@@ -79,13 +80,26 @@ class Command(BaseCommand):
             accounting = registry_create(by=manager, destination="accounting", documents=to_accounting)
             registry_confirm_received(registry=accounting, by=manager, received_name="Главный бухгалтер Петрова Е. В.")
             registries += 1
-        if to_archive:
+        # The older half of the sale contracts is on the archive's shelf; the rest is on its way there.
+        half = len(to_archive) // 2
+        if half:
+            filed = registry_create(
+                by=manager,
+                destination="archive",
+                documents=to_archive[:half],
+                archive_box="К-2026-01",
+                archive_shelf="3",
+                note="Оригиналы ДКП",
+            )
+            registry_confirm_received(registry=filed, by=manager, received_name="Архивариус Соколова Н. И.")
+            registries += 1
+        if to_archive[half:]:
             registry_create(
                 by=manager,
                 destination="archive",
-                documents=to_archive,
-                archive_box="К-2026-01",
-                archive_shelf="3",
+                documents=to_archive[half:],
+                archive_box="К-2026-02",
+                archive_shelf="1",
                 note="Оригиналы ДКП за месяц",
             )
             registries += 1
