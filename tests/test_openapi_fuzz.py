@@ -53,7 +53,7 @@ def test_no_generated_request_reaches_a_server_error(live_server, integration, h
         "30",
         "--no-color",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report.write_text(result.stdout + result.stderr)
     tail = (result.stdout + result.stderr)[-6000:]
     assert result.returncode == 0, tail
