@@ -7,7 +7,7 @@ Django's.
   plus the return buffer; floor: the free-slot floor's queries, the loaners that may go out, their reservations held
   in the day's window.
 - fleet board: GET /fleet/ as a manager (the cars out with their clients, overdue first, today's reservations, the
-  cars waiting for inspection, the count by state); floor: the same four reads.
+  cars waiting for inspection, the count by state, the papers lapsing soon); floor: the same five reads.
 """
 
 from collections.abc import Callable
@@ -75,6 +75,10 @@ BOARD_INSPECTIONS = """
     JOIN fleet_fleetcar car ON car.id = i.car_id WHERE i.closed_at IS NULL ORDER BY i.opened_at
 """
 BOARD_STATES = "SELECT state, count(*) FROM fleet_fleetcar WHERE state <> 'retired' GROUP BY state"
+BOARD_LAPSING = """
+    SELECT id, plate, make, model, insurance_until, inspection_until FROM fleet_fleetcar
+    WHERE state <> 'retired' AND (insurance_until <= %s OR inspection_until <= %s) ORDER BY insurance_until, id
+"""
 
 
 def fleet_board(bench: Bench) -> Case:
@@ -91,6 +95,7 @@ def fleet_board(bench: Bench) -> Case:
             bench.fetch(BOARD_COMING, [end, start]),
             bench.fetch(BOARD_INSPECTIONS),
             bench.fetch(BOARD_STATES),
+            bench.fetch(BOARD_LAPSING, [today + timedelta(days=30)] * 2),
         )
 
     return Case(
@@ -99,7 +104,7 @@ def fleet_board(bench: Bench) -> Case:
         app,
         floor,
         "GET /fleet/?day= as a manager, one of the next seven days; floor: the cars out, the day's reservations, the "
-        "open inspections, the count by state",
+        "open inspections, the count by state, the cars whose papers lapse within 30 days",
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Capability
 from clientdesk.calendar import day_bounds, local_date
 from fleet.models import CarInspection, CarStateChange, FleetCar, HandoverAct, Reservation, TestDrive
-from fleet.services.reservations import car_refusal, return_buffer
+from fleet.services.reservations import return_buffer
 
 # Cars whose insurance or technical inspection lapses within this many days are flagged on the board and the list.
 LAPSE_WARNING_DAYS = 30
@@ -126,17 +126,17 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) 
     buffer = return_buffer(Reservation.Kind.LOANER)
     first = min(s.starts_at for s in slots)
     last = max(s.starts_at for s in slots) + length + buffer
-    cars = [
-        car
-        for car in FleetCar.objects.filter(use=FleetCar.Use.LOANER)
+    # The loaners that may go out and stay insured and inspected until the last of these slots' cars is back (as
+    # `car_refusal` asks, in SQL).
+    last_day = local_date(last - buffer)
+    cars = list(
+        FleetCar.objects.filter(use=FleetCar.Use.LOANER, insurance_until__gte=last_day)
         .exclude(state__in=FleetCar.UNRESERVABLE)
-        .only("id", "state", "plate", "make", "model", "insurance_until", "inspection_until")
-        if car_refusal(car, starts_at=first, ends_at=last - buffer) is None
-    ]
-    if not cars:
-        return set()
+        .filter(Q(inspection_until__isnull=True) | Q(inspection_until__gte=last_day))
+        .values_list("id", flat=True)
+    )
     held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    rows = Reservation.objects.holding().filter(car__in=cars, starts_at__lt=last, free_from__gt=first)
+    rows = Reservation.objects.holding().filter(car_id__in=cars, starts_at__lt=last, free_from__gt=first)
     if exclude_booking is not None:
         rows = rows.exclude(booking=exclude_booking)
     for car_id, starts_at, free_from in rows.values_list("car_id", "starts_at", "free_from"):
@@ -145,7 +145,7 @@ def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) 
     free_at: dict[datetime, bool] = {}
     for starts in sorted({slot.starts_at for slot in slots}):
         until = starts + length + buffer
-        free_at[starts] = any(all(not (s < until and f > starts) for s, f in held[car.pk]) for car in cars)
+        free_at[starts] = any(all(not (s < until and f > starts) for s, f in held[car]) for car in cars)
     return {slot.key for slot in slots if free_at[slot.starts_at]}
 
 
