@@ -20,22 +20,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.roles import Capability
+from accounts.roles import Capability, Role
 from bookings.models import Booking
 from clientdesk import events
 from clientdesk.errors import Conflict
 from clientdesk.locks import lock_for
+from clientdesk.notify import notify
 from clients.models import Client, Delivery, Vehicle
 from documents.events import DocumentRegistered, DocumentStateChanged
 from documents.models import Document, DocumentTransition
 
 S = Document.State
 
-# from → {to: the capability the step needs beyond EDIT_DOCUMENTS, or None}
-TRANSITIONS: dict[str, dict[str, Capability | None]] = {
+# Who may send a contract back to draft: the head (withdrawing the approval) or legal (refusing to endorse).
+REVIEWERS = (Capability.APPROVE_CONTRACTS, Capability.ENDORSE_CONTRACTS)
+# from → {to: the capability the step needs (any one of a tuple) instead of EDIT_DOCUMENTS, or None}
+TRANSITIONS: dict[str, dict[str, Capability | tuple[Capability, ...] | None]] = {
     S.DRAFT: {S.APPROVED: Capability.APPROVE_CONTRACTS},
-    S.APPROVED: {S.ENDORSED: Capability.ENDORSE_CONTRACTS, S.DRAFT: Capability.APPROVE_CONTRACTS},
-    S.ENDORSED: {S.SIGNED: None, S.DRAFT: Capability.ENDORSE_CONTRACTS},
+    S.APPROVED: {S.ENDORSED: Capability.ENDORSE_CONTRACTS, S.DRAFT: REVIEWERS},
+    S.ENDORSED: {S.SIGNED: None, S.DRAFT: REVIEWERS},
     S.EXPECTED: {S.SIGNED: None, S.LOST: None},
     S.SIGNED: {S.AT_ACCOUNTING: None, S.TO_ARCHIVE: None, S.ARCHIVED: None, S.LOST: None, S.REPLACED: None},
     S.AT_ACCOUNTING: {S.TO_ARCHIVE: None, S.ARCHIVED: None, S.LOST: None, S.REPLACED: None},
@@ -78,20 +81,26 @@ EDITABLE_FIELDS = (
 )
 
 
-def required_capability(from_state: str, to_state: str) -> Capability | None:
-    """The capability the step needs, or None when the step is not in the table."""
+def required_capabilities(from_state: str, to_state: str) -> tuple[Capability, ...]:
+    """The capabilities of which the step needs one; empty when the step is not in the table."""
     steps = TRANSITIONS.get(from_state, {})
     if to_state not in steps:
-        return None
-    return steps[to_state] or DEFAULT_CAPABILITY
+        return ()
+    needed = steps[to_state] or DEFAULT_CAPABILITY
+    return needed if isinstance(needed, tuple) else (needed,)
+
+
+def may_take(user: User | None, from_state: str, to_state: str) -> bool:
+    """Whether `user` may take the step (None: the system, which may take any step the table allows)."""
+    needed = required_capabilities(from_state, to_state)
+    return bool(needed) and (user is None or any(user.has_capability(c) for c in needed))
 
 
 def allowed_steps(document: Document, user: User | None = None) -> list[str]:
     """The states the document may move to next (those `user` may take, when given)."""
     steps = []
     for to_state in TRANSITIONS.get(document.state, {}):
-        capability = required_capability(document.state, to_state)
-        if user is None or user.has_capability(capability):
+        if may_take(user, document.state, to_state):
             steps.append(to_state)
     return steps
 
@@ -184,8 +193,31 @@ def document_register(
     _fill_links(document)
     _save(document, by=by)
     _record(document, by=by, previous="", to=state)
+    _tell_next_approver(document, by=by)
     events.publish(DocumentRegistered(document_id=document.pk, by_id=getattr(by, "pk", None)))
     return document
+
+
+def _tell_next_approver(document: Document, *, by: User | None) -> None:
+    """A contract on its way to signature is announced to whoever takes its next step: a draft to the head, an
+    approved one to legal, an endorsed one (or one sent back) to whoever registered it."""
+    title = {
+        S.DRAFT: _("A contract awaits your approval: %(document)s"),
+        S.APPROVED: _("A contract awaits your endorsement: %(document)s"),
+        S.ENDORSED: _("The contract is endorsed and may be signed: %(document)s"),
+    }.get(document.state)
+    if title is None:
+        return
+    if document.state == S.DRAFT and document.created_by_id and document.created_by_id != getattr(by, "pk", None):
+        users = [document.created_by_id]  # sent back: its author corrects it
+        title = _("A contract was sent back to draft: %(document)s")
+    elif document.state == S.DRAFT:
+        users = User.objects.filter(role=Role.HEAD, is_active=True)
+    elif document.state == S.APPROVED:
+        users = User.objects.filter(role=Role.LEGAL, is_active=True)
+    else:
+        users = [document.created_by_id]
+    notify(users=users, title=title % {"document": document}, url=document.get_absolute_url())
 
 
 def _locked(document: Document) -> Document:
@@ -259,8 +291,7 @@ def check_step(document: Document, *, to: str, by: User | None) -> None:
             % {"state": document.get_state_display(), "to": S(to).label},
             field="state",
         )
-    capability = required_capability(document.state, to)
-    if by is not None and not by.has_capability(capability):
+    if not may_take(by, document.state, to):
         raise PermissionDenied(_("You may not take this step."))
 
 
@@ -298,6 +329,8 @@ def document_transition(
     document.state_changed_at = timezone.now()
     _save(document, by=by, reason=comment)
     _record(document, by=by, previous=previous, to=to, comment=comment, registry=registry)
+    if to in Document.APPROVAL_STATES:
+        _tell_next_approver(document, by=by)
     events.publish(
         DocumentStateChanged(document_id=document.pk, from_state=previous, to_state=to, by_id=getattr(by, "pk", None))
     )

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from clientdesk.errors import Conflict
+from clientdesk.models import Notification
 from documents.models import Document, DocumentTransition
 from documents.selectors import is_signed
 from documents.services import document_register, document_transition, document_update, document_upsert_dms
@@ -184,3 +185,16 @@ def test_two_steps_at_once_take_one(manager, car):
     results, errors = run_at_once(2, lambda _n: document_transition(document=doc, by=manager, to=S.AT_ACCOUNTING))
     assert len(results) == 1 and len(errors) == 1 and isinstance(errors[0], Conflict)
     assert doc.transitions.count() == 2
+
+
+def test_each_approval_step_is_announced_to_whoever_takes_the_next(manager, head, legal):
+    doc = document_register(by=manager, kind=Document.Kind.CONTRACT, issued_on=date(2026, 11, 2), needs_approval=True)
+    assert list(Notification.objects.values_list("user__username", flat=True)) == ["head"]
+    doc = document_transition(document=doc, by=head, to=S.APPROVED)
+    assert Notification.objects.filter(user=legal, url=doc.get_absolute_url()).count() == 1
+    doc = document_transition(document=doc, by=legal, to=S.DRAFT, comment="нет реквизитов")
+    assert Notification.objects.filter(user=manager, title__contains="sent back").count() == 1
+    doc = document_transition(
+        document=document_transition(document=doc, by=head, to=S.APPROVED), by=legal, to=S.ENDORSED
+    )
+    assert Notification.objects.filter(user=manager, title__contains="endorsed").count() == 1
