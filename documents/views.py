@@ -258,7 +258,9 @@ class RegistryCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
         ).exclude(registry_items__open=True)
         filterset = DocumentFilter(request.GET or None, queryset=queryset)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-        return filterset, KeysetPage(rows, after=request.GET.get("after"), time_field="issued_on", size=100)
+        # Paging inside the form (a POST with `page_after`) keeps what was picked on the pages before.
+        after = request.POST.get("page_after") or request.GET.get("after")
+        return filterset, KeysetPage(rows, after=after, time_field="issued_on", size=100)
 
     def destination(self, request) -> str:
         wanted = request.POST.get("destination") or request.GET.get("destination")
@@ -267,6 +269,8 @@ class RegistryCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
     def context(self, request, form):
         destination = self.destination(request)
         filterset, page = self.candidates(request, destination)
+        picked = {int(pk) for pk in request.POST.getlist("documents") if pk.isdigit()}
+        shown = {doc.pk for doc in page}
         return {
             "form": form,
             "filter": filterset,
@@ -274,7 +278,8 @@ class RegistryCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
             "destination": destination,
             "destinations": Registry.Destination.choices,
             "query": _query_without(request),
-            "picked": {int(pk) for pk in request.POST.getlist("documents") if pk.isdigit()},
+            "picked": picked,
+            "picked_elsewhere": sorted(picked - shown),
         }
 
     def get(self, request):
@@ -282,6 +287,9 @@ class RegistryCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
         return render(request, self.template_name, self.context(request, form))
 
     def post(self, request):
+        if "page_after" in request.POST:  # the form's own "next page": nothing is made yet
+            form = RegistryCreateForm(initial={"destination": self.destination(request)})
+            return render(request, self.template_name, self.context(request, form))
         form = RegistryCreateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data

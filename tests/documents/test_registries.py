@@ -8,6 +8,7 @@ from django.utils.translation import gettext, pgettext
 from pypdf import PdfReader
 
 from clientdesk.errors import Conflict
+from documents import views
 from documents.models import Document, Registry, RegistryItem
 from documents.services import document_transition
 from documents.services.registries import registry_cancel, registry_confirm_received, registry_create
@@ -172,3 +173,29 @@ def test_a_registry_without_documents_is_a_form_error(as_manager, papers):
     response = as_manager.post(reverse("documents:registry-create"), {"destination": "accounting"})
     assert response.status_code == 400
     assert not Registry.objects.exists()
+
+
+def test_picks_are_kept_across_the_forms_pages(as_manager, manager, monkeypatch):
+    docs = [signed_doc(by=manager, number=f"P-{n}") for n in range(3)]
+    monkeypatch.setattr(views, "KeysetPage", _two_a_page(views.KeysetPage))
+    url = reverse("documents:registry-create") + "?destination=accounting"
+    first = as_manager.get(url).context["page"]
+    newest = [d.pk for d in first]
+    response = as_manager.post(
+        url, {"destination": "accounting", "documents": [newest[0]], "page_after": first.next_after}
+    )
+    assert response.status_code == 200 and not Registry.objects.exists()
+    page = response.content.decode()
+    assert f'<input type="hidden" name="documents" value="{newest[0]}">' in page
+    oldest = docs[0].pk
+    assert f'value="{oldest}"' in page
+    response = as_manager.post(url, {"destination": "accounting", "documents": [newest[0], oldest], "make": ""})
+    assert response.status_code == 302
+    assert set(Registry.objects.get().items.values_list("document_id", flat=True)) == {newest[0], oldest}
+
+
+def _two_a_page(keyset_page):
+    def make(rows, **kwargs):
+        return keyset_page(rows, **{**kwargs, "size": 2})
+
+    return make
