@@ -140,15 +140,38 @@ def test_a_retry_for_a_handler_that_no_longer_subscribes_is_dropped():
 
 
 def test_the_apps_subscribe_to_the_facts_below_them():
-    from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
-    from calls.events import follow_booking, follow_delivery
-    from clients.events import DeliveryCorrected
-    from reception.events import tint_order_follows_its_booking
-
-    for event in (BookingBooked, BookingMoved):
-        assert [(s.handler, s.durable) for s in events.subscribers(event)] == [(follow_booking, True)]
-    assert [(s.handler, s.durable) for s in events.subscribers(BookingStatusChanged)] == [
-        (follow_booking, True),
-        (tint_order_follows_its_booking, True),
-    ]
-    assert [(s.handler, s.durable) for s in events.subscribers(DeliveryCorrected)] == [(follow_delivery, True)]
+    """Who listens to what, in order: (handler, durable, in the publisher's transaction). The fleet reserves or moves
+    the loaner and the webhooks write their outbox inside the change's own transaction; the rest react after it."""
+    name = events.dotted_name
+    expected = {
+        "clients.events.DeliveryRecorded": [("documents.services.expected.on_delivery_recorded", True, False)],
+        "clients.events.DeliveryCorrected": [
+            ("documents.services.expected.on_delivery_corrected", True, False),
+            ("calls.events.follow_delivery", True, False),
+        ],
+        "clients.events.ClientsChanged": [("webhooks.handlers.clients_changed", False, True)],
+        "clients.events.VehiclesChanged": [("webhooks.handlers.vehicles_changed", False, True)],
+        "bookings.events.BookingBooked": [
+            ("fleet.handlers.loaner_with_booking", False, True),
+            ("calls.events.follow_booking", True, False),
+            ("webhooks.handlers.booking_booked", False, True),
+        ],
+        "bookings.events.BookingMoved": [
+            ("fleet.handlers.loaner_follows_booking_move", False, True),
+            ("calls.events.follow_booking", True, False),
+            ("webhooks.handlers.booking_moved", False, True),
+        ],
+        "bookings.events.BookingStatusChanged": [
+            ("fleet.handlers.loaner_follows_booking_status", False, True),
+            ("calls.events.follow_booking", True, False),
+            ("reception.events.tint_order_follows_its_booking", True, False),
+            ("webhooks.handlers.booking_status_changed", False, True),
+        ],
+        "fleet.events.LoanerReturnOverdue": [("calls.services.loaners.call_about_overdue_loaner", True, False)],
+    }
+    actual = {
+        name(event): [(name(s.handler), s.durable, s.in_transaction) for s in events.subscribers(event)]
+        for event in events._subscriptions
+        if events.subscribers(event)
+    }
+    assert actual == expected

@@ -128,11 +128,11 @@ class LetterSentSerializer(CommentSerializer):
     sent_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ClaimReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class CategoryChangeSerializer(ReasonSerializer):
+class CategoryChangeSerializer(ClaimReasonSerializer):
     category = serializers.SlugRelatedField(slug_field="code", queryset=ClaimCategory.objects.filter(is_active=True))
     agreed_term_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=366)
 
@@ -218,10 +218,10 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
         data = self._data(CommentSerializer)
         return self.output(services.claim_close(claim=self.get_object(), by=request.user, **data))
 
-    @extend_schema(request=ReasonSerializer, responses=ClaimSerializer)
+    @extend_schema(request=ClaimReasonSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        data = self._data(ReasonSerializer)
+        data = self._data(ClaimReasonSerializer)
         return self.output(services.claim_reopen(claim=self.get_object(), by=request.user, **data))
 
     @extend_schema(request=CategoryChangeSerializer, responses=ClaimSerializer)

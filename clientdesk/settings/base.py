@@ -295,6 +295,11 @@ SPECTACULAR_SETTINGS = {
         "BookingSourceEnum": "bookings.models.Booking.Source",
         "TaskOutcomeEnum": "calls.models.TaskOutcome",
         "CallOutcomeEnum": "calls.models.Call.Outcome",
+        "ClaimKindEnum": "claims.models.Claim.Kind",
+        "ClaimOutcomeEnum": "claims.models.Claim.Outcome",
+        "ClaimDepartmentEnum": "claims.models.Claim.Department",
+        "DocumentKindEnum": "documents.models.Document.Kind",
+        "DocumentStateEnum": "documents.models.Document.State",
     },
 }
 
