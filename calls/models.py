@@ -531,6 +531,8 @@ class CallTask(models.Model):
                 fields=["next_attempt_at"], condition=Q(status__in=["open", "in_progress"]), name="call_task_due_idx"
             ),
             models.Index(fields=["client", "-created_at"], name="call_task_client_idx"),
+            # The dashboards read the tasks of a period by when they were due (calls.dashboard, reports).
+            models.Index(fields=["due_at"], name="call_task_due_at_idx"),
         ]
 
     def __str__(self) -> str:
