@@ -226,4 +226,81 @@ def bulk_clients_updated(bench: Bench) -> Case:
     )
 
 
-CASE_BUILDERS = [bulk_clients_created, bulk_clients_unchanged, bulk_clients_updated]
+VEHICLE_FLOOR_SQL = """
+INSERT INTO clients_vehicle (created_at, updated_at, owner_id, vin, plate, make, model, year, colour, mileage,
+                             dms_id, dms_updated_at)
+SELECT now(), now(), owner_id, vin, '', 'Lada', model, 2021, '', NULL, dms_id, NULL
+FROM unnest(%(owners)s::bigint[], %(vins)s::text[], %(models)s::text[], %(dms_ids)s::text[])
+     AS g(owner_id, vin, model, dms_id)
+ON CONFLICT (dms_id) WHERE NOT (dms_id = '') DO UPDATE
+SET model = EXCLUDED.model, owner_id = EXCLUDED.owner_id, updated_at = now()
+WHERE (clients_vehicle.model, clients_vehicle.owner_id) IS DISTINCT FROM (EXCLUDED.model, EXCLUDED.owner_id)
+"""
+
+
+def _delete_vehicles(bench: Bench, dms_ids: list[str]) -> None:
+    ids = [r[0] for r in bench.fetch("SELECT id FROM clients_vehicle WHERE dms_id = ANY(%s)", [dms_ids])]
+    if ids:
+        with bench.raw.cursor() as cursor:
+            cursor.execute("DELETE FROM clients_historicalvehicle WHERE id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM clients_vehicle WHERE id = ANY(%s)", [ids])
+
+
+def bulk_vehicles_created(bench: Bench) -> Case:
+    owners = bench.sample_of("id", "clients_client", where="merged_into_id IS NULL", seed=7) or [0]
+    records = [
+        {
+            "dms_id": f"{PREFIX}V-{n}",
+            "owner": bench.rng.choice(owners),
+            "vin": f"XBENCH{n:011d}",
+            "make": "Lada",
+            "model": bench.rng.choice(["Vesta", "Granta", "Niva Travel", "Largus"]),
+            "year": 2021,
+        }
+        for n in range(BATCH)
+    ]
+    dms_ids = [r["dms_id"] for r in records]
+    params = {
+        "owners": [r["owner"] for r in records],
+        "vins": [r["vin"] for r in records],
+        "models": [r["model"] for r in records],
+        "dms_ids": dms_ids,
+    }
+    api = _api(bench)
+
+    @contextmanager
+    def session() -> Iterator:
+        _delete_vehicles(bench, dms_ids)
+        try:
+            yield lambda: _delete_vehicles(bench, dms_ids)
+        finally:
+            _delete_vehicles(bench, dms_ids)
+
+    def app(given) -> object:
+        body = json.dumps({"records": given})
+        response = api.post("/api/v1/vehicles/bulk/", body, content_type="application/json")
+        counts = response.json()["counts"]
+        if response.status_code != 200 or counts["created"] != len(given):
+            raise AssertionError(f"vehicles bulk answered {response.status_code}: {counts}")
+        return counts
+
+    def floor(_given) -> object:
+        bench.floor_queries += 1
+        with bench.raw.cursor() as cursor:
+            cursor.execute(VEHICLE_FLOOR_SQL, params)
+            return cursor.rowcount
+
+    return Case(
+        "DMS: bulk 1,000 new vehicles",
+        [records],
+        app,
+        floor,
+        "POST /api/v1/vehicles/bulk/ with the DMS's key, 1,000 new vehicles of existing clients (and their history); "
+        "floor: INSERT … ON CONFLICT of the same rows",
+        iterations=15,
+        warmup=2,
+        session=session,
+    )
+
+
+CASE_BUILDERS = [bulk_clients_created, bulk_clients_unchanged, bulk_clients_updated, bulk_vehicles_created]
