@@ -9,8 +9,6 @@ from django.db import connections, transaction
 from clients.services.clients import client_create
 from webhooks.models import OutboxEvent
 
-pytestmark = pytest.mark.postgres
-
 FEED = "/api/v1/changes/"
 
 
@@ -44,6 +42,7 @@ def test_the_feed_resumes_from_any_cursor_without_gaps_or_repeats(dms_api, manag
     assert read(dms_api, since=5) == {"results": [], "next_since": 5, "has_more": False}
 
 
+@pytest.mark.postgres  # two connections at once
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_after_a_later_one_is_not_skipped(dms_api, manager):
     """The older transaction takes its id first and commits last: a feed by id would have handed out the later one's

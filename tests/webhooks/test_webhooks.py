@@ -19,8 +19,6 @@ from webhooks import services
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint, OutboxEvent
 from webhooks.services import backoff, deliver_due, deliver_next, endpoint_create
 
-pytestmark = pytest.mark.postgres
-
 LATER = timedelta(days=2)  # past any backoff
 
 
@@ -204,6 +202,7 @@ def test_endpoint_events_filter_and_bad_input(integration, api_as_head):
     assert bad.status_code == 400 and {"url", "events"} <= set(bad.json())
 
 
+@pytest.mark.postgres  # row locks with SKIP LOCKED; SQLite runs one writer at a time anyway
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_deliver_each_event_exactly_once(manager, integration):
     with Receiver(delay=0.02) as receiver:
