@@ -59,13 +59,15 @@ browser:
 	@scripts/ensure-chromium
 
 # --- Running -------------------------------------------------------------------------------------------------------
+# The demo data, in order (each command adds nothing when run again): users, clients and calls; the workshop; visits,
+# handovers and the call queues; then each desk's own.
+SEEDS := seed_demo seed_workshop seed_demo_work seed_reception seed_documents seed_fleet seed_claims seed_reports \
+	seed_webhooks
+
 run: venv assets
 	@if [ -n "$$DATABASE_URL" ]; then $(PY) scripts/ensure-database; fi
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py seed_workshop
-	$(PY) manage.py seed_demo_work
-	$(PY) manage.py seed_reception
+	@for command in $(SEEDS); do echo "$(PY) manage.py $$command"; $(PY) manage.py $$command || exit 1; done
 	@$(PY) manage.py banner --address "http://$(HOST):$(PORT)/"
 	@$(MAKE) --no-print-directory serve
 
@@ -78,10 +80,7 @@ serve:
 	status=$$?; if [ $$status -eq 130 ]; then echo "ClientDesk stopped."; exit 0; fi; exit $$status
 
 seed: venv
-	$(PY) manage.py seed_demo
-	$(PY) manage.py seed_workshop
-	$(PY) manage.py seed_demo_work
-	$(PY) manage.py seed_reception
+	@for command in $(SEEDS); do echo "$(PY) manage.py $$command"; $(PY) manage.py $$command || exit 1; done
 
 # --- Quality -------------------------------------------------------------------------------------------------------
 test: dev-deps assets browser
@@ -106,12 +105,15 @@ messages: dev-deps
 
 # --- Benchmark (PostgreSQL) ------------------------------------------------------------------------------------------
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clientdesk_bench
+# The large set: each loader keeps what is there already (the first three reload what no longer matches their
+# counts: --reuse), so a second `make bench` goes straight to the timings.
+LARGE_SEEDS := "seed_large --reuse" "seed_large_bookings --reuse" "seed_large_tasks --reuse" seed_large_documents \
+	seed_large_fleet seed_large_claims
 bench: dev-deps assets
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/ensure-database
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large --reuse
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large_bookings --reuse
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_large_tasks --reuse
+	@for command in $(LARGE_SEEDS); do echo "$$command"; \
+		DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py $$command || exit 1; done
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -28,7 +28,8 @@ import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from bench.cases import CASE_BUILDERS, PLANNED, Bench, Case  # noqa: E402
+from bench.cases import PLANNED, Bench, Case  # noqa: E402
+from bench.catalogue import CASE_BUILDERS  # noqa: E402
 
 settings.DEBUG = False
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # django.test.Client's host

@@ -367,6 +367,10 @@ DEMO_STAFF = (
     DemoUser("manager2", Role.MANAGER, "Дмитрий", "Козлов"),
     DemoUser("advisor", Role.ADVISOR, "Сергей", "Павлов"),
     DemoUser("transport", Role.TRANSPORT_HEAD, "Андрей", "Николаев"),
+    # A claim is escalated to one of the managements, which decides it; the lawyer endorses contracts.
+    DemoUser("workshop_mgmt", Role.WORKSHOP_MANAGEMENT, "Павел", "Орлов"),
+    DemoUser("sales_mgmt", Role.SALES_MANAGEMENT, "Ирина", "Белова"),
+    DemoUser("legal", Role.LEGAL, "Антон", "Юрьев"),
 )
 DEMO_INTEGRATION = DemoUser("dms", Role.INTEGRATION, "DMS", "«Автосервис»")
 DEMO_USERNAMES = (*(u.username for u in DEMO_STAFF), DEMO_INTEGRATION.username)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from bench.cases import CASE_BUILDERS
+from bench.catalogue import CASE_BUILDERS
 from bookings.services.setup import working_week_set
 
 WEEK = {weekday: (time(8), time(20)) for weekday in range(5)} | {5: (time(9), time(18)), 6: None}
@@ -33,6 +33,9 @@ def test_bench_measures_every_case_on_a_small_set():
     call_command("seed_large", clients=400, vehicles=500, calls=3000, **quiet)
     call_command("seed_large_bookings", bookings=3000, advisors=6, past_days=40, future_days=14, **quiet)
     call_command("seed_large_tasks", tasks=2000, deliveries=100, **quiet)
+    call_command("seed_large_documents", count=3000, **quiet)
+    call_command("seed_large_fleet", loaners=4, demos=2, days=60, **quiet)
+    call_command("seed_large_claims", count=300, **quiet)
 
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "clientdesk.settings.dev"}
     env.pop("REDIS_URL", None)  # the bench queues nothing

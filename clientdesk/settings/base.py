@@ -309,6 +309,10 @@ SPECTACULAR_SETTINGS = {
 TOW_DISPATCH_MINUTES = int(os.environ.get("TOW_DISPATCH_MINUTES", "15"))
 TINT_MIN_LIGHT_TRANSMISSION = int(os.environ.get("TINT_MIN_LIGHT_TRANSMISSION", "70"))
 
+# The paper of a car sale (documents/): the handover act, waybill and sale contract signed within this many working
+# days of the handover, or the head is told.
+PAPERS_DUE_WORKING_DAYS = int(os.environ.get("PAPERS_DUE_WORKING_DAYS", "3"))
+
 # The fleet (fleet/): a car stays held this long after it is due back, to be checked, washed and refuelled before the
 # next client (the slot picker's "needs a loaner" counts it too).
 LOANER_RETURN_BUFFER_MINUTES = int(os.environ.get("LOANER_RETURN_BUFFER_MINUTES", "60"))
@@ -436,6 +440,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fleet.tasks.flag_overdue_returns",
         "schedule": 300,
         "options": {"expires": 240},
+    },
+    # A sale's papers not signed within PAPERS_DUE_WORKING_DAYS, and mail not handed over after a day: the head told
+    # once each.
+    "flag-late-papers": {
+        "task": "documents.tasks.flag_late_papers",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+    "flag-unhanded-mail": {
+        "task": "documents.tasks.flag_unhanded_mail",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+    # Webhooks whose message the broker lost (each is sent after its change commits): sent from the outbox.
+    "deliver-webhooks": {
+        "task": "webhooks.tasks.deliver_webhooks",
+        "schedule": 60,
+        "options": {"expires": 55},
     },
 }
 

@@ -53,6 +53,9 @@ def test_seed_demo_creates_the_demo_logins_with_their_roles():
         "manager2": Role.MANAGER,
         "advisor": Role.ADVISOR,
         "transport": Role.TRANSPORT_HEAD,
+        "workshop_mgmt": Role.WORKSHOP_MANAGEMENT,
+        "sales_mgmt": Role.SALES_MANAGEMENT,
+        "legal": Role.LEGAL,
     }
     dms = User.objects.get(username=DEMO_INTEGRATION.username)
     assert dms.role == Role.INTEGRATION
