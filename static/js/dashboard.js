@@ -24,6 +24,7 @@ document.addEventListener("DOMContentLoaded", function () {
     const scales = {x: {stacked: chart.stacked}, y: {stacked: chart.stacked}};
     scales[valueAxis].beginAtZero = true;
     if (chart.unit === "%") scales[valueAxis].suggestedMax = 100;
+    else scales[valueAxis].ticks = {precision: 0};  // counts are whole: no 0.1 steps on a small period
     new Chart(canvas, {
       type: chart.kind,
       data: {labels: chart.labels, datasets: datasets},
