@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from clientdesk.history import HistoryLine, field_changes, reason_ids, reason_text, related_names, shown_changes
+from clientdesk.text import visible_text
 from clientdesk.views import url_maker
 from clients.extensions import TimelineEntry, TimelineSource, card_panels, timeline_sources
 from clients.models import Client, ClientPhone, Delivery, Vehicle
@@ -91,7 +92,7 @@ def search_client_ids(query: str, *, limit: int | None = None) -> dict[int, list
     matches are ranked (`_phone_sources`); the other kinds take any matches, in no order.
     """
     limit = limit or settings.CLIENTDESK["SEARCH_LIMIT"]
-    text = " ".join(query.split())
+    text = visible_text(query)  # spaces collapsed; no NUL or control character reaches the database
     if len(text) < 2:
         return {}
     sources: list[tuple[str, QuerySet]] = []

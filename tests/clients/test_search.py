@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from clients.models import Client
 from clients.selectors import client_search, search_client_ids
 from clients.services.clients import client_merge
-from tests.factories import PhoneFactory, VehicleFactory, client_with_phone
+from tests.factories import ClientFactory, PhoneFactory, VehicleFactory, client_with_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,13 @@ def test_the_api_answers_a_short_phone_fragment_with_a_field_error(api_as_manage
     found = api_as_manager.get("/api/v1/clients/", {param: "6789"})
     assert found.status_code == 200
     assert [c["id"] for c in found.json()["results"]] == [ivanov.pk]
+
+
+@pytest.mark.parametrize("query", ["Ива\x00нов", "\x00\x00", "912\x1f345"])
+def test_a_query_with_a_nul_or_control_character_is_searched_without_it(as_manager, api_as_manager, query):
+    """A NUL byte cannot be sent to PostgreSQL in a text parameter: it was a 500 on the search page."""
+    client = ClientFactory(name="Иванов Пётр")
+    PhoneFactory(client=client, number="+79123456789")
+    page = as_manager.get(reverse("clients:search"), {"q": query})
+    assert page.status_code == 200
+    assert api_as_manager.get("/api/v1/clients/", {"q": query}).status_code in (200, 400)
