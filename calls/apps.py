@@ -11,7 +11,7 @@ class CallsConfig(AppConfig):
         from accounts import extensions as accounts
         from bookings import extensions as bookings
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
-        from calls import dashboard, events, selectors
+        from calls import dashboard, handlers, selectors
         from calls import extensions as calls
         from calls.services.loaners import call_about_overdue_loaner
         from calls.views import calls as views
@@ -22,8 +22,8 @@ class CallsConfig(AppConfig):
         from fleet.events import LoanerReturnOverdue
 
         for event in (BookingBooked, BookingMoved, BookingStatusChanged):
-            subscribe(event, events.follow_booking, durable=True)
-        subscribe(DeliveryCorrected, events.follow_delivery, durable=True)
+            subscribe(event, handlers.follow_booking, durable=True)
+        subscribe(DeliveryCorrected, handlers.follow_delivery, durable=True)
         # A loaner not back when due: one callback task for the client, and the list beside the manager's queue.
         subscribe(LoanerReturnOverdue, call_about_overdue_loaner, durable=True)
         calls.queue_panels.register(

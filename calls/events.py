@@ -1,37 +1,25 @@
-"""How the calls app reacts to what the apps below it announce (subscribed in `CallsConfig.ready()`).
+"""The facts the calls app announces (see `clientdesk.events`): a call task worked to its end, a follow-up survey
+answered or declined. The webhooks tell the DMS of both; the handlers with which the calls app reacts to the apps
+below it are in `calls/handlers.py`."""
 
-Each handler takes the event's ids, loads what it needs and calls one service; they are idempotent (a handler run
-twice, or late, leaves the same calls), so a retry of a failed delivery is harmless.
-"""
+from dataclasses import dataclass
 
-from accounts.models import User
-from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
-from bookings.models import Booking
-from calls.services.calls import call_tasks_follow_booking, call_tasks_follow_delivery
-from calls.services.planning import PLAN_SOON_EXPIRES, planning_request_soon
-from calls.tasks import plan_calls
-from clientdesk.celery import send_after_commit
-from clients.events import DeliveryCorrected
-from clients.models import Delivery
+from clientdesk.events import DomainEvent
 
 
-def _user(user_id: int | None) -> User | None:
-    return User.objects.filter(pk=user_id).first() if user_id else None
+@dataclass(frozen=True)
+class CallTaskClosed(DomainEvent):
+    """A call task closed by the outcome a manager logged (done or unreachable): its `status` and the `outcome`."""
+
+    task_id: int
+    status: str
+    outcome: str
+    by_id: int | None
 
 
-def follow_booking(event: BookingBooked | BookingMoved | BookingStatusChanged) -> None:
-    """The visit's confirmation call follows the booking: moved, closed or reopened; a visit booked late for the next
-    working day gets its call planned now rather than at the next beat."""
-    booking = Booking.objects.select_related("client").filter(pk=event.booking_id).first()
-    if booking is None:
-        return
-    call_tasks_follow_booking(booking=booking, by=_user(event.by_id))
-    if booking.status == Booking.Status.SCHEDULED and planning_request_soon(visit_at=booking.starts_at):
-        send_after_commit(plan_calls, options={"expires": int(PLAN_SOON_EXPIRES.total_seconds())})
+@dataclass(frozen=True)
+class SurveyAnswered(DomainEvent):
+    """A buyer's follow-up survey was recorded: answered (with its CSI) or declined."""
 
-
-def follow_delivery(event: DeliveryCorrected) -> None:
-    """A corrected handover moves its planned follow-up call and gives it to the right buyer."""
-    delivery = Delivery.objects.filter(pk=event.delivery_id).first()
-    if delivery is not None:
-        call_tasks_follow_delivery(delivery=delivery, by=_user(event.by_id))
+    response_id: int
+    by_id: int | None

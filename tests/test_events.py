@@ -147,27 +147,29 @@ def test_the_apps_subscribe_to_the_facts_below_them():
         "clients.events.DeliveryRecorded": [("documents.services.expected.on_delivery_recorded", True, False)],
         "clients.events.DeliveryCorrected": [
             ("documents.services.expected.on_delivery_corrected", True, False),
-            ("calls.events.follow_delivery", True, False),
+            ("calls.handlers.follow_delivery", True, False),
         ],
         "clients.events.ClientsChanged": [("webhooks.handlers.clients_changed", False, True)],
         "clients.events.VehiclesChanged": [("webhooks.handlers.vehicles_changed", False, True)],
         "bookings.events.BookingBooked": [
             ("fleet.handlers.loaner_with_booking", False, True),
-            ("calls.events.follow_booking", True, False),
+            ("calls.handlers.follow_booking", True, False),
             ("webhooks.handlers.booking_booked", False, True),
         ],
         "bookings.events.BookingMoved": [
             ("fleet.handlers.loaner_follows_booking_move", False, True),
-            ("calls.events.follow_booking", True, False),
+            ("calls.handlers.follow_booking", True, False),
             ("webhooks.handlers.booking_moved", False, True),
         ],
         "bookings.events.BookingStatusChanged": [
             ("fleet.handlers.loaner_follows_booking_status", False, True),
-            ("calls.events.follow_booking", True, False),
+            ("calls.handlers.follow_booking", True, False),
             ("reception.events.tint_order_follows_its_booking", True, False),
             ("webhooks.handlers.booking_status_changed", False, True),
         ],
         "fleet.events.LoanerReturnOverdue": [("calls.services.loaners.call_about_overdue_loaner", True, False)],
+        "calls.events.CallTaskClosed": [("webhooks.handlers.call_task_closed", False, True)],
+        "calls.events.SurveyAnswered": [("webhooks.handlers.survey_answered", False, True)],
     }
     actual = {
         name(event): [(name(s.handler), s.durable, s.in_transaction) for s in events.subscribers(event)]

@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from bookings.models import Booking
-from calls import events as calls_events
+from calls import handlers as calls_events
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.celery import app, send_after_commit
 from clientdesk.tasks import heartbeat
@@ -81,7 +81,7 @@ def test_a_hung_broker_fails_the_send_within_the_timeout(paused_redis, db, djang
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_late_booking_is_saved_and_answered_while_the_broker_hangs(paused_redis, api_as_manager, monkeypatch):
-    # given: a visit for the next working day, which asks for a planner run at once (calls.events.follow_booking)
+    # given: a visit for the next working day, which asks for a planner run at once (calls.handlers.follow_booking)
     sent = []
     real_send = calls_events.send_after_commit
 

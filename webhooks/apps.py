@@ -8,6 +8,7 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
+        from calls.events import CallTaskClosed, SurveyAnswered
         from clientdesk import events
         from clients.events import ClientsChanged, VehiclesChanged
         from webhooks import handlers, tasks  # noqa: F401 - tasks: the delivery task is queued by its name
@@ -18,3 +19,5 @@ class WebhooksConfig(AppConfig):
         events.subscribe(BookingBooked, handlers.booking_booked, in_transaction=True)
         events.subscribe(BookingMoved, handlers.booking_moved, in_transaction=True)
         events.subscribe(BookingStatusChanged, handlers.booking_status_changed, in_transaction=True)
+        events.subscribe(CallTaskClosed, handlers.call_task_closed, in_transaction=True)
+        events.subscribe(SurveyAnswered, handlers.survey_answered, in_transaction=True)

@@ -30,6 +30,8 @@ class EventType(models.TextChoices):
     BOOKING_CREATED = "booking.created", _("Booking created")
     BOOKING_MOVED = "booking.moved", _("Booking moved")
     BOOKING_STATUS = "booking.status_changed", _("Booking status changed")
+    CALL_TASK_CLOSED = "call_task.closed", _("Call task worked to its end")
+    SURVEY_ANSWERED = "survey.answered", _("Follow-up survey answered")
 
 
 def new_secret() -> str:

@@ -11,10 +11,12 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from accounts.roles import Capability
 from bookings.services.bookings import booking_cancel, booking_confirm, booking_reschedule
+from calls.events import CallTaskClosed
 from calls.models import Call, CallRules, CallTask, TaskCloseReason, TaskOutcome
 from calls.selectors import routable_to
 from calls.services.planning import clamp_to_window, confirmation_due, follow_up_call_day, next_calling_time
 from calls.services.surveys import active_survey, survey_decline, survey_missing_answers, survey_record
+from clientdesk import events
 from clientdesk.calendar import BusinessCalendar, at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.timefmt import local_date_text, local_time_text
@@ -296,6 +298,8 @@ def call_task_work(
     else:
         _close(task, status=CallTask.Status.DONE, outcome=label, now=now)
     _save_task(task, by=by, reason=f"{label}; {taken_over}" if taken_over else label)
+    if not task.is_pending:
+        events.publish(CallTaskClosed(task_id=task.pk, status=task.status, outcome=outcome, by_id=by.pk))
 
     # The task is closed first, so the booking's own follow-up of its tasks finds nothing pending to change.
     if task.booking_id and task.booking.is_open:

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from calls.events import SurveyAnswered
 from calls.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+from clientdesk import events
 from clientdesk.calendar import at, local_date, local_zone
 from clientdesk.errors import Conflict
 from clients.models import Delivery
@@ -83,6 +85,7 @@ def survey_record(*, delivery: Delivery, by: User, answers: dict, survey: Survey
     SurveyAnswer.objects.bulk_create(
         SurveyAnswer(response=response, question=q, score=score, text=text) for q, score, text in parsed
     )
+    events.publish(SurveyAnswered(response_id=response.pk, by_id=by.pk))
     return response
 
 
@@ -111,7 +114,9 @@ def survey_decline(*, delivery: Delivery, by: User, survey: Survey | None = None
         raise ValidationError(_("No survey is in use; the head sets one up."))
     if SurveyResponse.objects.filter(delivery=delivery).exists():
         raise Conflict(_("This buyer's survey is already recorded."))
-    return SurveyResponse.objects.create(delivery=delivery, survey=survey, taken_by=by, declined=True, csi=None)
+    response = SurveyResponse.objects.create(delivery=delivery, survey=survey, taken_by=by, declined=True, csi=None)
+    events.publish(SurveyAnswered(response_id=response.pk, by_id=by.pk))
+    return response
 
 
 def csi_summary(responses=None) -> dict:

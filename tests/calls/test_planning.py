@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Absence
 from bookings.models import Booking
 from bookings.services.bookings import booking_cancel, booking_confirm, booking_create, booking_reschedule
-from calls import events as calls_events
+from calls import handlers as calls_events
 from calls.models import CallRules, CallTask
 from calls.selectors import manager_queue
 from calls.services.planning import (
