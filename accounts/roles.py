@@ -119,6 +119,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.SERVICE_BOOKINGS,
             Capability.VIEW_RECEPTION,
             Capability.VIEW_FLEET,
+            Capability.VIEW_OWN_FIGURES,
         }
     ),
     # The transport department head keeps the loaners and demo cars: the fleet, their state, inspections.

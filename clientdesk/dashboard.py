@@ -6,7 +6,7 @@ behind it with that list's own filter parameters, so a number can be checked row
 aggregates only, a constant number of queries each, whatever the number of rows.
 
 `head_tiles` are the department head's (the whole department); `own_tiles` a manager's (her own figures beside the
-department's average, never a colleague's).
+department's average, never a colleague's); `advisor_tiles` a service advisor's (likewise, beside the advisors').
 """
 
 from collections.abc import Callable, Hashable, Mapping
@@ -298,6 +298,11 @@ def faster[F: Callable](key: str, default: F) -> F:
 # The registries the apps fill in their AppConfig.ready() (calls/dashboard.py, bookings/dashboard.py...).
 head_tiles: Registry[Tile] = Registry("head dashboard tiles")
 own_tiles: Registry[Tile] = Registry("manager's own dashboard tiles")
+# A service advisor's own figures (their arrivals and load beside the previous period and the advisors' average), on
+# the same page as a manager's: the page draws this registry for an advisor, `own_tiles` for anyone else. A registry
+# of its own rather than a role on each tile: the managers' tiles and the advisors' ask capabilities both roles may
+# hold, and `draw` stays as it is.
+advisor_tiles: Registry[Tile] = Registry("service advisor's own dashboard tiles")
 # The sections of the fixed-form reports (the daily department report and the weekly summary, item 2.3 of the head's
 # job): the same Tile, of which the report prints the figures only, each beside the previous period's, in `order`.
 # Calls, bookings, confirmations, no-shows, follow-ups and CSI come from calls/ and bookings/; claims adds its own

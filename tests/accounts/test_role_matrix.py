@@ -164,7 +164,7 @@ def page_matrix(o):
         (reverse("reception:tint-film-create"), {"head"}),
         (reverse("reception:tint-film-edit", args=[o["film"].pk]), {"head"}),
         (reverse("reports:dashboard"), {"head"}),
-        (reverse("reports:mine"), DESK),
+        (reverse("reports:mine"), DESK | {"advisor"}),  # an advisor: their arrivals and load
     ]
 
 

@@ -28,7 +28,7 @@ def page_matrix(o):
     pk = o["export"].pk
     return [
         (reverse("reports:dashboard"), {"head"}),
-        (reverse("reports:mine"), DESK),
+        (reverse("reports:mine"), DESK | {"advisor"}),  # an advisor: their arrivals and load
         (reverse("reports:export-log"), {"head"}),
         (reverse("reports:export-detail", args=[pk]), {"head"}),
         (reverse("reports:export-progress", args=[pk]), {"head"}),
