@@ -8,7 +8,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import dashboard
-        from bookings.selectors.bookings import client_timeline_bookings
+        from bookings.selectors.bookings import client_timeline_bookings, vehicle_timeline_bookings
         from clients import extensions as clients
 
         clients.timeline_sources.register(
@@ -19,6 +19,7 @@ class BookingsConfig(AppConfig):
                 client_timeline_bookings,
                 "bookings/_timeline_booking.html",
                 url="bookings:detail",
+                vehicle_rows=vehicle_timeline_bookings,
             ),
             order=20,
         )

@@ -219,6 +219,7 @@ class Booking(TimeStampedModel):
             models.Index(fields=["advisor", "starts_at"], name="booking_advisor_starts_idx"),
             models.Index(fields=["area", "starts_at"], name="booking_area_starts_idx"),
             models.Index(fields=["client", "-starts_at"], name="booking_client_starts_idx"),
+            models.Index(fields=["vehicle", "-starts_at"], name="booking_vehicle_starts_idx"),
             models.Index(fields=["status", "starts_at"], name="booking_status_starts_idx"),
         ]
 

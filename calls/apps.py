@@ -32,7 +32,13 @@ class CallsConfig(AppConfig):
 
         clients.timeline_sources.register(
             "calls",
-            clients.TimelineSource("call", "started_at", selectors.client_timeline_calls, "calls/_timeline_call.html"),
+            clients.TimelineSource(
+                "call",
+                "started_at",
+                selectors.client_timeline_calls,
+                "calls/_timeline_call.html",
+                vehicle_rows=selectors.vehicle_timeline_calls,
+            ),
             order=10,
         )
         clients.timeline_sources.register(

@@ -106,6 +106,7 @@ class Call(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "-started_at"], name="call_client_time_idx"),
+            models.Index(fields=["vehicle", "-started_at"], name="call_vehicle_time_idx"),
             models.Index(fields=["manager", "-started_at"], name="call_manager_time_idx"),
             models.Index(fields=["-started_at", "-id"], name="call_time_idx"),
             models.Index(fields=["phone_e164"], name="call_phone_idx"),

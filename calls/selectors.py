@@ -81,6 +81,16 @@ def client_timeline_calls(client, user) -> QuerySet:
     )
 
 
+def vehicle_timeline_calls(vehicle, user) -> QuerySet:
+    """The calls about the vehicle, shaped like the client's timeline (the vehicle's page; (vehicle, time) index)."""
+    return (
+        Call.objects.visible_to(user)
+        .filter(vehicle=vehicle)
+        .select_related("manager", "vehicle")
+        .only(*CALL_LINE_FIELDS)
+    )
+
+
 def client_timeline_surveys(client, user) -> QuerySet:
     """The buyer's answers to follow-up surveys (seen by whoever may see the handovers they follow)."""
     return SurveyResponse.objects.filter(

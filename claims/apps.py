@@ -18,7 +18,12 @@ class ClaimsConfig(AppConfig):
         clients.timeline_sources.register(
             "claims",
             clients.TimelineSource(
-                "claim", "received_at", selectors.client_timeline_claims, "claims/_timeline_claim.html", "claims:detail"
+                "claim",
+                "received_at",
+                selectors.client_timeline_claims,
+                "claims/_timeline_claim.html",
+                "claims:detail",
+                vehicle_rows=selectors.vehicle_timeline_claims,
             ),
             order=40,
         )

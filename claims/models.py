@@ -292,6 +292,7 @@ class Claim(TimeStampedModel):
             ),
             models.Index(fields=["-received_at", "-id"], name="claim_received_idx"),
             models.Index(fields=["client", "-received_at"], name="claim_client_idx"),
+            models.Index(fields=["vehicle", "-received_at"], name="claim_vehicle_idx"),
             models.Index(fields=["assignee", "due_date"], name="claim_assignee_due_idx"),
             models.Index(fields=["escalated_to", "due_date"], name="claim_escalated_idx"),
         ]

@@ -138,6 +138,11 @@ def client_timeline_claims(client, user) -> QuerySet:
     return Claim.objects.visible_to(user).filter(client=client).select_related("category", "assignee")
 
 
+def vehicle_timeline_claims(vehicle, user) -> QuerySet:
+    """The claims about the vehicle, for its page ((vehicle, received_at) index)."""
+    return Claim.objects.visible_to(user).filter(vehicle=vehicle).select_related("category", "assignee")
+
+
 @dataclass(frozen=True)
 class ClaimFigures:
     open: int

@@ -1,7 +1,8 @@
 """What higher apps add to the clients' pages, without this app importing them (see `clientdesk.registry`).
 
 - `timeline_sources`: kinds of rows that join the card's timeline (calls, workshop visits, follow-up surveys; claims
-  and loaners later), each a `TimelineSource`: the card pages them all together, newest first.
+  and loaners later), each a `TimelineSource`: the card pages them all together, newest first. A source that also
+  gives `vehicle_rows` joins the vehicle page's timeline.
 - `card_panels`: blocks on the card's activity column (the "log a call" form), each a template and a function
   giving its context, or None to show nothing.
 - `delivery_notices`: functions `(delivery) -> (level, text) | None` whose message follows a recorded handover (the
@@ -25,6 +26,9 @@ class TimelineSource:
     (`select_related`, `only` the columns it shows) and unordered: the card orders them by the `at` field and id,
     newest first, and reads one page at a time after a cursor, so (client, `at`) wants an index. `url`, if given,
     names the URL of a row (taking its pk), reversed once per page and handed to the template as `entry.url`.
+
+    `vehicle_rows(vehicle, user)`, if given, is the same for the rows that name the vehicle: the vehicle's page pages
+    them the same way, so (vehicle, `at`) wants an index too. A source without it stays off the vehicle's page.
     """
 
     kind: str
@@ -32,6 +36,7 @@ class TimelineSource:
     rows: Callable[..., QuerySet]
     template: str
     url: str | None = None
+    vehicle_rows: Callable[..., QuerySet] | None = None
 
 
 @dataclass(frozen=True)

@@ -244,7 +244,18 @@ def client_timeline_deliveries(client: Client, user) -> QuerySet:
     return Delivery.objects.visible_to(user).filter(client=client).select_related("vehicle")
 
 
-DELIVERIES = TimelineSource("delivery", "delivered_at", client_timeline_deliveries, "clients/_timeline_delivery.html")
+def vehicle_timeline_deliveries(vehicle: Vehicle, user) -> QuerySet:
+    """The vehicle's handovers, for its page (served by the unique (vehicle, delivered_at) constraint's index)."""
+    return Delivery.objects.visible_to(user).filter(vehicle=vehicle).select_related("vehicle")
+
+
+DELIVERIES = TimelineSource(
+    "delivery",
+    "delivered_at",
+    client_timeline_deliveries,
+    "clients/_timeline_delivery.html",
+    vehicle_rows=vehicle_timeline_deliveries,
+)
 # Entries on the card's first page, and on each page "Show more" adds.
 TIMELINE_PAGE = 20
 
@@ -283,17 +294,15 @@ def _older_than(source: TimelineSource, position: tuple[datetime, str, int]) -> 
     return Q(**{f"{source.at}__lt": at}) | Q(**{source.at: at, "pk__lt": pk})
 
 
-def client_timeline(client: Client, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
-    """What happened with the client, newest first, one page of `size` entries after the cursor `before`: its
-    handovers and what the other apps contribute (calls, workshop visits, surveys; `extensions.timeline_sources`).
+def _timeline(sources: list[tuple[TimelineSource, QuerySet]], *, before: str | None, size: int) -> TimelinePage:
+    """One page of `size` entries after the cursor `before` from the sources' rows, newest first.
 
-    Keyset by (time, kind, id): each source gives at most `size + 1` rows after the cursor from its (client, time)
+    Keyset by (time, kind, id): each source gives at most `size + 1` rows after the cursor from its (owner, time)
     index, one query each, and the merge keeps the first `size`; the extra row tells whether there is a next page.
     """
     position = _parse_timeline_cursor(before)
     entries: list[TimelineEntry] = []
-    for source in (DELIVERIES, *timeline_sources):
-        rows = source.rows(client, user)
+    for source, rows in sources:
         if position is not None:
             rows = rows.filter(_older_than(source, position))
         url = url_maker(source.url) if source.url else None
@@ -304,6 +313,36 @@ def client_timeline(client: Client, *, user, before: str | None = None, size: in
     entries.sort(key=lambda e: e.position, reverse=True)
     page = entries[:size]
     return TimelinePage(entries=page, next_before=timeline_cursor(page[-1]) if len(entries) > size else None)
+
+
+def client_timeline(client: Client, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
+    """What happened with the client, newest first, one page of `size` entries after the cursor `before`: its
+    handovers and what the other apps contribute (calls, workshop visits, surveys; `extensions.timeline_sources`)."""
+    sources = [(source, source.rows(client, user)) for source in (DELIVERIES, *timeline_sources)]
+    return _timeline(sources, before=before, size=size)
+
+
+def vehicle_timeline(vehicle: Vehicle, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
+    """Everything that names the vehicle, newest first, paged like the client's timeline: its handovers and the rows
+    of every source that says how to find a vehicle's rows (`TimelineSource.vehicle_rows`: calls, workshop visits,
+    claims, documents), one query per source on its (vehicle, time) index."""
+    sources = [
+        (source, source.vehicle_rows(vehicle, user))
+        for source in (DELIVERIES, *timeline_sources)
+        if source.vehicle_rows is not None
+    ]
+    return _timeline(sources, before=before, size=size)
+
+
+def vehicle_for_page(pk: int, *, user) -> Vehicle:
+    """The vehicle with its owner, for its page; raises Vehicle.DoesNotExist when the user may not see it or its owner
+    was merged into another client (a merge moves the cars to the client kept, so none should be left behind)."""
+    return (
+        Vehicle.objects.visible_to(user)
+        .filter(owner__in=Client.objects.visible_to(user).active())
+        .select_related("owner")
+        .get(pk=pk)
+    )
 
 
 def client_card(client: Client, *, request, before: str | None = None, **state) -> dict:

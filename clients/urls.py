@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/history/", views.ClientHistoryView.as_view(), name="history"),
     path("<int:pk>/merge/", views.MergeView.as_view(), name="merge"),
     path("<int:pk>/vehicles/new/", views.VehicleFormView.as_view(), name="vehicle-create"),
+    path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
     path("vehicles/<int:vehicle_pk>/edit/", views.VehicleFormView.as_view(), name="vehicle-edit"),
     *views_deliveries.urlpatterns,
 ]

@@ -26,6 +26,7 @@ class DocumentsConfig(AppConfig):
                 selectors.client_timeline_documents,
                 "documents/_timeline_document.html",
                 url="documents:detail",
+                vehicle_rows=selectors.vehicle_timeline_documents,
             ),
             order=40,
         )

@@ -153,6 +153,7 @@ class Document(TimeStampedModel):
             # The client card's timeline pages by (created_at, id).
             models.Index(fields=["client", "-created_at"], name="document_client_created_idx"),
             models.Index(fields=["vehicle", "-issued_on"], name="document_vehicle_idx"),
+            models.Index(fields=["vehicle", "-created_at"], name="document_vehicle_created_idx"),
             models.Index(fields=["archive_box", "archive_shelf"], name="document_location_idx"),
             # The papers still awaited: the overdue check and the dashboard.
             models.Index(fields=["delivery"], condition=Q(state="expected"), name="document_expected_idx"),

@@ -186,6 +186,11 @@ def client_timeline_documents(client: Client, user) -> QuerySet:
     return Document.objects.visible_to(user).filter(client=client).select_related("vehicle")
 
 
+def vehicle_timeline_documents(vehicle: Vehicle, user) -> QuerySet:
+    """The vehicle's documents for its page (clients.extensions; (vehicle, created_at) index)."""
+    return Document.objects.visible_to(user).filter(vehicle=vehicle).select_related("vehicle")
+
+
 def vehicle_documents(vehicle: Vehicle, user, *, limit: int = 50) -> list[Document]:
     return list(
         Document.objects.visible_to(user)

@@ -233,9 +233,17 @@ def client_data_warnings(client: Client) -> list[str]:
 def client_timeline_bookings(client, user) -> QuerySet:
     """The client's workshop visits for the card's timeline (registered in BookingsConfig.ready; the card pages
     them), with only what a timeline line shows."""
+    return _timeline_bookings(user).filter(client=client)
+
+
+def vehicle_timeline_bookings(vehicle, user) -> QuerySet:
+    """The vehicle's workshop visits for its page, shaped like the client's timeline ((vehicle, time) index)."""
+    return _timeline_bookings(user).filter(vehicle=vehicle)
+
+
+def _timeline_bookings(user) -> QuerySet:
     return (
         Booking.objects.visible_to(user)
-        .filter(client=client)
         .select_related("vehicle", "advisor", "area")
         .only(
             *("status", "starts_at", "vehicle__make", "vehicle__model", "vehicle__plate", "area__name"),

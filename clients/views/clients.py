@@ -112,6 +112,25 @@ class ClientDetailView(CapabilityRequiredMixin, View):
         return render(request, "clients/client_detail.html", context)
 
 
+class VehicleDetailView(CapabilityRequiredMixin, View):
+    """The vehicle's page: the car, its owner and everything that names it (calls, workshop visits, claims,
+    documents, handovers), newest first, "Show more" paging like the client card's timeline."""
+
+    required_capability = Capability.VIEW_CLIENTS
+
+    def get(self, request, pk):
+        try:
+            vehicle = selectors.vehicle_for_page(pk, user=request.user)
+        except Vehicle.DoesNotExist as exc:
+            raise Http404 from exc
+        before = request.GET.get("before")
+        timeline = selectors.vehicle_timeline(vehicle, user=request.user, before=before)
+        context = {"vehicle": vehicle, "timeline_vehicle": vehicle, "timeline": timeline}
+        if request.htmx and before:
+            return render(request, "clients/_timeline_page.html", context)
+        return render(request, "clients/vehicle_detail.html", context)
+
+
 class ClientFormMixin(CapabilityRequiredMixin):
     required_capability = Capability.EDIT_CLIENTS
     template_name = "clients/client_form.html"

@@ -93,6 +93,7 @@ def page_matrix(o):
         (reverse("clients:edit", args=[o["client"].pk]), DESK),
         (reverse("clients:vehicle-create", args=[o["client"].pk]), DESK),
         (reverse("clients:vehicle-edit", args=[o["vehicle"].pk]), DESK),
+        (reverse("clients:vehicle-detail", args=[o["vehicle"].pk]), STAFF),
         (reverse("clients:duplicates"), {"head"}),
         (reverse("clients:merge", args=[o["other"].pk]) + f"?into={o['client'].pk}", {"head"}),
         (reverse("calls:list"), {"manager", "head", "advisor"}),
