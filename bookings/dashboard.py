@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Capability, Role
+from accounts.roles import Capability
 from bookings.models import Booking, ServiceArea
 from bookings.selectors.slots import active_advisors
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
@@ -187,9 +187,9 @@ IN_PROGRESS = [Booking.Status.ARRIVED, Booking.Status.IN_SERVICE]
 # The advisor's arrivals: name, label, which way is better, the statuses counted (as the list's status filter).
 ARRIVALS = (
     ("booked", _("Booked visits"), "", [s for s in Booking.Status if s != Booking.Status.CANCELLED]),
-    ("arrived", _("Arrived"), "up", CAME),
+    ("arrived", _("Clients arrived"), "up", CAME),
     ("no-shows", _("No-shows"), DOWN, [Booking.Status.NO_SHOW]),
-    ("completed", _("Completed"), "up", [Booking.Status.COMPLETED]),
+    ("completed", _("Visits completed"), "up", [Booking.Status.COMPLETED]),
 )
 
 
@@ -214,15 +214,17 @@ def own_arrivals_tile(user, period: Period) -> TileData:
     arrived, no-shows, completed; each beside the previous period's and the advisors' average (all the advisors'
     visits divided by the advisors receiving clients: never a colleague's own). Three queries whatever the rows."""
     conditions = {key.replace("-", "_"): Q(status__in=statuses) for key, _label, _better, statuses in ARRIVALS}
+    profiles = _advisors()
+    receiving = Q(advisor_id__in=[p.user_id for p in profiles])
     rows = Booking.objects.filter(spanning(period, "starts_at"), advisor__isnull=False)
     counts = rows.aggregate(
         **both(period, "starts_at", **{key: cond & Q(advisor=user) for key, cond in conditions.items()}),
         **{
-            f"all_{key}": Count("pk", filter=cond & Q(advisor__role=Role.ADVISOR) & within(period, "starts_at"))
+            f"all_{key}": Count("pk", filter=cond & receiving & within(period, "starts_at"))
             for key, cond in conditions.items()
         },
     )
-    advisors = len(_advisors()) or 1
+    advisors = len(profiles) or 1
     by_day: dict = {}
     for day, status, n in (
         Booking.objects.filter(within(period, "starts_at"), advisor=user)
