@@ -98,6 +98,25 @@ def test_the_visits_by_day_follow_moscows_midnight(workshop):
     }
 
 
+def test_the_same_visits_in_another_zone_move_the_midnight(workshop, settings):
+    # given the dealership moved to Yekaterinburg (UTC+5, two hours ahead of Moscow): Monday's 23:30 falls on
+    # Tuesday, the Sunday's 23:45 on Monday
+    settings.TIME_ZONE = "Asia/Yekaterinburg"
+    petrov = workshop["petrov"]
+    got = figures(draw(advisor_tiles, user=petrov, period=Period.of("custom", DAY, first=DAY, last=DAY)))
+    # booked: 00:30, 10:00, 11:00, 12:00, 13:00 (Moscow) and the Sunday's 23:45; nothing left on the Sunday
+    assert (got["my-booked"].value, got["my-booked"].previous) == (6, 0)
+    assert (got["my-arrived"].value, got["my-completed"].value, got["my-no-shows"].value) == (4, 2, 1)
+    two_days = Period.of("custom", DAY, first=DAY, last=AFTER)
+    chart = charts(draw(advisor_tiles, user=petrov, period=two_days))["my-visits-by-day"]
+    assert {series.label: series.data for series in chart.series} == {
+        "Completed": [2, 0],
+        "Arrived, in service": [2, 0],
+        "No-shows": [1, 0],
+        "Awaited": [1, 2],
+    }
+
+
 def test_the_advisors_load_equals_the_hand_count(workshop, day_period):
     got = figures(draw(advisor_tiles, user=workshop["petrov"], period=day_period))
     # held slots (not cancelled, not no-shows): 00:30, 10:00, 11:00, 13:00, 23:30 — five half hours; the Sunday one
