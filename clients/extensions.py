@@ -28,12 +28,13 @@ class TimelineSource:
     names the URL of a row (taking its pk), reversed once per page and handed to the template as `entry.url`.
 
     `vehicle_rows(vehicle, user)`, if given, is the same for the rows that name the vehicle: the vehicle's page pages
-    them the same way, so (vehicle, `at`) wants an index too. A source without it stays off the vehicle's page.
+    them the same way, so (vehicle, `at`) wants an index too. A source without it stays off the vehicle's page; a
+    source whose `rows` is None is on the vehicle's page only (tow orders, tinting consultations).
     """
 
     kind: str
     at: str
-    rows: Callable[..., QuerySet]
+    rows: Callable[..., QuerySet] | None
     template: str
     url: str | None = None
     vehicle_rows: Callable[..., QuerySet] | None = None

@@ -318,14 +318,14 @@ def _timeline(sources: list[tuple[TimelineSource, QuerySet]], *, before: str | N
 def client_timeline(client: Client, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
     """What happened with the client, newest first, one page of `size` entries after the cursor `before`: its
     handovers and what the other apps contribute (calls, workshop visits, surveys; `extensions.timeline_sources`)."""
-    sources = [(source, source.rows(client, user)) for source in (DELIVERIES, *timeline_sources)]
+    sources = [(source, source.rows(client, user)) for source in (DELIVERIES, *timeline_sources) if source.rows]
     return _timeline(sources, before=before, size=size)
 
 
 def vehicle_timeline(vehicle: Vehicle, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:
     """Everything that names the vehicle, newest first, paged like the client's timeline: its handovers and the rows
     of every source that says how to find a vehicle's rows (`TimelineSource.vehicle_rows`: calls, workshop visits,
-    claims, documents), one query per source on its (vehicle, time) index."""
+    claims, documents, tow orders, tinting consultations), one query per source on its (vehicle, time) index."""
     sources = [
         (source, source.vehicle_rows(vehicle, user))
         for source in (DELIVERIES, *timeline_sources)

@@ -13,6 +13,7 @@ class ReceptionConfig(AppConfig):
         from clients import extensions as clients
         from reception import dashboard
         from reception.events import tint_order_follows_its_booking
+        from reception.selectors import timeline
         from reception.selectors.materials import materials_start_notice
         from reception.views.tow import client_card_panel
 
@@ -21,4 +22,29 @@ class ReceptionConfig(AppConfig):
         dashboard.register()
         clients.card_panels.register(
             "reception", clients.CardPanel("reception/_client_card_panel.html", client_card_panel), order=200
+        )
+        # On the vehicle's page only (the client card lists them in its reception panel).
+        clients.timeline_sources.register(
+            "tow-orders",
+            clients.TimelineSource(
+                "tow",
+                "created_at",
+                None,
+                "reception/_timeline_tow.html",
+                "reception:tow-detail",
+                vehicle_rows=timeline.vehicle_timeline_tow_orders,
+            ),
+            order=60,
+        )
+        clients.timeline_sources.register(
+            "tint-consultations",
+            clients.TimelineSource(
+                "tint",
+                "created_at",
+                None,
+                "reception/_timeline_tint.html",
+                "reception:tint-detail",
+                vehicle_rows=timeline.vehicle_timeline_tint_consultations,
+            ),
+            order=70,
         )

@@ -190,6 +190,7 @@ class TowOrder(TimeStampedModel):
             # The reconciliation: a contractor's orders of a month.
             models.Index(fields=["contractor", "created_at"], name="tow_order_contractor_idx"),
             models.Index(fields=["client", "-created_at"], name="tow_order_client_idx"),
+            models.Index(fields=["vehicle", "-created_at"], name="tow_order_vehicle_idx"),
         ]
 
     def __str__(self) -> str:
@@ -394,6 +395,7 @@ class TintConsultation(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["client", "-created_at"], name="tint_consultation_client_idx"),
+            models.Index(fields=["vehicle", "-created_at"], name="tint_consultation_vehicle_idx"),
             # The consultations list pages newest first by (created_at, id) (clientdesk.views.KeysetPage).
             models.Index(fields=["-created_at", "-id"], name="tint_consultation_time_idx"),
         ]

@@ -17,6 +17,7 @@ from claims.services import claim_register
 from clients.models import Delivery
 from clients.selectors import TIMELINE_PAGE, vehicle_timeline
 from documents.models import Document
+from reception.models import TintConsultation, TowOrder
 from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceAreaFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +63,23 @@ def document(vehicle, at, number) -> Document:
     return doc
 
 
+def tow(vehicle, at, address) -> TowOrder:
+    order = TowOrder.objects.create(
+        client=vehicle.owner, vehicle=vehicle, pickup_address=address, phone_on_site="+79123456789"
+    )
+    TowOrder.objects.filter(pk=order.pk).update(created_at=at)
+    return order
+
+
+def tint(vehicle, at, note) -> TintConsultation:
+    consultation = TintConsultation.objects.create(client=vehicle.owner, vehicle=vehicle, limit=70, note=note)
+    TintConsultation.objects.filter(pk=consultation.pk).update(created_at=at)
+    return consultation
+
+
 def one_of_each(vehicle, manager, advisor, at, tag) -> dict[str, object]:
-    """A call, a visit, a claim, a document and a handover naming `vehicle`, a minute apart from `at`."""
+    """A call, a visit, a claim, a document, a handover, a tow order and a tinting consultation naming `vehicle`, a
+    minute apart from `at`."""
     return {
         "call": CallFactory(
             client=vehicle.owner, vehicle=vehicle, manager=manager, started_at=at, notes=f"звонок {tag}"
@@ -74,6 +90,8 @@ def one_of_each(vehicle, manager, advisor, at, tag) -> dict[str, object]:
         "delivery": Delivery.objects.create(
             client=vehicle.owner, vehicle=vehicle, delivered_at=at + timedelta(minutes=4)
         ),
+        "tow": tow(vehicle, at + timedelta(minutes=5), f"Тверская, {tag}"),
+        "tint": tint(vehicle, at + timedelta(minutes=6), f"тонировка {tag}"),
     }
 
 
@@ -114,28 +132,36 @@ def test_the_page_shows_the_car_and_each_kind_of_row_for_it_and_none_of_another_
     assert f'href="{reverse("claims:detail", args=[mine["claim"].pk])}"' in page
     assert f'href="{reverse("documents:detail", args=[mine["document"].pk])}"' in page
     assert page.count("delivery-entry") == 1
+    assert f'href="{reverse("reception:tow-detail", args=[mine["tow"].pk])}"' in page and "Тверская, мой" in page
+    assert f'href="{reverse("reception:tint-detail", args=[mine["tint"].pk])}"' in page and "тонировка мой" in page
     # and nothing of the other car, though it is newer and has the same owner
     assert "звонок чужой" not in page
-    for kind, url in [("booking", "bookings:detail"), ("claim", "claims:detail"), ("document", "documents:detail")]:
+    for kind, url in [
+        ("booking", "bookings:detail"),
+        ("claim", "claims:detail"),
+        ("document", "documents:detail"),
+        ("tow", "reception:tow-detail"),
+        ("tint", "reception:tint-detail"),
+    ]:
         assert f'href="{reverse(url, args=[theirs[kind].pk])}"' not in page
 
 
 def test_the_timeline_holds_every_kind_newest_first(manager, advisor_user, car):
     one_of_each(car, manager, advisor_user, NOW - timedelta(hours=3), "a")
     page = vehicle_timeline(car, user=manager)
-    assert [e.kind for e in page.entries] == ["delivery", "document", "claim", "booking", "call"]
+    assert [e.kind for e in page.entries] == ["tint", "tow", "delivery", "document", "claim", "booking", "call"]
     assert page.next_before is None
 
 
 def test_a_user_sees_only_the_kinds_of_rows_they_may_see(transport_head, manager, advisor_user, car):
-    # the transport head sees clients and their cars, but not calls, visits, claims or documents
+    # the transport head sees clients and their cars, but not calls, visits, claims, documents or the reception's
     one_of_each(car, manager, advisor_user, NOW - timedelta(hours=3), "a")
     assert [e.kind for e in vehicle_timeline(car, user=transport_head).entries] == ["delivery"]
 
 
 @pytest.fixture
 def long_history(car, manager, advisor_user):
-    """Seven rounds of the five kinds (35 rows), plus five rows of three kinds at one same moment: 40 entries."""
+    """Seven rounds of the seven kinds (49 rows), plus five rows of three kinds at one same moment: 54 entries."""
     for i in range(7):
         one_of_each(car, manager, advisor_user, NOW - timedelta(days=10) + timedelta(hours=i), str(i))
     tie = NOW - timedelta(days=20)
@@ -157,8 +183,8 @@ def test_pages_walk_every_entry_once_in_order_even_at_one_moment(long_history, m
             break
         before = page.next_before
     entries = [e for page in pages for e in page]
-    assert len(entries) == 40
-    assert len({(e.kind, e.obj.pk) for e in entries}) == 40
+    assert len(entries) == 54
+    assert len({(e.kind, e.obj.pk) for e in entries}) == 54
     positions = [e.position for e in entries]
     assert positions == sorted(positions, reverse=True)
     assert all(len(page) == size for page in pages[:-1])
@@ -174,10 +200,18 @@ def test_show_more_brings_the_next_page_in_place(as_manager, long_history):
 
     fragment = as_manager.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
 
+    # the next 20 entries, without the page around them, beginning where the first page ended
     assert "<html" not in fragment and 'id="vehicle-name"' not in fragment
-    assert fragment.count('class="list-group-item') >= TIMELINE_PAGE
-    # the last page: the tied rows, and no further button
-    assert "в ту же секунду" in fragment and 'id="timeline-more"' not in fragment
+    assert fragment.count('<div class="list-group-item') + fragment.count("booking-entry") == TIMELINE_PAGE
+    assert "звонок 4" in fragment and "звонок 5" not in fragment and "звонок 1" not in fragment
+    more = re.search(r'id="timeline-more"[^>]*hx-get="([^"]+)"', fragment)
+    assert more, "and a button for the page after"
+
+    last = as_manager.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
+
+    # the last page: the oldest rounds and the tied rows, and no further button
+    assert "звонок 1" in last and "в ту же секунду" in last and "и ещё один" in last
+    assert 'id="timeline-more"' not in last
 
 
 def test_show_more_without_javascript_opens_the_page_at_that_point(as_manager, manager, long_history):
@@ -185,7 +219,7 @@ def test_show_more_without_javascript_opens_the_page_at_that_point(as_manager, m
     page = as_manager.get(
         reverse("clients:vehicle-detail", args=[long_history.pk]), {"before": first.next_before}
     ).content.decode()
-    assert 'id="vehicle-name"' in page and "в ту же секунду" in page and "звонок 6" not in page
+    assert 'id="vehicle-name"' in page and "звонок 4" in page and "звонок 6" not in page
 
 
 def test_a_vehicle_out_of_sight_is_404(as_manager, car):
@@ -229,12 +263,12 @@ def test_query_count_is_pinned_and_one_per_source(
     for i in range(rounds):
         one_of_each(car, manager, advisor_user, NOW - timedelta(days=3) + timedelta(hours=i), str(i))
     # session, user, the vehicle with its owner, then one query per kind of row: handovers, calls, visits, claims,
-    # documents
-    with django_assert_num_queries(8):
+    # documents, tow orders, tinting consultations
+    with django_assert_num_queries(10):
         response = as_manager.get(reverse("clients:vehicle-detail", args=[car.pk]))
     assert response.status_code == 200
     first = vehicle_timeline(car, user=manager, size=2)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         response = as_manager.get(
             reverse("clients:vehicle-detail", args=[car.pk]),
             {"before": first.next_before},
@@ -252,6 +286,8 @@ def test_query_count_is_pinned_and_one_per_source(
         ("claims_claim", "received_at"),
         ("documents_document", "created_at"),
         ("clients_delivery", "delivered_at"),
+        ("reception_toworder", "created_at"),
+        ("reception_tintconsultation", "created_at"),
     ],
 )
 def test_each_source_has_a_vehicle_and_time_index(table, column):
