@@ -115,7 +115,7 @@ def test_the_manager_sees_her_own_figures(page, js_errors, live_server):
         CallFactory(manager=anna, started_at=now - timedelta(minutes=minutes))
 
     sign_in(page, live_server, "maria", "/clients/")
-    page.locator("#user-menu button").click()  # her own figures are in her menu
+    page.locator("#user-menu [data-bs-toggle=dropdown]").click()  # her own figures are in her menu
     page.locator("#nav-my-figures").click()
 
     expect(page.locator("h1")).to_have_text("My figures")
