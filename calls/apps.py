@@ -44,7 +44,11 @@ class CallsConfig(AppConfig):
         clients.timeline_sources.register(
             "surveys",
             clients.TimelineSource(
-                "survey", "answered_at", selectors.client_timeline_surveys, "calls/_timeline_survey.html"
+                "survey",
+                "answered_at",
+                selectors.client_timeline_surveys,
+                "calls/_timeline_survey.html",
+                vehicle_rows=selectors.vehicle_timeline_surveys,
             ),
             order=30,
         )

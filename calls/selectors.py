@@ -98,6 +98,14 @@ def client_timeline_surveys(client, user) -> QuerySet:
     ).select_related("delivery__vehicle", "taken_by")
 
 
+def vehicle_timeline_surveys(vehicle, user) -> QuerySet:
+    """The answers to the follow-up surveys of the vehicle's handovers, for its page (the handovers from their
+    (vehicle, delivered_at) index, the answer from its one-per-delivery index)."""
+    return SurveyResponse.objects.filter(
+        delivery__in=Delivery.objects.visible_to(user).filter(vehicle=vehicle)
+    ).select_related("delivery__vehicle", "taken_by")
+
+
 def pending_tasks_of_user():
     """For the absence list: how many open call tasks the absent user has (an annotation over `user`)."""
     pending = (

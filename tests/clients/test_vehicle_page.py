@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking
+from calls.models import Survey, SurveyResponse
 from claims.models import Claim, ClaimCategory
 from claims.services import claim_register
 from clients.models import Delivery
@@ -77,10 +78,15 @@ def tint(vehicle, at, note) -> TintConsultation:
     return consultation
 
 
+def answer(delivery, at, by) -> SurveyResponse:
+    survey = Survey.objects.filter(is_active=True).first() or Survey.objects.create(name="CSI", is_active=True)
+    return SurveyResponse.objects.create(delivery=delivery, survey=survey, answered_at=at, taken_by=by, csi=87)
+
+
 def one_of_each(vehicle, manager, advisor, at, tag) -> dict[str, object]:
-    """A call, a visit, a claim, a document, a handover, a tow order and a tinting consultation naming `vehicle`, a
-    minute apart from `at`."""
-    return {
+    """A call, a visit, a claim, a document, a handover, a tow order, a tinting consultation and the answer to the
+    handover's survey naming `vehicle`, a minute apart from `at`."""
+    rows = {
         "call": CallFactory(
             client=vehicle.owner, vehicle=vehicle, manager=manager, started_at=at, notes=f"звонок {tag}"
         ),
@@ -93,6 +99,8 @@ def one_of_each(vehicle, manager, advisor, at, tag) -> dict[str, object]:
         "tow": tow(vehicle, at + timedelta(minutes=5), f"Тверская, {tag}"),
         "tint": tint(vehicle, at + timedelta(minutes=6), f"тонировка {tag}"),
     }
+    rows["survey"] = answer(rows["delivery"], at + timedelta(minutes=7), manager)
+    return rows
 
 
 @pytest.fixture
@@ -131,7 +139,7 @@ def test_the_page_shows_the_car_and_each_kind_of_row_for_it_and_none_of_another_
     assert f'href="{reverse("bookings:detail", args=[mine["booking"].pk])}"' in page
     assert f'href="{reverse("claims:detail", args=[mine["claim"].pk])}"' in page
     assert f'href="{reverse("documents:detail", args=[mine["document"].pk])}"' in page
-    assert page.count("delivery-entry") == 1
+    assert page.count("delivery-entry") == 1 and page.count("survey-entry") == 1
     assert f'href="{reverse("reception:tow-detail", args=[mine["tow"].pk])}"' in page and "Тверская, мой" in page
     assert f'href="{reverse("reception:tint-detail", args=[mine["tint"].pk])}"' in page and "тонировка мой" in page
     # and nothing of the other car, though it is newer and has the same owner
@@ -149,19 +157,29 @@ def test_the_page_shows_the_car_and_each_kind_of_row_for_it_and_none_of_another_
 def test_the_timeline_holds_every_kind_newest_first(manager, advisor_user, car):
     one_of_each(car, manager, advisor_user, NOW - timedelta(hours=3), "a")
     page = vehicle_timeline(car, user=manager)
-    assert [e.kind for e in page.entries] == ["tint", "tow", "delivery", "document", "claim", "booking", "call"]
+    assert [e.kind for e in page.entries] == [
+        "survey",
+        "tint",
+        "tow",
+        "delivery",
+        "document",
+        "claim",
+        "booking",
+        "call",
+    ]
     assert page.next_before is None
 
 
 def test_a_user_sees_only_the_kinds_of_rows_they_may_see(transport_head, manager, advisor_user, car):
-    # the transport head sees clients and their cars, but not calls, visits, claims, documents or the reception's
+    # the transport head sees clients, their cars and handovers (and so the surveys that follow them, as on the
+    # client card), but not calls, visits, claims, documents or the reception's
     one_of_each(car, manager, advisor_user, NOW - timedelta(hours=3), "a")
-    assert [e.kind for e in vehicle_timeline(car, user=transport_head).entries] == ["delivery"]
+    assert [e.kind for e in vehicle_timeline(car, user=transport_head).entries] == ["survey", "delivery"]
 
 
 @pytest.fixture
 def long_history(car, manager, advisor_user):
-    """Seven rounds of the seven kinds (49 rows), plus five rows of three kinds at one same moment: 54 entries."""
+    """Seven rounds of the eight kinds (56 rows), plus five rows of three kinds at one same moment: 61 entries."""
     for i in range(7):
         one_of_each(car, manager, advisor_user, NOW - timedelta(days=10) + timedelta(hours=i), str(i))
     tie = NOW - timedelta(days=20)
@@ -183,8 +201,8 @@ def test_pages_walk_every_entry_once_in_order_even_at_one_moment(long_history, m
             break
         before = page.next_before
     entries = [e for page in pages for e in page]
-    assert len(entries) == 54
-    assert len({(e.kind, e.obj.pk) for e in entries}) == 54
+    assert len(entries) == 61
+    assert len({(e.kind, e.obj.pk) for e in entries}) == 61
     positions = [e.position for e in entries]
     assert positions == sorted(positions, reverse=True)
     assert all(len(page) == size for page in pages[:-1])
@@ -207,11 +225,14 @@ def test_show_more_brings_the_next_page_in_place(as_manager, long_history):
     more = re.search(r'id="timeline-more"[^>]*hx-get="([^"]+)"', fragment)
     assert more, "and a button for the page after"
 
-    last = as_manager.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
-
-    # the last page: the oldest rounds and the tied rows, and no further button
-    assert "звонок 1" in last and "в ту же секунду" in last and "и ещё один" in last
-    assert 'id="timeline-more"' not in last
+    # following the buttons to the end reaches the oldest rounds and the tied rows, and the last page has no button
+    rest = ""
+    while more:
+        fragment = as_manager.get(more.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
+        rest += fragment
+        more = re.search(r'id="timeline-more"[^>]*hx-get="([^"]+)"', fragment)
+    assert "звонок 1" in rest and "звонок 0" in rest and "в ту же секунду" in rest and "и ещё один" in rest
+    assert "звонок 4" not in rest
 
 
 def test_show_more_without_javascript_opens_the_page_at_that_point(as_manager, manager, long_history):
@@ -263,12 +284,12 @@ def test_query_count_is_pinned_and_one_per_source(
     for i in range(rounds):
         one_of_each(car, manager, advisor_user, NOW - timedelta(days=3) + timedelta(hours=i), str(i))
     # session, user, the vehicle with its owner, then one query per kind of row: handovers, calls, visits, claims,
-    # documents, tow orders, tinting consultations
-    with django_assert_num_queries(10):
+    # survey answers, documents, tow orders, tinting consultations
+    with django_assert_num_queries(11):
         response = as_manager.get(reverse("clients:vehicle-detail", args=[car.pk]))
     assert response.status_code == 200
     first = vehicle_timeline(car, user=manager, size=2)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = as_manager.get(
             reverse("clients:vehicle-detail", args=[car.pk]),
             {"before": first.next_before},
