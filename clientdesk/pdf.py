@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
@@ -27,6 +29,20 @@ def render_html(template_name: str, context: dict | None = None, *, request=None
     return render_to_string(template_name, print_context(context), request=request)
 
 
+def _static_file(name: str) -> str | None:
+    """The file of a static name: from the apps' and project's static folders (development, tests), or collected
+    under STATIC_ROOT with its hashed name (production: `{% static %}` names the hashed copy)."""
+    name = name.split("?", 1)[0]
+    found = finders.find(name)
+    if found:
+        return found
+    try:
+        collected = Path(staticfiles_storage.path(name))
+    except (NotImplementedError, ValueError, SuspiciousFileOperation):
+        return None
+    return str(collected) if collected.is_file() else None
+
+
 def _static_files_only():
     """WeasyPrint's URL fetcher, limited to the project's static files: a printed form never reaches the network
     (a dealership LAN may have none, and a URL inside user text must not make the server fetch it). Anything else is
@@ -37,7 +53,7 @@ def _static_files_only():
         def fetch(self, url, headers=None):
             prefix = "/" + settings.STATIC_URL.lstrip("/")
             path = url.split("://", 1)[-1]
-            found = finders.find(path[path.find(prefix) + len(prefix) :]) if prefix in path else None
+            found = _static_file(path[path.find(prefix) + len(prefix) :]) if prefix in path else None
             if not found:
                 raise ValueError(f"printed forms load only the project's static files, not {url!r}")
             return super().fetch(Path(found).as_uri(), headers)

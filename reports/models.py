@@ -127,10 +127,17 @@ class InboundCallHour(models.Model):
     seconds = models.BigIntegerField()
 
     class Meta:
+        # One row per day, hour and manager, the calls of no recorded manager included: two partial unique indexes
+        # (UNIQUE NULLS NOT DISTINCT says it in one, but SQLite, the embedded default, has no such thing).
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "hour", "manager_id"], name="inbound_call_hour_once", nulls_distinct=False
-            )
+                fields=["day", "hour", "manager_id"],
+                condition=models.Q(manager_id__isnull=False),
+                name="inbound_call_hour_once",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "hour"], condition=models.Q(manager_id__isnull=True), name="inbound_call_hour_once_none"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -74,3 +74,12 @@ def test_a_stored_file_gets_a_name_of_ours():
     name = stored_name("claims")(None, "../../etc/passwd; rm -rf.PDF")
     assert name.startswith("claims/") and name.endswith(".pdf") and ".." not in name
     assert stored_name("claims")(None, "evil.php").endswith(".bin")
+
+
+def test_a_printed_form_takes_its_styles_from_the_static_file(settings):
+    """No inline <style> (the pages' CSP refuses it): the PDF reads static/css/print.css through the fetcher."""
+    html = render_html(TEMPLATE, {"pdf": True})
+    assert "<style" not in html and "css/print.css" in html
+    data = render_pdf(TEMPLATE, {"pdf": True})
+    # The A4 page and the footer's page counter come from the stylesheet: "1 / 1" is printed only if it was read.
+    assert "1 / 1" in pdf_text(data)

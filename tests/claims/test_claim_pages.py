@@ -104,6 +104,7 @@ def test_a_bad_claim_form_shows_field_errors_and_saves_nothing(as_manager, car_c
 def test_a_wrong_attachment_is_refused_on_the_card_with_a_clear_message(as_manager, make_claim, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     claim = make_claim()
+    as_manager.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message as written
     response = as_manager.post(
         reverse("claims:step", args=[claim.pk, "attach"]), {"file": SimpleUploadedFile("a.pdf", b"GIF89a....")}
     )
@@ -181,8 +182,9 @@ def test_the_card_walks_a_claim_to_closed(web, make_claim, users):
     assert claim.status == S.CLOSED and claim.informed_call.notes == "Сообщили клиенту о замене"
 
 
-def test_an_illegal_step_on_the_card_is_refused_and_changes_nothing(as_manager, make_claim):
+def test_an_illegal_step_on_the_card_is_refused_and_changes_nothing(as_manager, make_claim, settings):
     claim = make_claim()
+    as_manager.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message as written
     response = as_manager.post(reverse("claims:step", args=[claim.pk, "close"]), {}, follow=True)
     assert "closed only after the client was informed" in response.content.decode()
     claim.refresh_from_db()

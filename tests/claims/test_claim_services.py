@@ -4,11 +4,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from calls.models import Call
 from claims import services
@@ -388,8 +390,11 @@ def test_the_watch_run_from_two_processes_at_once_tells_once(manager, head, cate
     made, errors = run_at_once(3, lambda n: services.claims_watch_deadlines(now=monday))
     assert not errors
     assert sum(made) == 5
+    # The watch runs in worker threads, in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        overdue = gettext("Claim %(number)s is overdue")
     for claim in claims:
-        assert Notification.objects.filter(title=f"Claim {claim.number} is overdue").count() == 2
+        assert Notification.objects.filter(title=overdue % {"number": claim.number}).count() == 2
 
 
 def test_the_answer_letter_goes_on_file_as_a_claim_answer_document(make_claim, users):

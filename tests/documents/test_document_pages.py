@@ -77,8 +77,9 @@ def test_a_step_missing_its_box_shows_the_error(as_manager, manager):
     assert Document.objects.get(pk=doc.pk).state == S.SIGNED
 
 
-def test_an_illegal_step_from_the_page_says_so(as_manager, manager):
+def test_an_illegal_step_from_the_page_says_so(as_manager, manager, settings):
     doc = signed_doc(by=manager)
+    as_manager.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message as written
     response = as_manager.post(reverse("documents:step", args=[doc.pk, "expected"]), follow=True)
     assert response.status_code == 200
     assert Document.objects.get(pk=doc.pk).state == S.SIGNED

@@ -27,8 +27,9 @@ def test_a_tow_service_is_in_the_directory_once_whatever_the_letter_case(head, c
         TowContractor.objects.create(name="ЭВАКУАТОР-24")
 
 
-def test_the_directory_page_says_the_name_is_taken_and_adds_nothing(head, web, contractor):
+def test_the_directory_page_says_the_name_is_taken_and_adds_nothing(head, web, contractor, settings):
     web.force_login(head)
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the message as written
     response = web.post(
         reverse("reception:contractor-create"),
         {"name": "Эвакуатор-24", "phones": "", "call_out_rate": "100", "rate_per_km": "10", "is_active": "on"},

@@ -236,7 +236,9 @@ def test_a_failed_build_says_so(tasks, media, head):
     assert export.status == "failed" and export.error
 
 
-def test_files_older_than_a_day_are_purged_and_the_log_stays(tasks, media, as_head, django_capture_on_commit_callbacks):
+def test_files_older_than_a_day_are_purged_and_the_log_stays(
+    tasks, media, as_head, django_capture_on_commit_callbacks, settings
+):
     as_head.get(reverse("calls:head-tasks"), {"export": "csv"})
     export = export_build(pk=Export.objects.get().pk)
     path = media / export.file.name
@@ -247,6 +249,7 @@ def test_files_older_than_a_day_are_purged_and_the_log_stays(tasks, media, as_he
     export.refresh_from_db()
     assert not path.exists() and export.file.name == "" and export.status == "expired"
     assert as_head.get(reverse("reports:export-download", args=[export.pk])).status_code == 404
+    as_head.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the notice as written
     assert "removed after a day" in as_head.get(reverse("reports:export-detail", args=[export.pk])).content.decode()
 
 
