@@ -125,6 +125,7 @@ def test_a_manager_reads_a_cars_story_and_pages_back(page, live_server, js_error
     expect(page.locator("#timeline")).not_to_contain_text("Звонок о другой машине")
 
     # and nothing reaches past the screen's edge
+    page.screenshot(path=f"/tmp/vehicle-{language}-{viewport['width']}.png", full_page=True)  # noqa: S108 - to look at
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
     # when the manager asks for more
