@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -31,7 +32,9 @@ from claims.forms import (
 from claims.models import Claim, ClaimAttachment, ClaimCategory
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.pdf import pdf_response, render_html, render_pdf
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.uploads import file_response
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients import selectors as client_selectors
@@ -41,12 +44,42 @@ S = Claim.Status
 SORTS = {"due": ("due_date", True), "received": ("received_at", False)}
 
 
-class ClaimListView(CapabilityRequiredMixin, TemplateView):
+def _moment(value) -> str:
+    return local_datetime_text(value) if value else ""
+
+
+class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     """Every claim the user may see, by due date (soonest first) or newest first, filtered by due state, status,
-    category, manager; the same filters as the API."""
+    category, manager; the same filters as the API. `?export=csv|xlsx` for the rows the filters show (the clients'
+    names and words are personal data: exporting them is the head's, and logged)."""
 
     required_capability = Capability.VIEW_CLAIMS
     template_name = "claims/claim_list.html"
+    export_name = "claims"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        model_column(Claim, "number"),
+        model_column(Claim, "received_at", _moment),
+        model_column(Claim, "due_date"),
+        model_column(Claim, "status"),
+        Column(gettext_lazy("Client"), "client__name"),
+        Column(gettext_lazy("VIN"), "vehicle__vin"),
+        model_column(Claim, "kind"),
+        model_column(Claim, "channel"),
+        Column(gettext_lazy("Category"), "category__name"),
+        model_column(Claim, "client_words"),
+        model_column(Claim, "demand"),
+        model_column(Claim, "escalated_to"),
+        model_column(Claim, "outcome"),
+        model_column(Claim, "closed_at", _moment),
+    ]
+
+    def export_queryset(self):
+        rows = Claim.objects.visible_to(self.request.user)
+        filterset = ClaimFilter(self.request.GET or None, queryset=rows, bounds=selectors.due_bounds())
+        if filterset.is_bound and not filterset.is_valid():
+            return Claim.objects.none()  # a filter it refuses exports nothing, not everything
+        return (filterset.qs if filterset.is_bound else rows).order_by("due_date", "id")
 
     def get_context_data(self, **kwargs):
         queryset = selectors.claims_for_display(Claim.objects.visible_to(self.request.user))
