@@ -81,9 +81,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 % {"rate": rate, "seconds": wait},
             )
         now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        # Each use at DEBUG (a DMS makes thousands of requests a minute); at INFO when the key's last-used time moves,
+        # so the security log says at least every LAST_USED_RESOLUTION which keys are in use, from where and for what.
+        in_use = key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION
+        if in_use:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        security_log.info("API key used: key_prefix=%s method=%s path=%s", key.prefix, request.method, request.path)
+        security_log.log(
+            logging.INFO if in_use else logging.DEBUG,
+            "API key used: key_prefix=%s method=%s path=%s",
+            key.prefix,
+            request.method,
+            request.path,
+        )
         return limited_to_scopes(key.user, key, request), key
 
     def authenticate_header(self, request) -> str:
