@@ -17,6 +17,7 @@ from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import ExportMixin, model_column
 from clientdesk.views import SubmitOnceMixin, apply_validation_error, url_maker
 from fleet import selectors
 from fleet.forms import CarForm, NoteForm
@@ -60,19 +61,47 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         )
 
 
-class CarListView(CapabilityRequiredMixin, TemplateView):
+class CarListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """Our cars, by use, the retired ones on request; `?export=csv|xlsx` for the rows shown."""
+
     required_capability = Capability.VIEW_FLEET
     template_name = "fleet/car_list.html"
+    export_name = "fleet-cars"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        model_column(FleetCar, "plate"),
+        model_column(FleetCar, "make"),
+        model_column(FleetCar, "model"),
+        model_column(FleetCar, "year"),
+        model_column(FleetCar, "vin"),
+        model_column(FleetCar, "colour"),
+        model_column(FleetCar, "use"),
+        model_column(FleetCar, "state"),
+        model_column(FleetCar, "mileage_km"),
+        model_column(FleetCar, "fuel_percent"),
+        model_column(FleetCar, "insurance_until"),
+        model_column(FleetCar, "inspection_until"),
+    ]
 
-    def get_context_data(self, **kwargs):
-        cars = selectors.cars_for_list(FleetCar.objects.visible_to(self.request.user))
+    def chosen(self, cars):
         use = self.request.GET.get("use")
         if use in FleetCar.Use.values:
             cars = cars.filter(use=use)
         if self.request.GET.get("retired") != "1":
             cars = cars.in_use()
+        return cars, use
+
+    def export_queryset(self):
+        return self.chosen(FleetCar.objects.visible_to(self.request.user))[0].order_by("plate", "id")
+
+    def get_context_data(self, **kwargs):
+        cars, use = self.chosen(selectors.cars_for_list(FleetCar.objects.visible_to(self.request.user)))
         soon = local_date(timezone.now()) + timedelta(days=selectors.LAPSE_WARNING_DAYS)
-        return super().get_context_data(cars=list(cars), soon=soon, uses=FleetCar.Use.choices, use=use, **kwargs)
+        query = self.request.GET.copy()
+        query.pop("export", None)
+        return super().get_context_data(
+            cars=list(cars), soon=soon, uses=FleetCar.Use.choices, use=use, query=query.urlencode(), **kwargs
+        )
 
 
 class CarFormView(CapabilityRequiredMixin, SubmitOnceMixin, View):

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -14,7 +15,9 @@ from accounts.permissions import CapabilityRequiredMixin
 from accounts.roles import Capability
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.exports import Column, ExportMixin, model_column
 from clientdesk.pdf import pdf_response, render_pdf
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from fleet import selectors
 from fleet.forms import TestDriveForm
@@ -24,11 +27,27 @@ from fleet.views.cars import parse_day
 from fleet.views.reservations import chosen_client
 
 
-class TestDriveListView(CapabilityRequiredMixin, TemplateView):
-    """Test drives, newest first, a page at a time."""
+class TestDriveListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
+    """Test drives, newest first, a page at a time; `?export=csv|xlsx` for all of them (the clients' names and
+    licences are personal data: the head's, and logged)."""
 
     required_capability = Capability.VIEW_FLEET
     template_name = "fleet/test_drive_list.html"
+    export_name = "test-drives"
+    export_capability = Capability.EXPORT_PERSONAL_DATA
+    export_columns = [
+        Column(gettext_lazy("From"), "reservation__starts_at", lambda v: local_datetime_text(v) if v else ""),
+        Column(gettext_lazy("Due back"), "reservation__ends_at", lambda v: local_datetime_text(v) if v else ""),
+        Column(gettext_lazy("Car"), "reservation__car__plate"),
+        Column(gettext_lazy("Client"), "reservation__client__name"),
+        model_column(TestDrive, "sales_manager"),
+        model_column(TestDrive, "route"),
+        model_column(TestDrive, "licence_number"),
+        model_column(TestDrive, "licence_valid_until"),
+    ]
+
+    def export_queryset(self):
+        return TestDrive.objects.visible_to(self.request.user).order_by("-created_at", "-id")
 
     def get_context_data(self, **kwargs):
         drives = TestDrive.objects.visible_to(self.request.user).select_related(

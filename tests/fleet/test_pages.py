@@ -275,3 +275,26 @@ def test_the_printed_forms_render_in_russian(as_manager, demo, day, manager, fle
         assert title.lower() in text.lower(), (doc, text[:300])
     response = as_manager.get(reverse("fleet:test-drive-log") + f"?day={day}&format=pdf")
     assert "Журнал тест-драйвов" in pdf_text(response.content)
+
+
+def test_the_head_exports_the_cars_and_the_test_drives_and_a_manager_may_not(
+    as_head, as_manager, demo, day, manager
+):
+    make_car(plate="А777АА77")
+    test_drives.test_drive_book(
+        by=manager,
+        client=ClientFactory(name="Смирнов Олег"),
+        car=demo,
+        starts_at=moment(day, 10),
+        ends_at=moment(day, 11),
+        sales_manager="Игорь",
+        route="=Круг",
+        licence_number="7712345678",
+        licence_valid_until=day + timedelta(days=900),
+    )
+    cars = b"".join(as_head.get(reverse("fleet:car-list"), {"export": "csv"}).streaming_content).decode("utf-8-sig")
+    assert "А777АА77" in cars and demo.plate in cars
+    drives = as_head.get(reverse("fleet:test-drive-list"), {"export": "csv"})
+    rows = b"".join(drives.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(rows) == 2 and "Смирнов Олег" in rows[1] and "'=Круг" in rows[1]
+    assert as_manager.get(reverse("fleet:test-drive-list"), {"export": "csv"}).status_code == 403
