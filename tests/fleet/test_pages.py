@@ -277,9 +277,7 @@ def test_the_printed_forms_render_in_russian(as_manager, demo, day, manager, fle
     assert "Журнал тест-драйвов" in pdf_text(response.content)
 
 
-def test_the_head_exports_the_cars_and_the_test_drives_and_a_manager_may_not(
-    as_head, as_manager, demo, day, manager
-):
+def test_the_head_exports_the_cars_and_the_test_drives_and_a_manager_may_not(as_head, as_manager, demo, day, manager):
     make_car(plate="А777АА77")
     test_drives.test_drive_book(
         by=manager,
