@@ -3,8 +3,9 @@
 - `queue_panels`: blocks on the manager's day (the call queue page) beside the queue: her claims due soon, the
   loaners overdue for return. Each is a template and a function `context(request) -> dict | None` (None shows
   nothing); the function reads what it shows in a fixed number of queries.
-- `call_actions`: functions `(call) -> (label, url) | None` offered after a call is logged and on the call's line of
-  the client's timeline (a complaint call opens a claim prefilled from it). They make no query.
+- `call_actions`: functions `(call, user) -> (label, url) | None` offered after a call is logged and on the call's
+  line of the client's timeline (a complaint call opens a claim prefilled from it), to a user who may take them.
+  They make no query.
 """
 
 from collections.abc import Callable
@@ -23,9 +24,9 @@ queue_panels: Registry[QueuePanel] = Registry("queue_panels")
 call_actions: Registry[Callable[..., tuple[str, str] | None]] = Registry("call_actions")
 
 
-def actions_for_call(call) -> list[tuple[str, str]]:
-    """The contributed actions that apply to this call, as (label, url) in their order."""
-    return [action for make in call_actions if (action := make(call)) is not None]
+def actions_for_call(call, user) -> list[tuple[str, str]]:
+    """The contributed actions that apply to this call and that `user` may take, as (label, url) in their order."""
+    return [action for make in call_actions if (action := make(call, user)) is not None]
 
 
 def queue_panel_contexts(request) -> list[tuple[str, dict]]:

@@ -425,9 +425,10 @@ def queue_panel(request) -> dict | None:
     return {"my_claims_due": claims}
 
 
-def complaint_call_action(call) -> tuple[str, str] | None:
-    """After a complaint call is logged (and on its row): one click opens a claim prefilled from it."""
-    if call.purpose != Call.Purpose.COMPLAINT:
+def complaint_call_action(call, user) -> tuple[str, str] | None:
+    """After a complaint call is logged (and on its row): one click opens a claim prefilled from it, for those who
+    register claims."""
+    if call.purpose != Call.Purpose.COMPLAINT or not user.has_capability(Capability.WORK_CLAIMS):
         return None
     return _("Register a claim"), f"{reverse('claims:create')}?call={call.pk}"
 

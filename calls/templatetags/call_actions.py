@@ -1,5 +1,5 @@
-"""`{% load call_actions %}{% for label, url in call|call_actions %}`: what higher apps offer for a call
-(calls.extensions.call_actions)."""
+"""`{% load call_actions %}{% for label, url in call|call_actions:user %}`: what higher apps offer the user for a
+call (calls.extensions.call_actions)."""
 
 from django import template
 
@@ -9,5 +9,5 @@ register = template.Library()
 
 
 @register.filter(name="call_actions")
-def call_actions_filter(call) -> list[tuple[str, str]]:
-    return actions_for_call(call) if call is not None else []
+def call_actions_filter(call, user) -> list[tuple[str, str]]:
+    return actions_for_call(call, user) if call is not None else []

@@ -261,3 +261,14 @@ def test_the_list_hides_what_the_management_may_not_see(web, make_claim, users):
     assert web.get(other.get_absolute_url()).status_code == 404
     web.force_login(users["sales_mgmt"])
     assert list(web.get(reverse("claims:list")).context["page"]) == []
+
+
+def test_register_a_claim_is_offered_on_a_complaint_call_only_to_those_who_register_claims(
+    web, users, car_client, complaint_call
+):
+    link = f"{reverse('claims:create')}?call={complaint_call.pk}"
+    for role, offered in (("manager", True), ("head", True), ("advisor", False), ("transport_head", False)):
+        web.force_login(users[role])
+        card = web.get(reverse("clients:detail", args=[car_client.pk]))
+        assert card.status_code == 200
+        assert (link in card.content.decode()) is offered, role
