@@ -121,6 +121,14 @@ def _post(api: WebClient, records: list[dict], expect: str) -> dict:
     return counts
 
 
+def _written(bench: Bench, sql: str, params) -> int:
+    """A floor's one statement over the bare connection: the rows it wrote."""
+    bench.floor_queries += 1
+    with bench.raw.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def bulk_clients_created(bench: Bench) -> Case:
     records = _batch(bench, "new")
     dms_ids = [r["dms_id"] for r in records]
@@ -136,10 +144,7 @@ def bulk_clients_created(bench: Bench) -> Case:
             _delete_batch(bench, dms_ids)
 
     def floor(_given) -> object:
-        bench.floor_queries += 1
-        with bench.raw.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, params)
-            return cursor.rowcount
+        return _written(bench, FLOOR_SQL, params)
 
     return Case(
         "DMS: bulk 1,000 new clients with 2 phones",
@@ -170,10 +175,7 @@ def bulk_clients_unchanged(bench: Bench) -> Case:
             _delete_batch(bench, dms_ids)
 
     def floor(_given) -> object:
-        bench.floor_queries += 1
-        with bench.raw.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, params)
-            return cursor.rowcount
+        return _written(bench, FLOOR_SQL, params)
 
     return Case(
         "DMS: bulk 1,000 clients re-pushed unchanged",
@@ -208,10 +210,7 @@ def bulk_clients_updated(bench: Bench) -> Case:
             _delete_batch(bench, dms_ids)
 
     def floor(_given) -> object:
-        bench.floor_queries += 1
-        with bench.raw.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, _floor_params(renamed()))
-            return cursor.rowcount
+        return _written(bench, FLOOR_SQL, _floor_params(renamed()))
 
     return Case(
         "DMS: bulk 1,000 clients changed",
@@ -285,10 +284,7 @@ def bulk_vehicles_created(bench: Bench) -> Case:
         return counts
 
     def floor(_given) -> object:
-        bench.floor_queries += 1
-        with bench.raw.cursor() as cursor:
-            cursor.execute(VEHICLE_FLOOR_SQL, params)
-            return cursor.rowcount
+        return _written(bench, VEHICLE_FLOOR_SQL, params)
 
     return Case(
         "DMS: bulk 1,000 new vehicles",

@@ -44,10 +44,6 @@ S = Claim.Status
 SORTS = {"due": ("due_date", True), "received": ("received_at", False)}
 
 
-def _moment(value) -> str:
-    return local_datetime_text(value) if value else ""
-
-
 class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     """Every claim the user may see, by due date (soonest first) or newest first, filtered by due state, status,
     category, manager; the same filters as the API. `?export=csv|xlsx` for the rows the filters show (the clients'
@@ -59,7 +55,7 @@ class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     export_capability = Capability.EXPORT_PERSONAL_DATA
     export_columns = [
         model_column(Claim, "number"),
-        model_column(Claim, "received_at", _moment),
+        model_column(Claim, "received_at", local_datetime_text),
         model_column(Claim, "due_date"),
         model_column(Claim, "status"),
         Column(gettext_lazy("Client"), "client__name"),
@@ -71,7 +67,7 @@ class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         model_column(Claim, "demand"),
         model_column(Claim, "escalated_to"),
         model_column(Claim, "outcome"),
-        model_column(Claim, "closed_at", _moment),
+        model_column(Claim, "closed_at", local_datetime_text),
     ]
 
     def export_queryset(self):

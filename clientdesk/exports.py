@@ -193,7 +193,11 @@ class ExportMixin:
         return [str(c.header) for c in self.export_columns]
 
     def cells(self, row) -> list:
-        return [safe_cell(c.show(v) if c.show else v) for c, v in zip(self.export_columns, row, strict=True)]
+        # A missing value is an empty cell: a column's `show` only ever sees a value.
+        return [
+            safe_cell(c.show(v) if c.show and v is not None else v)
+            for c, v in zip(self.export_columns, row, strict=True)
+        ]
 
     def csv_lines(self, header: list[str], rows, progress: Callable[[int], None] | None = None) -> Iterator[str]:
         """The file's lines: the byte-order mark and the header, then a line a row; `progress(n)` every so often."""

@@ -281,7 +281,7 @@ class CampaignDetailView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         Column(gettext_lazy("Client"), "client__name"),
         model_column(CampaignMember, "planned_for"),
         Column(gettext_lazy("Call"), "task__status", show=dict(CallTask.Status.choices).get),
-        Column(gettext_lazy("Next attempt"), "task__next_attempt_at", lambda at: at and local_datetime_text(at)),
+        Column(gettext_lazy("Next attempt"), "task__next_attempt_at", local_datetime_text),
         Column(gettext_lazy("Manager"), "manager_name"),
         Column(gettext_lazy("Outcome"), "task__outcome"),
     ]

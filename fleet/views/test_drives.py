@@ -36,8 +36,8 @@ class TestDriveListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
     export_name = "test-drives"
     export_capability = Capability.EXPORT_PERSONAL_DATA
     export_columns = [
-        Column(gettext_lazy("From"), "reservation__starts_at", lambda v: local_datetime_text(v) if v else ""),
-        Column(gettext_lazy("Due back"), "reservation__ends_at", lambda v: local_datetime_text(v) if v else ""),
+        Column(gettext_lazy("From"), "reservation__starts_at", local_datetime_text),
+        Column(gettext_lazy("Due back"), "reservation__ends_at", local_datetime_text),
         Column(gettext_lazy("Car"), "reservation__car__plate"),
         Column(gettext_lazy("Client"), "reservation__client__name"),
         model_column(TestDrive, "sales_manager"),
