@@ -32,9 +32,10 @@ from claims.models import (
     ClaimDueChange,
     ClaimTransition,
 )
-from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.calendar import BusinessCalendar, at, local_date, local_zone
 from clientdesk.errors import Conflict
 from clientdesk.notify import notify
+from clientdesk.timefmt import local_date_text
 from clientdesk.uploads import JPEG, PDF, PNG, accept_upload, sniff
 from clients.models import Client, Delivery, Vehicle
 from documents.models import Document
@@ -329,7 +330,7 @@ def claim_escalate(*, claim: Claim, by: User, to: str, comment: str = "") -> Cla
         users=addressees,
         title=_("Claim %(number)s escalated to you") % {"number": claim.number},
         body=_("%(client)s: %(demand)s. The answer is due %(due)s.")
-        % {"client": claim.client, "demand": claim.demand[:200], "due": claim.due_date.strftime("%d.%m.%Y")},
+        % {"client": claim.client, "demand": claim.demand[:200], "due": local_date_text(claim.due_date)},
         url=claim_url(claim),
         email=True,
     )
@@ -451,7 +452,8 @@ def claim_letter_sent(*, claim: Claim, by: User, sent_on: date | None = None, co
     if claim.decided_at and sent_on < local_date(claim.decided_at):
         raise ValidationError({"sent_on": _("The letter cannot be sent before the decision.")})
     now = timezone.now()
-    informed_at = now if sent_on == today else datetime.combine(sent_on, now.timetz())
+    # A letter sent on an earlier day: that local day at this local time (not the UTC clock time on the local date).
+    informed_at = now if sent_on == today else at(sent_on, timezone.localtime(now, local_zone()).time())
     letters = claim.transitions.filter(to_status=S.INFORMED).count()
     # Our copy of the letter goes on file as a document of kind "claim answer", to be archived with the others.
     document = document_register(
@@ -568,7 +570,7 @@ def claims_watch_deadlines(*, now: datetime | None = None, limit: int = 500) -> 
                     title = _("Claim %(number)s is due soon") % {"number": claim.number}
                 body = _("%(client)s: the answer is due %(due)s.") % {
                     "client": claim.client.name,
-                    "due": claim.due_date.strftime("%d.%m.%Y"),
+                    "due": local_date_text(claim.due_date),
                 }
                 notify(users=[claim.assignee_id, *heads], title=title, body=body, url=claim_url(claim), email=True)
         except IntegrityError:

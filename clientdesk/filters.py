@@ -28,6 +28,16 @@ def check_date_range(value: date | datetime | None) -> None:
         )
 
 
+def day_from_query(value: str | None, default: date) -> date:
+    """A page's `?day=`: the date given, or `default` when it is missing, malformed or outside the years the pages
+    can step a day or a week from (a page answers the default rather than an error)."""
+    try:
+        day = date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+    return day if EARLIEST <= day <= LATEST else default
+
+
 class BoundedDateField(forms.DateField):
     default_validators = [check_date_range]
 

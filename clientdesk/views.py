@@ -17,6 +17,7 @@ from django.views.generic import FormView
 from django_htmx.http import HttpResponseClientRedirect
 
 from clientdesk.errors import Conflict
+from clientdesk.filters import check_date_range
 from clientdesk.forms import FORM_TOKEN_FIELD
 from clientdesk.models import FormToken, Heartbeat
 
@@ -166,9 +167,11 @@ class KeysetPage:
         try:
             if self.time_field:
                 moment, _sep, pk = after.rpartition("_")
-                return datetime.fromisoformat(moment), int(pk)
+                moment = datetime.fromisoformat(moment)
+                check_date_range(moment)  # year 1 with an offset overflows when a date column converts it
+                return moment, int(pk)
             return int(after)
-        except ValueError:
+        except (ValueError, ValidationError):
             return None  # a mangled cursor shows the first page rather than an error
 
     def _after(self, queryset, position):

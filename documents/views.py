@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -167,7 +168,9 @@ class DocumentStepView(CapabilityRequiredMixin, View):
     @staticmethod
     def next_url(request, document) -> str:
         wanted = request.POST.get("next", "")
-        return wanted if wanted.startswith("/") and not wanted.startswith("//") else document.get_absolute_url()
+        # Only a page of this site ("/\\evil.com" reads as another host to a browser: Django's check knows it).
+        same_site = url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure())
+        return wanted if wanted and same_site else document.get_absolute_url()
 
 
 class DocumentFormView(CapabilityRequiredMixin, SubmitOnceMixin, View):

@@ -14,7 +14,7 @@ class CarForm(StyledForm):
     year = forms.IntegerField(label=_("Year"), required=False, min_value=1990, max_value=2100)
     colour = forms.CharField(label=_("Colour"), max_length=30, required=False)
     use = forms.ChoiceField(label=_("Use"), choices=FleetCar.Use.choices)
-    mileage_km = forms.IntegerField(label=_("Mileage, km"), min_value=0, initial=0)
+    mileage_km = forms.IntegerField(label=_("Mileage, km"), min_value=0, max_value=2_000_000, initial=0)
     fuel_percent = forms.IntegerField(label=_("Fuel, %"), min_value=0, max_value=100, initial=100)
     insurance_until = forms.DateField(
         label=_("Insurance (ОСАГО) valid until"), widget=forms.DateInput(attrs={"type": "date"})
@@ -121,7 +121,7 @@ class MultipleFileField(forms.FileField):
 
 
 class ActForm(StyledForm):
-    mileage_km = forms.IntegerField(label=_("Mileage, km"), min_value=0)
+    mileage_km = forms.IntegerField(label=_("Mileage, km"), min_value=0, max_value=2_000_000)
     fuel_percent = forms.IntegerField(label=_("Fuel, %"), min_value=0, max_value=100)
     photos = MultipleFileField(label=_("Photos"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)

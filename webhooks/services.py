@@ -32,6 +32,7 @@ from accounts.roles import Role
 from clientdesk.celery import send_after_commit
 from clientdesk.locks import lock_for
 from clientdesk.notify import notify
+from clientdesk.timefmt import local_datetime_text
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint, EventType, OutboxEvent
 
 DELIVER_TASK = "webhooks.tasks.deliver_webhooks"
@@ -266,7 +267,7 @@ def _disable(endpoint: Endpoint) -> None:
     endpoint.is_active = False
     endpoint.disabled_reason = _("Disabled after %(count)d failed attempts in a row since %(since)s.") % {
         "count": endpoint.failures_in_a_row,
-        "since": timezone.localtime(endpoint.failing_since).strftime("%d.%m.%Y %H:%M"),
+        "since": local_datetime_text(endpoint.failing_since),
     }
     endpoint.save(update_fields=["is_active", "disabled_reason"])
     heads = User.objects.filter(role=Role.HEAD, is_active=True)

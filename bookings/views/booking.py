@@ -33,16 +33,10 @@ from bookings.services import bookings as services
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.errors import Conflict
 from clientdesk.exports import Column, ExportMixin, model_column
+from clientdesk.filters import day_from_query
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
 from clients.models import Client, ClientPhone
-
-
-def _parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 def _next_working_day() -> date:
@@ -175,7 +169,7 @@ class SlotPickerView(CapabilityRequiredMixin, View):
     required_capability = Capability.VIEW_BOOKINGS
 
     def get(self, request):
-        day = _parse_day(request.GET.get("day"), _next_working_day())
+        day = day_from_query(request.GET.get("day"), _next_working_day())
         type_ids = [int(v) for v in request.GET.getlist("service_types") if v.isdigit()]
         types = list(ServiceType.objects.filter(pk__in=type_ids).select_related("area"))
         area, minutes = services.plan_for(types)
@@ -345,13 +339,13 @@ class DayView(CapabilityRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if request.htmx and (advisor := _int(request.GET.get("advisor"))):
-            day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
+            day = day_from_query(request.GET.get("day"), local_date(timezone.now()))
             visits = selectors.day_visits(day, user=request.user, advisors=[advisor]).get(advisor, [])
             return render(request, "bookings/_day_visits.html", {"visits": visits})
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        day = _parse_day(self.request.GET.get("day"), local_date(timezone.now()))
+        day = day_from_query(self.request.GET.get("day"), local_date(timezone.now()))
         opened = frozenset(filter(None, map(_int, self.request.GET.getlist("advisor"))))
         return super().get_context_data(
             plan=selectors.day_plan(day, user=self.request.user, opened=opened),
@@ -370,7 +364,7 @@ class WeekView(CapabilityRequiredMixin, TemplateView):
     template_name = "bookings/week.html"
 
     def get_context_data(self, **kwargs):
-        day = _parse_day(self.request.GET.get("day"), local_date(timezone.now()))
+        day = day_from_query(self.request.GET.get("day"), local_date(timezone.now()))
         monday = day - timedelta(days=day.weekday())
         week = selectors.week_plan(monday, user=self.request.user)
         return super().get_context_data(
@@ -394,7 +388,7 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         # The board polls with the version it shows: when nothing changed, 204 and the page keeps what it has.
         shown = request.GET.get("version")
         if request.htmx and shown:
-            day = _parse_day(request.GET.get("day"), local_date(timezone.now()))
+            day = day_from_query(request.GET.get("day"), local_date(timezone.now()))
             chosen = BoardFilterForm(request.GET).chosen()
             if shown == board_selectors.board_version_now(day, user=request.user, now=timezone.now(), **chosen):
                 return HttpResponse(status=204)
@@ -409,7 +403,7 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
 
 def board_context(request) -> dict:
     now = timezone.now()
-    day = _parse_day(request.GET.get("day"), local_date(now))
+    day = day_from_query(request.GET.get("day"), local_date(now))
     filter_form = BoardFilterForm(request.GET or None)
     chosen = filter_form.chosen()
     show = frozenset(request.GET.getlist("show")) & board_selectors.FOLDS.keys()

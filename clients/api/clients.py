@@ -163,11 +163,17 @@ class PreloadedRelatedField(serializers.PrimaryKeyRelatedField):
         return found
 
 
+def _phones() -> Prefetch:
+    """A client's phones as the API lists them: the primary first."""
+    return Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id"))
+
+
 def _int_values(records: list[dict], key: str) -> set[int]:
     values = set()
     for record in records:
         value = record.get(key)
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdecimal():
             values.add(int(value))
     return values
 
@@ -197,11 +203,7 @@ class ClientViewSet(LeanListMixin, ServiceModelViewSet):
 
     def get_queryset(self):
         # The API shows phones only (vehicles have their own endpoint), so load nothing else.
-        queryset = (
-            super()
-            .get_queryset()
-            .prefetch_related(Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id")))
-        )
+        queryset = super().get_queryset().prefetch_related(_phones())
         return queryset.active() if self.action == "list" else queryset
 
     def lean_annotations(self) -> dict:
@@ -231,7 +233,8 @@ class ClientViewSet(LeanListMixin, ServiceModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("dms_id", None)
         client, created = services.client_upsert_by_dms_id(by=request.user, dms_id=dms_id, **data)
-        client = self.get_queryset().get(pk=client.pk)
+        # Read back as written, not through visible_to: a key scoped to writing clients may not be one that reads them.
+        client = Client.objects.prefetch_related(_phones()).get(pk=client.pk)
         return self.output(client, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=BulkRequestSerializer, responses={200: BulkAnswerSerializer})

@@ -19,6 +19,7 @@ from accounts.models import User
 from bookings.models import Booking
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
+from clientdesk.filters import check_date_range
 from clientdesk.timefmt import local_date_text, local_datetime_text
 from clients.models import Client
 from fleet.models import FleetCar, Reservation, ReservationTransition
@@ -93,6 +94,11 @@ def _save(reservation: Reservation, *, by: User | None, reason: str = "") -> Non
 
 
 def _check_interval(starts_at: datetime, ends_at: datetime) -> None:
+    for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            check_date_range(moment)  # a year-9999 return plus the buffer would overflow
+        except ValidationError as error:
+            raise ValidationError({field: error.messages}) from error
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The car must come back after it goes out.")})
 
@@ -161,6 +167,7 @@ def free_cars(
     *, use: str, starts_at: datetime, ends_at: datetime, exclude: Reservation | None = None
 ) -> list[FleetCar]:
     """Cars of `use` that may be promised for (starts_at, ends_at): reservable and held by no one (two queries)."""
+    _check_interval(starts_at, ends_at)
     free_from = ends_at + return_buffer(Reservation.Kind.TEST_DRIVE if use == FleetCar.Use.DEMO else "loaner")
     busy = Reservation.objects.holding().filter(starts_at__lt=free_from, free_from__gt=starts_at)
     if exclude is not None:

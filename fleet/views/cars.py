@@ -1,7 +1,7 @@
 """The fleet's pages: the board (today or the week), the cars, a car's page with its history, and the transport
 department head's actions on a car (add, edit, clear after inspection, to and from maintenance, retire)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,18 +18,12 @@ from accounts.roles import Capability
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.exports import ExportMixin, model_column
+from clientdesk.filters import day_from_query
 from clientdesk.views import SubmitOnceMixin, apply_validation_error, url_maker
 from fleet import selectors
 from fleet.forms import CarForm, NoteForm
 from fleet.models import FleetCar
 from fleet.services import cars as services
-
-
-def parse_day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 class BoardView(CapabilityRequiredMixin, TemplateView):
@@ -42,7 +36,7 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         now = timezone.now()
         week = self.request.GET.get("week") == "1"
-        day = parse_day(self.request.GET.get("day"), local_date(now))
+        day = day_from_query(self.request.GET.get("day"), local_date(now))
         board = selectors.fleet_board(user=self.request.user, now=now, day=day, days=7 if week else 1)
         # Each row links its reservation, car and client: reversed once for the page, not three times a row.
         links = (url_maker("fleet:reservation-detail"), url_maker("fleet:car-detail"), url_maker("clients:detail"))

@@ -16,6 +16,7 @@ from accounts.roles import Capability
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.exports import Column, ExportMixin, model_column
+from clientdesk.filters import day_from_query
 from clientdesk.pdf import pdf_response, render_pdf
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import KeysetPage, SubmitOnceMixin, apply_validation_error
@@ -23,7 +24,6 @@ from fleet import selectors
 from fleet.forms import TestDriveForm
 from fleet.models import TestDrive
 from fleet.services import test_drives as services
-from fleet.views.cars import parse_day
 from fleet.views.reservations import chosen_client
 
 
@@ -100,7 +100,7 @@ class TestDriveLogView(CapabilityRequiredMixin, View):
     required_capability = Capability.VIEW_FLEET
 
     def get(self, request):
-        day = parse_day(request.GET.get("day"), local_date(timezone.now()))
+        day = day_from_query(request.GET.get("day"), local_date(timezone.now()))
         context = {"day": day, "drives": selectors.test_drive_log(day)}
         if request.GET.get("format") == "pdf":
             return pdf_response(
