@@ -519,17 +519,6 @@ def claim_reopen(*, claim: Claim, by: User, reason: str) -> Claim:
     )
 
 
-@transaction.atomic
-def claim_assign(*, claim: Claim, by: User, assignee: User) -> Claim:
-    """Give the claim to another manager."""
-    if not assignee.is_active or not assignee.has_capability(Capability.WORK_CLAIMS):
-        raise ValidationError({"assignee": _("Choose an active manager who works claims.")})
-    claim = _locked(claim)
-    claim.assignee = assignee
-    _save(claim, by=by)
-    return claim
-
-
 # --- the deadline watch ------------------------------------------------------------------------------------------
 
 
