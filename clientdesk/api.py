@@ -139,6 +139,16 @@ class BaseViewSet(viewsets.GenericViewSet):
         return super().get_queryset().visible_to(self.request.user)
 
 
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related record by its id, looked up among those the requesting user may see (`visible_to(user)`): an id the
+    user (or the key's scopes) cannot read answers "does not exist", as one that is not there, so an input can neither
+    attach nor probe a record its sender may not read. Needs the request in the serializer's context."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().visible_to(getattr(request, "user", None))
+
+
 # --- Lean lists ----------------------------------------------------------------------------------------------------
 
 
