@@ -15,7 +15,7 @@ from claims import services
 from claims.filters import ClaimFilter
 from claims.models import Claim, ClaimCategory
 from claims.selectors import due_bounds
-from clientdesk.api import BaseViewSet
+from clientdesk.api import BaseViewSet, VisibleRelatedField
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Delivery, Vehicle
 from fleet.models import Reservation
@@ -76,7 +76,8 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimInputSerializer(serializers.Serializer):
-    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    # Each linked record among those the sender may see: an id it may not read answers "does not exist".
+    client = VisibleRelatedField(queryset=Client.objects.all())
     category = serializers.SlugRelatedField(slug_field="code", queryset=ClaimCategory.objects.filter(is_active=True))
     client_words = serializers.CharField(max_length=10_000)
     demand = serializers.CharField(max_length=10_000)
@@ -84,11 +85,11 @@ class ClaimInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Claim.Channel.choices, default=Claim.Channel.PHONE)
     received_at = serializers.DateTimeField(required=False)
     agreed_term_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=366)
-    vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
-    booking = serializers.PrimaryKeyRelatedField(queryset=Booking.objects.all(), required=False, allow_null=True)
-    delivery = serializers.PrimaryKeyRelatedField(queryset=Delivery.objects.all(), required=False, allow_null=True)
-    source_call = serializers.PrimaryKeyRelatedField(queryset=Call.objects.all(), required=False, allow_null=True)
-    loaner = serializers.PrimaryKeyRelatedField(queryset=Reservation.objects.all(), required=False, allow_null=True)
+    vehicle = VisibleRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
+    booking = VisibleRelatedField(queryset=Booking.objects.all(), required=False, allow_null=True)
+    delivery = VisibleRelatedField(queryset=Delivery.objects.all(), required=False, allow_null=True)
+    source_call = VisibleRelatedField(queryset=Call.objects.all(), required=False, allow_null=True)
+    loaner = VisibleRelatedField(queryset=Reservation.objects.all(), required=False, allow_null=True)
 
 
 class CommentSerializer(serializers.Serializer):
@@ -111,7 +112,7 @@ class DecideSerializer(serializers.Serializer):
 
 
 class InformCallSerializer(serializers.Serializer):
-    call = serializers.PrimaryKeyRelatedField(
+    call = VisibleRelatedField(
         queryset=Call.objects.all(), required=False, help_text=_("A call already logged with the client.")
     )
     notes = serializers.CharField(
@@ -166,7 +167,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
         return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data, status=code)
 
     def _data(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -200,10 +201,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
         data = self._data(InformCallSerializer)
         claim = self.get_object()
         if data.get("call") is not None:
-            call = Call.objects.visible_to(request.user).filter(pk=data["call"].pk).first()
-            if call is None:
-                raise serializers.ValidationError({"call": [_("No such call.")]})
-            return self.output(services.claim_inform_by_call(claim=claim, by=request.user, call=call))
+            return self.output(services.claim_inform_by_call(claim=claim, by=request.user, call=data["call"]))
         return self.output(services.claim_inform_with_new_call(claim=claim, by=request.user, notes=data["notes"]))
 
     @extend_schema(request=LetterSentSerializer, responses=ClaimSerializer)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Capability
 from bookings.models import Booking
-from clientdesk.api import BaseViewSet
+from clientdesk.api import BaseViewSet, VisibleRelatedField
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Delivery, Vehicle
 from documents.filters import DocumentFilter, RegistryFilter
@@ -57,10 +57,11 @@ class DocumentInputSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     title = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False, allow_null=True)
-    vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
-    delivery = serializers.PrimaryKeyRelatedField(queryset=Delivery.objects.all(), required=False, allow_null=True)
-    booking = serializers.PrimaryKeyRelatedField(queryset=Booking.objects.all(), required=False, allow_null=True)
+    # Each linked record among those the sender may see: an id it may not read answers "does not exist".
+    client = VisibleRelatedField(queryset=Client.objects.all(), required=False, allow_null=True)
+    vehicle = VisibleRelatedField(queryset=Vehicle.objects.all(), required=False, allow_null=True)
+    delivery = VisibleRelatedField(queryset=Delivery.objects.all(), required=False, allow_null=True)
+    booking = VisibleRelatedField(queryset=Booking.objects.all(), required=False, allow_null=True)
     original = serializers.BooleanField(required=False, default=True)
     dms_id = serializers.CharField(
         max_length=64,
@@ -105,7 +106,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
     @extend_schema(request=DocumentInputSerializer, responses={201: DocumentSerializer, 200: DocumentSerializer})
     def create(self, request):
-        serializer = DocumentInputSerializer(data=request.data)
+        serializer = DocumentInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         dms_id = data.pop("dms_id")

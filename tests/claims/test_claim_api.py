@@ -6,7 +6,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.roles import Capability
+from bookings.models import Booking, ServiceArea
 from claims.models import Claim
+from fleet.models import FleetCar, Reservation
 from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +131,65 @@ def test_the_integration_reads_claims_and_writes_none(users, make_claim, car_cli
     assert response.status_code == 403
     assert dms.post(f"/api/v1/claims/{claim.pk}/review/", {}).status_code == 403
     assert Claim.objects.count() == 1
+
+
+def _seeing_no(user, *capabilities):
+    """The user (another instance of), narrowed as a scoped key narrows its user: every `visible_to` asks
+    `has_capability`."""
+    user = type(user).objects.get(pk=user.pk)
+    can = user.has_capability
+    user.has_capability = lambda capability: capability not in capabilities and can(capability)
+    return user
+
+
+def test_a_claim_links_only_records_its_author_may_read(users, car_client, categories, complaint_call):
+    # given: a manager who, by a narrower rule, may not read calls, bookings or the fleet
+    area = ServiceArea.objects.create(name="Механика", code="mech", daily_capacity_minutes=480)
+    starts = timezone.now() - timedelta(days=3)
+    booking = Booking.objects.create(
+        client=car_client,
+        vehicle=car_client.vehicles.first(),
+        area=area,
+        advisor=users["advisor"],
+        starts_at=starts,
+        advisor_until=starts + timedelta(minutes=30),
+        planned_minutes=60,
+    )
+    car = FleetCar.objects.create(plate="А001АА77", make="Kia", model="Rio")
+    loaner = Reservation.objects.create(
+        car=car,
+        client=car_client,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=1),
+        free_from=starts + timedelta(days=1),
+    )
+    narrowed = _seeing_no(users["manager"], Capability.VIEW_CALLS, Capability.VIEW_BOOKINGS, Capability.VIEW_FLEET)
+    api = api_as(narrowed)
+    body = {"client": car_client.pk, "category": "other", "client_words": "Стук", "demand": "Починить"}
+    # when / then: each link it cannot read is 400 "does not exist", as an id that is not there; nothing is written
+    for field, pk in [("source_call", complaint_call.pk), ("booking", booking.pk), ("loaner", loaner.pk)]:
+        response = api.post("/api/v1/claims/", {**body, field: pk}, format="json")
+        assert response.status_code == 400, (field, response.json())
+        assert [error.code for error in response.data[field]] == ["does_not_exist"]
+    assert not Claim.objects.exists()
+    # and nor may it tell the client of a decision on a call it cannot read
+    claim = api_as(users["manager"]).post("/api/v1/claims/", body, format="json").json()
+    api_as(users["head"]).post(
+        f"/api/v1/claims/{claim['id']}/decide/", {"outcome": "refused", "decision_text": "Нет"}, format="json"
+    )
+    call = CallFactory(client=car_client, manager=users["manager"], started_at=timezone.now())
+    response = api.post(f"/api/v1/claims/{claim['id']}/inform-call/", {"call": call.pk}, format="json")
+    assert response.status_code == 400 and [error.code for error in response.data["call"]] == ["does_not_exist"]
+    assert Claim.objects.get(pk=claim["id"]).status == S.DECIDED
+
+
+def test_a_claim_for_a_client_its_author_may_not_read_is_refused(users, car_client, categories):
+    api = api_as(_seeing_no(users["manager"], Capability.VIEW_CLIENTS))
+    body = {"client": car_client.pk, "category": "other", "client_words": "Стук", "demand": "Починить"}
+    response = api.post("/api/v1/claims/", {**body, "vehicle": car_client.vehicles.first().pk}, format="json")
+    assert response.status_code == 400
+    assert {field: [e.code for e in errors] for field, errors in response.data.items()} == {
+        "client": ["does_not_exist"],
+        "vehicle": ["does_not_exist"],
+    }
+    assert not Claim.objects.exists()

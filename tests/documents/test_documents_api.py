@@ -1,5 +1,11 @@
-from datetime import date
+from datetime import date, timedelta
 
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.services.users import api_key_create
+from bookings.models import Booking, ServiceArea
+from clients.models import Client
 from documents.models import Document
 from documents.services import document_register
 from documents.services.registries import registry_create
@@ -81,3 +87,40 @@ def test_the_registries_are_read(api_as_manager, manager):
     assert response.status_code == 200
     assert (response.data["number"], response.data["documents"]) == (registry.number, [doc.pk])
     assert api_as_manager.post("/api/v1/document-registries/", {}, format="json").status_code == 405
+
+
+def test_a_key_attaches_only_records_it_may_read(integration, head, buyer, car, delivery):
+    # given: a key scoped to the documents alone (it may not read clients, cars, deliveries or bookings)
+    area = ServiceArea.objects.create(name="Механика", code="mech", daily_capacity_minutes=480)
+    starts = timezone.now() + timedelta(days=1)
+    booking = Booking.objects.create(
+        client=buyer,
+        vehicle=car,
+        area=area,
+        advisor=head,
+        starts_at=starts,
+        advisor_until=starts + timedelta(minutes=30),
+        planned_minutes=60,
+    )
+    _key, raw = api_key_create(user=integration, name="Бумаги", by=head, scopes=["view_documents", "edit_documents"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    before = Document.objects.count()
+    missing = Client.objects.order_by("-pk").first().pk + 1000
+    body = {"kind": "power_of_attorney", "issued_on": "2026-11-20"}
+    # when / then: each link it cannot read answers as an id that is not there, and nothing is written
+    for field, pk in [("client", buyer.pk), ("vehicle", car.pk), ("delivery", delivery.pk), ("booking", booking.pk)]:
+        response = api.post("/api/v1/documents/", {**body, field: pk}, format="json")
+        assert response.status_code == 400, (field, response.data)
+        assert [error.code for error in response.data[field]] == ["does_not_exist"]
+        with_dms = api.post("/api/v1/documents/", {**body, field: pk, "dms_id": f"D-{field}"}, format="json")
+        assert with_dms.status_code == 400 and field in with_dms.data
+    unknown = api.post("/api/v1/documents/", {**body, "client": missing}, format="json").data["client"]
+    hidden = api.post("/api/v1/documents/", {**body, "client": buyer.pk}, format="json").data["client"]
+    assert hidden == [unknown[0].replace(str(missing), str(buyer.pk))]  # word for word: nothing tells them apart
+    assert Document.objects.count() == before
+    # and the same records are attached by a key that may read them
+    _key, full = api_key_create(user=integration, name="DMS", by=head)
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {full}")
+    response = api.post("/api/v1/documents/", {**body, "booking": booking.pk}, format="json")
+    assert response.status_code == 201 and (response.data["booking"], response.data["client"]) == (booking.pk, buyer.pk)
