@@ -282,6 +282,47 @@ class Claim(TimeStampedModel):
                 name="claim_compensation_not_negative",
                 violation_error_message=_("The compensation cannot be negative."),
             ),
+            # The decision's rules (claims.services.claim_decide and claim_reopen), held by the database too.
+            models.CheckConstraint(
+                condition=~Q(outcome="refused") | Q(compensation_kind="", compensation_amount__isnull=True),
+                name="claim_refused_no_compensation",
+                violation_error_message=_("A refused claim gives no compensation."),
+            ),
+            models.CheckConstraint(
+                condition=Q(compensation_amount__isnull=True) | ~Q(compensation_kind=""),
+                name="claim_compensation_amount_has_kind",
+                violation_error_message=_("Say what the amount is for."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="") | Q(compensation_kind="", compensation_amount__isnull=True),
+                name="claim_compensation_only_decided",
+                violation_error_message=_("A claim gives compensation only by its decision."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["decided", "informed", "closed"]) | Q(outcome=""),
+                name="claim_outcome_only_decided",
+                violation_error_message=_("A claim has an outcome only once decided."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["decided", "informed", "closed"]) | Q(decided_at__isnull=False),
+                name="claim_decided_dated",
+                violation_error_message=_("A decided claim has the time of its decision."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["informed", "closed"]) | ~Q(informed_via=""),
+                name="claim_informed_how",
+                violation_error_message=_("Say how the client was informed."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="claim_closed_dated",
+                violation_error_message=_("A closed claim has the time it was closed."),
+            ),
+            models.CheckConstraint(
+                condition=Q(agreed_term_days__isnull=True) | Q(agreed_term_days__gte=1),
+                name="claim_agreed_term_positive",
+                violation_error_message=_("The agreed term is at least one day."),
+            ),
         ]
         indexes = [
             # The list by due date: the open claims, soonest first (the deadline watch and the due-state filter).
@@ -368,6 +409,13 @@ class ClaimDueChange(models.Model):
         verbose_name = _("due date change")
         verbose_name_plural = _("due date changes")
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="claim_due_change_has_reason",
+                violation_error_message=_("Say why the category changes."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.old_due_date} → {self.new_due_date}"

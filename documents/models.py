@@ -144,6 +144,24 @@ class Document(TimeStampedModel):
                 name="document_archived_has_box",
                 violation_error_message=_("An archived document needs its box."),
             ),
+            # Only a contract goes through approval (documents.services.document_register and _save).
+            models.CheckConstraint(
+                condition=~Q(state__in=["draft", "approved", "endorsed"])
+                | Q(kind__in=["contract", "supplementary", "sale_contract", "temp_use_contract"]),
+                name="document_approval_only_contracts",
+                violation_error_message=_("Only contracts and supplementary agreements go through approval."),
+            ),
+            # A paper names the one that replaced it only once replaced, and never itself (document_transition).
+            models.CheckConstraint(
+                condition=Q(replaced_by__isnull=True) | Q(state="replaced"),
+                name="document_replaced_by_only_replaced",
+                violation_error_message=_("Only a replaced document names the one that replaced it."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(replaced_by=models.F("pk")),
+                name="document_not_replaced_by_itself",
+                violation_error_message=_("A document cannot replace itself."),
+            ),
         ]
         indexes = [
             # The archive list pages newest first by (issued_on, id).
@@ -315,6 +333,12 @@ class Registry(TimeStampedModel):
                 condition=~Q(state="received") | Q(received_at__isnull=False),
                 name="registry_received_dated",
                 violation_error_message=_("A received registry needs its time of receipt."),
+            ),
+            # The archive signed for its documents in a box (documents.services.registries.registry_confirm_received).
+            models.CheckConstraint(
+                condition=~Q(state="received", destination="archive") | ~Q(archive_box=""),
+                name="registry_archived_has_box",
+                violation_error_message=_("Say which box the documents are filed in."),
             ),
         ]
         indexes = [models.Index(fields=["-created_at", "-id"], name="registry_time_idx")]

@@ -107,6 +107,9 @@ def allowed_steps(document: Document, user: User | None = None) -> list[str]:
 
 def _save(document: Document, *, by: User | None, reason: str = "") -> None:
     document.full_clean(exclude=["created_by", "replaced_by"], validate_constraints=False)
+    # Registered as a draft, or a draft given another kind: the constraint would refuse it, here it is the kind's error.
+    if document.state in Document.APPROVAL_STATES and document.kind not in Document.CONTRACT_KINDS:
+        raise ValidationError({"kind": _("Only contracts and supplementary agreements go through approval.")})
     document._history_user = by
     if reason:
         document._change_reason = reason
