@@ -5,26 +5,32 @@ sending, so two beats send one mail)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being built")
+    DONE = "done", _("Done")
+    INTERRUPTED = "interrupted", _("Download broken off")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("File removed")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
 
 
 class Export(models.Model):
     """One export of a list: who asked, when, which list and filter, how many rows, how it went. A long one is built
     by a task into `file` (under MEDIA_ROOT, a generated name), handed only to its user and purged after a day."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Being built")
-        DONE = "done", _("Done")
-        INTERRUPTED = "interrupted", _("Download broken off")
-        FAILED = "failed", _("Failed")
-        EXPIRED = "expired", _("File removed")
-
-    class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        XLSX = "xlsx", "XLSX"
+    Status = ExportStatus
+    Format = ExportFormat
 
     FINISHED = (Status.DONE, Status.INTERRUPTED, Status.FAILED, Status.EXPIRED)
 
@@ -42,14 +48,28 @@ class Export(models.Model):
     file = models.FileField(upload_to="exports", blank=True, max_length=200)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)  # a background build began
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("export")
         verbose_name_plural = _("exports")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ExportStatus.values), name="export_status_known"),
+            models.CheckConstraint(condition=Q(format__in=ExportFormat.values), name="export_format_known"),
+            # A build under way says when it began (what the sweep judges a lost worker by).
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.RUNNING) | Q(started_at__isnull=False), name="export_running_since"
+            ),
+        ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="export_created_idx"),
-            models.Index(fields=["created_at"], condition=~Q(file=""), name="export_file_age_idx"),
+            models.Index(fields=["finished_at"], condition=~Q(file=""), name="export_file_age_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]),
+                name="export_unfinished_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +102,8 @@ class ReportRecipient(models.Model):
         verbose_name = _("report recipient")
         verbose_name_plural = _("report recipients")
         ordering = ["email"]
+        # Stored in lower case (the service folds it), so the unique index is unique whatever the letter case.
+        constraints = [models.CheckConstraint(condition=Q(email=Lower("email")), name="report_recipient_lower")]
 
     def __str__(self) -> str:
         return self.email
@@ -138,6 +160,8 @@ class InboundCallHour(models.Model):
             models.UniqueConstraint(
                 fields=["day", "hour"], condition=models.Q(manager_id__isnull=True), name="inbound_call_hour_once_none"
             ),
+            models.CheckConstraint(condition=Q(hour__gte=0, hour__lte=23), name="inbound_call_hour_in_day"),
+            models.CheckConstraint(condition=Q(calls__gt=0, seconds__gte=0), name="inbound_call_hour_counts"),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,11 @@ ReportsConfig.ready()).
 - `export_build`: the task's work. It claims the row (queued → being built) under a lock, so a second run of the
   same message does nothing; rebuilds the list view with the user's filter; writes the file under MEDIA_ROOT with a
   generated name, its progress on the row every thousand rows; done, or failed with the reason.
-- `exports_purge`: beat's hourly sweep: files older than `EXPORT_KEEP` are deleted (the log row stays, "file
-  removed"), and builds that died with their worker are marked failed.
+- `exports_purge`: beat's sweep every few minutes: files finished more than `EXPORT_KEEP` ago are deleted (the log
+  row stays, "file removed"); builds that died with their worker (running longer than `STALE_BUILD`) are marked
+  failed; a queued export whose message the broker lost (still queued after `REQUEUE_AFTER`) is queued again - the
+  claim makes a second message harmless - and one nobody built within `EXPORT_KEEP` is marked failed, so its
+  progress page never polls forever.
 """
 
 import logging
@@ -29,7 +32,8 @@ from reports.models import Export
 log = logging.getLogger(__name__)
 
 EXPORT_KEEP = timedelta(days=1)
-STALE_BUILD = timedelta(hours=1)  # a build this old still "being built" lost its worker
+STALE_BUILD = timedelta(hours=1)  # a build begun this long ago and still "being built" lost its worker
+REQUEUE_AFTER = timedelta(minutes=5)  # a queued export not begun by then: its message is sent again
 
 
 def export_record(export: ExportRequest, rows: int, status: str) -> Export:
@@ -67,7 +71,8 @@ def _claim(pk: int) -> Export | None:
         if row is None:
             return None  # built, building or gone: a second delivery of the message does nothing
         row.status = Export.Status.RUNNING
-        row.save(update_fields=["status"])
+        row.started_at = timezone.now()
+        row.save(update_fields=["status", "started_at"])
         return row
 
 
@@ -115,14 +120,21 @@ def export_build(*, pk: int) -> Export | None:
 
 
 def exports_purge(*, now=None) -> int:
-    """Delete the files older than a day (the log rows stay); mark builds that lost their worker failed. Safe to run
-    any number of times."""
+    """Delete the files finished more than a day ago (the log rows stay); fail builds that lost their worker; queue
+    again what the broker lost. Safe to run any number of times; the number of files removed."""
     now = now or timezone.now()
-    Export.objects.filter(status=Export.Status.RUNNING, created_at__lt=now - STALE_BUILD).update(
+    Export.objects.filter(status=Export.Status.RUNNING, started_at__lt=now - STALE_BUILD).update(
         status=Export.Status.FAILED, error="The build stopped (the worker went away).", finished_at=now
     )
+    Export.objects.filter(status=Export.Status.QUEUED, created_at__lt=now - EXPORT_KEEP).update(
+        status=Export.Status.FAILED, error="The build never started (no worker took it).", finished_at=now
+    )
+    for pk in Export.objects.filter(status=Export.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER).values_list(
+        "pk", flat=True
+    ):
+        send_after_commit("reports.tasks.build_export", pk)
     purged = 0
-    for row in Export.objects.filter(created_at__lt=now - EXPORT_KEEP).exclude(file=""):
+    for row in Export.objects.filter(finished_at__lt=now - EXPORT_KEEP).exclude(file=""):
         row.file.delete(save=False)
         Export.objects.filter(pk=row.pk).update(file="", status=Export.Status.EXPIRED)
         purged += 1

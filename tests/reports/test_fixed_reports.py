@@ -7,7 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -222,3 +222,10 @@ def test_the_reports_cost_the_same_queries_for_few_and_many_rows(department, hea
     for n in range(30):
         CallFactory(manager=manager, started_at=start + timedelta(minutes=n))
     assert count() == few
+
+
+def test_a_recipient_is_stored_in_lower_case_so_one_address_is_one_row(head):
+    report_recipients_set(by=head, emails=["Boss@Example.com", "boss@example.COM"])
+    assert list(ReportRecipient.objects.values_list("email", flat=True)) == ["boss@example.com"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportRecipient.objects.create(email="Boss@Example.com")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -253,13 +254,66 @@ def test_files_older_than_a_day_are_purged_and_the_log_stays(
     assert "removed after a day" in as_head.get(reverse("reports:export-detail", args=[export.pk])).content.decode()
 
 
-def test_a_build_that_lost_its_worker_is_marked_failed(head):
-    stale = Export.objects.create(
-        user=head, list_name="x", format="csv", status=Export.Status.RUNNING, created_at=timezone.now()
+def test_a_build_that_lost_its_worker_is_marked_failed_by_when_it_began(head):
+    now = timezone.now()
+    # asked two hours ago, waited in the queue, begun ten minutes ago: still being built
+    waited = Export.objects.create(
+        user=head,
+        list_name="x",
+        format="csv",
+        status=Export.Status.RUNNING,
+        created_at=now - timedelta(hours=2),
+        started_at=now - timedelta(minutes=10),
     )
-    exports_purge(now=timezone.now() + timedelta(hours=2))
+    stale = Export.objects.create(
+        user=head, list_name="x", format="csv", status=Export.Status.RUNNING, created_at=now, started_at=now
+    )
+    exports_purge(now=now + timedelta(minutes=30))
+    waited.refresh_from_db()
+    assert waited.status == "running"
+    exports_purge(now=now + timedelta(hours=2))
     stale.refresh_from_db()
-    assert stale.status == "failed"
+    assert stale.status == "failed" and stale.finished_at is not None
+
+
+def test_a_queued_export_whose_message_was_lost_is_built_by_the_sweep(
+    tasks, media, as_head, celery_eager, django_capture_on_commit_callbacks
+):
+    # the request queued it, but the message never reached a worker (its on-commit send is dropped here)
+    as_head.get(reverse("calls:head-tasks"), {"export": "csv"})
+    export = Export.objects.get()
+    assert export.status == "queued"
+    exports_purge(now=timezone.now() + timedelta(minutes=1))  # too early to call it lost
+    export.refresh_from_db()
+    assert export.status == "queued"
+    with django_capture_on_commit_callbacks(execute=True):
+        exports_purge(now=timezone.now() + timedelta(minutes=6))
+    export.refresh_from_db()
+    assert (export.status, export.rows) == ("done", 3) and export.started_at is not None
+    assert as_head.get(reverse("reports:export-download", args=[export.pk])).status_code == 200
+
+
+def test_a_queued_export_nobody_built_in_a_day_fails_instead_of_polling_forever(head, as_head):
+    export = Export.objects.create(user=head, list_name="x", format="csv", status=Export.Status.QUEUED, total=5)
+    exports_purge(now=timezone.now() + timedelta(days=1, minutes=1))
+    export.refresh_from_db()
+    assert export.status == "failed" and export.finished_at is not None
+    fragment = as_head.get(reverse("reports:export-progress", args=[export.pk]), headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 2s"' not in fragment.content.decode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "lost"},
+        {"format": "pdf"},
+        {"status": "running", "started_at": None, "finished_at": None},
+    ],
+)
+def test_the_database_refuses_an_export_in_no_known_state(head, fields):
+    values = {"list_name": "x", "format": "csv", "status": "done", "finished_at": timezone.now(), **fields}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Export.objects.create(user=head, **values)
 
 
 # --- the export log -------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from clientdesk.dashboard import Period, as_json, draw, head_tiles
 from reports.models import InboundCallHour, RolledUpDay
@@ -87,3 +88,9 @@ def test_two_builds_of_a_day_at_once_leave_one_set_of_rows(manager):
     assert errors == []
     assert InboundCallHour.objects.filter(day=DAY).count() == 5
     assert RolledUpDay.objects.count() == 1
+
+
+@pytest.mark.parametrize("hour", [-1, 24])
+def test_the_database_refuses_an_hour_outside_the_day(hour):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InboundCallHour.objects.create(day=DAY, hour=hour, manager_id=None, calls=1, seconds=60)
