@@ -24,6 +24,19 @@ from clientdesk.timefmt import local_datetime_text
 from clientdesk.uploads import JPEG, PNG, accept_upload, stored_name
 
 
+class CarUse(models.TextChoices):
+    LOANER = "loaner", _("Loaner")
+    DEMO = "demo", _("Demo car")
+
+
+class CarState(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    OUT = "out", _("Out with a client")
+    NEEDS_INSPECTION = "needs_inspection", _("Needs inspection")
+    IN_MAINTENANCE = "in_maintenance", _("In maintenance")
+    RETIRED = "retired", _("Retired")
+
+
 class CarQuerySet(VisibleQuerySet):
     view_capability = Capability.VIEW_FLEET
 
@@ -34,16 +47,8 @@ class CarQuerySet(VisibleQuerySet):
 class FleetCar(TimeStampedModel):
     """One of our cars: a loaner (подменный автомобиль) or a demo car for test drives."""
 
-    class Use(models.TextChoices):
-        LOANER = "loaner", _("Loaner")
-        DEMO = "demo", _("Demo car")
-
-    class State(models.TextChoices):
-        AVAILABLE = "available", _("Available")
-        OUT = "out", _("Out with a client")
-        NEEDS_INSPECTION = "needs_inspection", _("Needs inspection")
-        IN_MAINTENANCE = "in_maintenance", _("In maintenance")
-        RETIRED = "retired", _("Retired")
+    Use = CarUse
+    State = CarState
 
     # A car in these states is not promised to anyone.
     UNRESERVABLE = (State.NEEDS_INSPECTION, State.IN_MAINTENANCE, State.RETIRED)
@@ -72,6 +77,8 @@ class FleetCar(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(fuel_percent__lte=100), name="fleet_car_fuel_percent"),
             models.UniqueConstraint(fields=["vin"], condition=~Q(vin=""), name="fleet_car_vin_unique"),
+            models.CheckConstraint(condition=Q(use__in=CarUse.values), name="fleet_car_use_known"),
+            models.CheckConstraint(condition=Q(state__in=CarState.values), name="fleet_car_state_known"),
         ]
         indexes = [models.Index(fields=["use", "state"], name="fleet_car_use_state_idx")]
 
@@ -94,6 +101,18 @@ class FleetCar(TimeStampedModel):
         return self.STATE_BADGES.get(self.state, "text-bg-secondary")
 
 
+class ReservationKind(models.TextChoices):
+    LOANER = "loaner", _("Loaner")
+    TEST_DRIVE = "test_drive", _("Test drive")
+
+
+class ReservationStatus(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    OUT = "out", _("Out")
+    RETURNED = "returned", _("Returned")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class ReservationQuerySet(VisibleQuerySet):
     view_capability = Capability.VIEW_FLEET
 
@@ -113,15 +132,8 @@ class Reservation(TimeStampedModel):
     """A car promised to a client for an interval: a loaner with a workshop visit, or a demo car for a test drive.
     The car is held from `starts_at` to `free_from` (the return time plus the buffer to make it ready again)."""
 
-    class Kind(models.TextChoices):
-        LOANER = "loaner", _("Loaner")
-        TEST_DRIVE = "test_drive", _("Test drive")
-
-    class Status(models.TextChoices):
-        RESERVED = "reserved", _("Reserved")
-        OUT = "out", _("Out")
-        RETURNED = "returned", _("Returned")
-        CANCELLED = "cancelled", _("Cancelled")
+    Kind = ReservationKind
+    Status = ReservationStatus
 
     HOLDING = (Status.RESERVED, Status.OUT)
 
@@ -163,6 +175,37 @@ class Reservation(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="reservation_ends_after_start"),
             models.CheckConstraint(condition=Q(free_from__gte=F("ends_at")), name="reservation_free_after_end"),
+            models.CheckConstraint(condition=Q(kind__in=ReservationKind.values), name="reservation_kind_known"),
+            # The handover stamps follow the status: a car out was handed over and is not back, a returned one was
+            # handed over and taken back, one reserved or cancelled never left.
+            models.CheckConstraint(
+                condition=Q(status=ReservationStatus.RESERVED, checked_out_at__isnull=True, returned_at__isnull=True)
+                | Q(status=ReservationStatus.OUT, checked_out_at__isnull=False, returned_at__isnull=True)
+                | Q(status=ReservationStatus.RETURNED, checked_out_at__isnull=False, returned_at__isnull=False)
+                | Q(status=ReservationStatus.CANCELLED, checked_out_at__isnull=True, returned_at__isnull=True),
+                name="reservation_stamps_follow_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_at__isnull=True) | Q(returned_at__gte=F("checked_out_at")),
+                name="reservation_back_after_out",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReservationStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="reservation_cancel_has_reason",
+            ),
+            # A test drive is no workshop visit's loaner.
+            models.CheckConstraint(
+                condition=Q(kind=ReservationKind.LOANER) | Q(booking__isnull=True),
+                name="reservation_booking_only_for_loaner",
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_document_id__isnull=True) | Q(contract_signed_at__isnull=False),
+                name="reservation_contract_document_signed",
+            ),
+            # A car is with one client at a time, whatever the intervals say (a car overdue is still out).
+            models.UniqueConstraint(
+                fields=["car"], condition=Q(status=ReservationStatus.OUT), name="reservation_one_out_per_car"
+            ),
             models.UniqueConstraint(
                 fields=["booking"],
                 condition=Q(booking__isnull=False, status__in=["reserved", "out"]),
@@ -219,6 +262,9 @@ class ReservationTransition(models.Model):
         verbose_name = _("reservation step")
         verbose_name_plural = _("reservation steps")
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(to_status__in=Reservation.Status.values), name="fleet_transition_known"),
+        ]
         indexes = [models.Index(fields=["reservation", "at"], name="fleet_transition_res_idx")]
 
     def __str__(self) -> str:
@@ -241,18 +287,24 @@ class CarStateChange(models.Model):
         verbose_name = _("car state change")
         verbose_name_plural = _("car state changes")
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(to_state__in=FleetCar.State.values), name="fleet_state_change_known"),
+        ]
         indexes = [models.Index(fields=["car", "at"], name="fleet_state_car_idx")]
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state}"
 
 
+class ActDirection(models.TextChoices):
+    OUT = "out", _("Handed over to the client")
+    BACK = "back", _("Taken back from the client")
+
+
 class HandoverAct(models.Model):
     """The act of handing a car over (акт приема-передачи): out to the client, or back from them."""
 
-    class Direction(models.TextChoices):
-        OUT = "out", _("Handed over to the client")
-        BACK = "back", _("Taken back from the client")
+    Direction = ActDirection
 
     reservation = models.ForeignKey(
         Reservation, verbose_name=_("reservation"), on_delete=models.PROTECT, related_name="acts"
@@ -282,37 +334,43 @@ class HandoverAct(models.Model):
             models.UniqueConstraint(fields=["reservation", "direction"], name="handover_act_once_per_direction"),
             models.CheckConstraint(condition=Q(fuel_percent__lte=100), name="handover_act_fuel_percent"),
             models.CheckConstraint(condition=Q(signatures_confirmed=True), name="handover_act_signed"),
+            models.CheckConstraint(condition=Q(direction__in=ActDirection.values), name="handover_act_direction_known"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} · {local_datetime_text(self.at)}"
 
 
+class DamageZone(models.TextChoices):
+    FRONT_BUMPER = "front_bumper", _("Front bumper")
+    BONNET = "bonnet", _("Bonnet")
+    WINDSCREEN = "windscreen", _("Windscreen")
+    ROOF = "roof", _("Roof")
+    BOOT = "boot", _("Boot lid")
+    REAR_BUMPER = "rear_bumper", _("Rear bumper")
+    LEFT_FRONT = "left_front", _("Left front wing/door")
+    LEFT_REAR = "left_rear", _("Left rear door/wing")
+    RIGHT_FRONT = "right_front", _("Right front wing/door")
+    RIGHT_REAR = "right_rear", _("Right rear door/wing")
+    WHEELS = "wheels", _("Wheels and tyres")
+    INTERIOR = "interior", _("Interior")
+
+
+class DamageKind(models.TextChoices):
+    SCRATCH = "scratch", _("Scratch")
+    DENT = "dent", _("Dent")
+    CHIP = "chip", _("Chip")
+    CRACK = "crack", _("Crack")
+    STAIN = "stain", _("Stain")
+    OTHER = "other", _("Other")
+
+
 class DamageMark(models.Model):
     """A mark on the car's outline: where, what kind, a note. On an act back, `is_new` when the act out had none
     like it (same zone and kind)."""
 
-    class Zone(models.TextChoices):
-        FRONT_BUMPER = "front_bumper", _("Front bumper")
-        BONNET = "bonnet", _("Bonnet")
-        WINDSCREEN = "windscreen", _("Windscreen")
-        ROOF = "roof", _("Roof")
-        BOOT = "boot", _("Boot lid")
-        REAR_BUMPER = "rear_bumper", _("Rear bumper")
-        LEFT_FRONT = "left_front", _("Left front wing/door")
-        LEFT_REAR = "left_rear", _("Left rear door/wing")
-        RIGHT_FRONT = "right_front", _("Right front wing/door")
-        RIGHT_REAR = "right_rear", _("Right rear door/wing")
-        WHEELS = "wheels", _("Wheels and tyres")
-        INTERIOR = "interior", _("Interior")
-
-    class Kind(models.TextChoices):
-        SCRATCH = "scratch", _("Scratch")
-        DENT = "dent", _("Dent")
-        CHIP = "chip", _("Chip")
-        CRACK = "crack", _("Crack")
-        STAIN = "stain", _("Stain")
-        OTHER = "other", _("Other")
+    Zone = DamageZone
+    Kind = DamageKind
 
     act = models.ForeignKey(HandoverAct, verbose_name=_("act"), on_delete=models.CASCADE, related_name="marks")
     zone = models.CharField(_("zone"), max_length=20, choices=Zone.choices)
@@ -324,6 +382,12 @@ class DamageMark(models.Model):
         verbose_name = _("damage mark")
         verbose_name_plural = _("damage marks")
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(zone__in=DamageZone.values, kind__in=DamageKind.values),
+                name="damage_mark_zone_and_kind_known",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_zone_display()}: {self.get_kind_display()}"
@@ -350,14 +414,17 @@ class DamagePhoto(models.Model):
         return self.original_name or self.file.name
 
 
+class InspectionOutcome(models.TextChoices):
+    CLEARED = "cleared", _("Cleared")
+    MAINTENANCE = "maintenance", _("Sent to maintenance")
+
+
 class CarInspection(models.Model):
     """A problem found when a car came back (new damage, a fault the client reported, a warning lamp): the car waits
     in "needs inspection" until the transport department head clears it or sends it to maintenance. One per act back,
     so the transport head is told once per problem."""
 
-    class Outcome(models.TextChoices):
-        CLEARED = "cleared", _("Cleared")
-        MAINTENANCE = "maintenance", _("Sent to maintenance")
+    Outcome = InspectionOutcome
 
     car = models.ForeignKey(FleetCar, verbose_name=_("car"), on_delete=models.PROTECT, related_name="inspections")
     act = models.OneToOneField(
@@ -381,6 +448,12 @@ class CarInspection(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["car"], condition=Q(closed_at__isnull=True), name="car_inspection_one_open_per_car"
+            ),
+            # An open inspection has no outcome yet; a closed one says how it ended.
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, outcome="")
+                | Q(closed_at__isnull=False, outcome__in=InspectionOutcome.values),
+                name="car_inspection_closed_has_outcome",
             ),
         ]
 

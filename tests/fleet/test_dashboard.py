@@ -29,6 +29,11 @@ def test_utilisation_is_the_share_of_the_loaners_hours_held(head):
             ends_at=at(day, end),
             free_from=at(day, end),
             status=status,
+            **(
+                {"checked_out_at": at(day, start), "returned_at": at(day, end)}
+                if status == "returned"
+                else {"cancel_reason": "передумал"}
+            ),
         )
     assert loaner_utilisation(period) == 12.5
     FleetCar.objects.filter(pk=first.pk).update(state="needs_inspection")

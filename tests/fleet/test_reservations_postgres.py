@@ -42,7 +42,9 @@ def test_the_exclusion_constraint_itself_refuses_an_overlap_but_not_a_cancelled_
     Reservation.objects.create(free_from=start + timedelta(hours=3), **fields)
     with pytest.raises(IntegrityError, match="reservation_car_no_overlap"), transaction.atomic():
         Reservation.objects.create(free_from=start + timedelta(hours=3), **fields)
-    Reservation.objects.create(free_from=start + timedelta(hours=3), status="cancelled", **fields)
+    Reservation.objects.create(
+        free_from=start + timedelta(hours=3), status="cancelled", cancel_reason="передумал", **fields
+    )
     # right after the buffer the car is free again
     later = start + timedelta(hours=3)
     Reservation.objects.create(
