@@ -110,9 +110,18 @@ class HandoverActSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """The id of a record the caller may see (`visible_to(user)`, the user from the serializer's context): one they
+    may not is "does not exist", as an id that is not there, so the API never confirms what it hides."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().visible_to(getattr(request, "user", None))
+
+
 class ReservationInputSerializer(serializers.Serializer):
-    car = serializers.PrimaryKeyRelatedField(queryset=FleetCar.objects.all())
-    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    car = VisibleRelatedField(queryset=FleetCar.objects.all())
+    client = VisibleRelatedField(queryset=Client.objects.all())
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
@@ -161,8 +170,8 @@ class TestDriveSerializer(serializers.ModelSerializer):
 
 
 class TestDriveInputSerializer(serializers.Serializer):
-    car = serializers.PrimaryKeyRelatedField(queryset=FleetCar.objects.all())
-    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False)
+    car = VisibleRelatedField(queryset=FleetCar.objects.all())
+    client = VisibleRelatedField(queryset=Client.objects.all(), required=False)
     new_client_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     new_client_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
     starts_at = serializers.DateTimeField()

@@ -72,7 +72,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseV
 
     @extend_schema(request=s.ReservationInputSerializer, responses={201: s.ReservationSerializer})
     def create(self, request):
-        serializer = s.ReservationInputSerializer(data=request.data)
+        serializer = s.ReservationInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         return self.output(
             reservations.reservation_create(by=request.user, **serializer.validated_data), status.HTTP_201_CREATED
@@ -120,7 +120,7 @@ class TestDriveViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
 
     @extend_schema(request=s.TestDriveInputSerializer, responses={201: s.TestDriveSerializer})
     def create(self, request):
-        serializer = s.TestDriveInputSerializer(data=request.data)
+        serializer = s.TestDriveInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         name, phone = data.pop("new_client_name"), data.pop("new_client_phone")

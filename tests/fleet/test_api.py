@@ -111,3 +111,37 @@ def test_test_drives_and_free_cars(api_as_manager, demo, day):
     assert bad.status_code == 400
     FleetCar.objects.filter(pk=demo.pk).update(state="in_maintenance")
     assert api_as_manager.post("/api/v1/test-drives/", body, format="json").status_code == 409
+
+
+def _seeing_no(user, *capabilities):
+    """The user (another instance of), narrowed as a scoped API key narrows its user: every `visible_to` asks
+    `has_capability`."""
+    user = type(user).objects.get(pk=user.pk)
+    can = user.has_capability
+    user.has_capability = lambda capability: capability not in capabilities and can(capability)
+    return user
+
+
+def test_a_reservation_or_test_drive_names_only_a_client_the_caller_may_see(manager, loaner, demo, day, licence):
+    # given a manager who, by a narrower rule (a scoped key), may not read clients
+    client = ClientFactory()
+    api = api_as(_seeing_no(manager, "view_clients"))
+    interval = {"starts_at": moment(day, 10).isoformat(), "ends_at": moment(day, 12).isoformat()}
+    drive = {"sales_manager": "Игорь", "route": "Салон — МКАД", **interval, **licence}
+    drive["licence_valid_until"] = drive["licence_valid_until"].isoformat()
+    # when / then: the client's id is "does not exist", as an id that is not there; nothing is written
+    for url, body in (
+        ("/api/v1/fleet-reservations/", {"car": loaner.pk, "client": client.pk, **interval}),
+        ("/api/v1/test-drives/", {"car": demo.pk, "client": client.pk, **drive}),
+    ):
+        response = api.post(url, body, format="json")
+        assert response.status_code == 400, response.content
+        assert [error.code for error in response.data["client"]] == ["does_not_exist"]
+    assert not Reservation.objects.exists()
+    # and the same calls by the manager who may read the client go through
+    assert (
+        api_as(manager)
+        .post("/api/v1/fleet-reservations/", {"car": loaner.pk, "client": client.pk, **interval}, format="json")
+        .status_code
+        == 201
+    )
