@@ -2,7 +2,6 @@
 against capacity). A few SQL aggregates whatever the number of bookings; every figure and bar links to the bookings
 list with its own filter parameters."""
 
-from dataclasses import replace
 from datetime import timedelta
 
 from django.db.models import Count, F, Q, Sum
@@ -78,9 +77,9 @@ def no_show_tile(user, period: Period) -> TileData:
     )
 
 
-def load_tile(user, period: Period) -> TileData:
-    """Planned work booked in each area against its capacity over the period's working days, and each advisor's
-    reception slots against the open hours, in hours."""
+def _area_hours(user, period: Period):
+    """The active areas, the hours booked in each and each one's capacity over the period's working days, and those
+    days: what the load figure and its chart are drawn from."""
     areas = list(ServiceArea.objects.filter(is_active=True).order_by("name", "pk"))
     used = dict(
         Booking.objects.visible_to(user)
@@ -91,21 +90,29 @@ def load_tile(user, period: Period) -> TileData:
         .order_by()
     )
     days = BusinessCalendar(period.first, period.last).working_days(period.first, period.last)
-    working_days = len(days)
     booked = [round(used.get(area.pk, 0) / 60, 1) for area in areas]
-    capacity = [round(area.daily_capacity_minutes * working_days / 60, 1) for area in areas]
+    capacity = [round(area.daily_capacity_minutes * len(days) / 60, 1) for area in areas]
+    return areas, booked, capacity, days
+
+
+def _load_figure(period: Period, booked: list[float], capacity: list[float], previous=None) -> Figure:
+    return Figure(
+        "workshop-load",
+        _("Workshop load, %"),
+        ratio(sum(booked), sum(capacity)),
+        _url(period, status=[s.value for s in OCCUPYING]),
+        previous=previous,
+        unit="%",
+    )
+
+
+def load_tile(user, period: Period) -> TileData:
+    """Planned work booked in each area against its capacity over the period's working days, and each advisor's
+    reception slots against the open hours, in hours."""
+    areas, booked, capacity, days = _area_hours(user, period)
     urls = [_url(period, area=area.pk, status=[s.value for s in OCCUPYING]) for area in areas]
-    total_booked, total_capacity = sum(booked), sum(capacity)
     return TileData(
-        figures=[
-            Figure(
-                "workshop-load",
-                _("Workshop load, %"),
-                ratio(total_booked, total_capacity),
-                _url(period, status=[s.value for s in OCCUPYING]),
-                unit="%",
-            )
-        ],
+        figures=[_load_figure(period, booked, capacity)],
         charts=[
             Chart(
                 "load-by-area",
@@ -159,7 +166,8 @@ def bookings_section(user, period: Period) -> TileData:
         .filter(spanning(period, "created_at"))
         .aggregate(**both(period, "created_at", made=Q()))
     )
-    load = next(f for f in load_tile(user, period).figures if f.key == "workshop-load")
+    _areas, booked, capacity, _days = _area_hours(user, period)
+    _areas, booked_before, capacity_before, _days = _area_hours(user, previous)
     return TileData(
         figures=[
             Figure(
@@ -171,13 +179,9 @@ def bookings_section(user, period: Period) -> TileData:
                 better="",
             ),
             *no_show_tile(user, period).figures,
-            replace(load, previous=ratio_of_load(user, previous)),
+            _load_figure(period, booked, capacity, previous=ratio(sum(booked_before), sum(capacity_before))),
         ]
     )
-
-
-def ratio_of_load(user, period: Period) -> float | None:
-    return next(f for f in load_tile(user, period).figures if f.key == "workshop-load").value
 
 
 # --- an advisor's own figures ----------------------------------------------------------------------------------------
