@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.roles import Capability
 from clientdesk.models import TimeStampedModel
@@ -69,6 +70,9 @@ class Endpoint(TimeStampedModel):
     failures_in_a_row = models.PositiveIntegerField(_("failures in a row"), default=0)
 
     objects = ManagedQuerySet.as_manager()
+    # Who changed the subscription and when: its URL, events, switching off and on. Not the secret itself (a rotation
+    # is recorded with its reason, never its value), nor the failure counters a worker moves on every attempt.
+    history = HistoricalRecords(excluded_fields=["secret", "failing_since", "failures_in_a_row", "updated_at"])
 
     class Meta:
         verbose_name = _("webhook endpoint")

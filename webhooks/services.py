@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.roles import Role
@@ -113,6 +114,7 @@ def _clean_events(events: list[str]) -> list[str]:
 def endpoint_create(*, by: User | None, owner: User, url: str, events: list[str] | None = None) -> Endpoint:
     endpoint = Endpoint(owner=owner, url=url, events=_clean_events(events or []))
     endpoint.full_clean()
+    endpoint._history_user = by
     endpoint.save()
     return endpoint
 
@@ -131,6 +133,7 @@ def endpoint_update(*, endpoint: Endpoint, by: User | None, **fields) -> Endpoin
     elif fields.get("is_active") is False:
         endpoint.is_active = False
     endpoint.full_clean()
+    endpoint._history_user = by
     endpoint.save()
     if endpoint.is_active:
         send_after_commit(DELIVER_TASK)
@@ -141,6 +144,8 @@ def endpoint_update(*, endpoint: Endpoint, by: User | None, **fields) -> Endpoin
 def endpoint_rotate_secret(*, endpoint: Endpoint, by: User | None) -> Endpoint:
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
     endpoint.secret = Endpoint._meta.get_field("secret").default()
+    endpoint._history_user = by
+    endpoint._change_reason = gettext_noop("secret rotated")
     endpoint.save(update_fields=["secret", "updated_at"])
     return endpoint
 
@@ -247,7 +252,7 @@ def _after_attempt(delivery: Delivery, *, ok: bool) -> None:
     if ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = Delivery.Status.DELIVERED, now, None
         endpoint.failing_since, endpoint.failures_in_a_row = None, 0
-        endpoint.save(update_fields=["failing_since", "failures_in_a_row"])
+        _count_failures(endpoint)
     else:
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
@@ -257,10 +262,17 @@ def _after_attempt(delivery: Delivery, *, ok: bool) -> None:
             send_after_commit(DELIVER_TASK, options={"countdown": int(wait.total_seconds()) + 1})
         endpoint.failing_since = endpoint.failing_since or now
         endpoint.failures_in_a_row += 1
-        endpoint.save(update_fields=["failing_since", "failures_in_a_row"])
+        _count_failures(endpoint)
         if endpoint.failures_in_a_row >= DISABLE_AFTER_FAILURES or now - endpoint.failing_since >= DISABLE_AFTER:
             _disable(endpoint)
     delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
+
+
+def _count_failures(endpoint: Endpoint) -> None:
+    """The worker's counters, written without a history row per attempt (the attempt log has each one)."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        failing_since=endpoint.failing_since, failures_in_a_row=endpoint.failures_in_a_row
+    )
 
 
 def _disable(endpoint: Endpoint) -> None:
@@ -269,6 +281,7 @@ def _disable(endpoint: Endpoint) -> None:
         "count": endpoint.failures_in_a_row,
         "since": local_datetime_text(endpoint.failing_since),
     }
+    endpoint._change_reason = gettext_noop("disabled after sustained failure")
     endpoint.save(update_fields=["is_active", "disabled_reason"])
     heads = User.objects.filter(role=Role.HEAD, is_active=True)
     notify(

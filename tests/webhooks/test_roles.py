@@ -107,6 +107,9 @@ def test_the_head_rotates_a_secret(users, o):
     api.force_authenticate(users["head"])
     answer = api.post(f"/api/v1/webhook-endpoints/{o['endpoint'].pk}/rotate-secret/")
     assert answer.status_code == 200 and answer.json()["secret"] != o["endpoint"].secret
+    rotated = o["endpoint"].history.latest("history_id")
+    assert (rotated.history_user, rotated.history_change_reason) == (users["head"], "secret rotated")
+    assert not hasattr(rotated, "secret")  # the history never holds a secret
 
 
 def test_the_head_replays_and_switches_on_from_the_page(users, o):

@@ -139,10 +139,15 @@ def test_a_failing_endpoint_gives_up_then_is_switched_off_and_the_head_told(mana
     assert not endpoint.is_active and endpoint.disabled_reason
     assert len(receiver.requests) == 3  # nothing more once switched off
     assert Notification.objects.filter(user=head, title__contains=receiver.url[:20]).exists()
+    # the history has the subscription made and switched off, not a row per failed attempt
+    history = list(endpoint.history.order_by("history_id").values_list("is_active", "history_change_reason"))
+    assert history == [(True, None), (False, "disabled after sustained failure")]
 
 
 @pytest.mark.django_db
-def test_the_head_replays_a_delivery_from_the_log_and_switches_an_endpoint_back_on(manager, integration, api_as_head):
+def test_the_head_replays_a_delivery_from_the_log_and_switches_an_endpoint_back_on(
+    manager, integration, head, api_as_head
+):
     with Receiver() as receiver:
         endpoint = endpoint_for(receiver, integration)
         client_create(by=manager, name="Иванов Иван")
@@ -158,6 +163,8 @@ def test_the_head_replays_a_delivery_from_the_log_and_switches_an_endpoint_back_
         back = api_as_head.patch(f"/api/v1/webhook-endpoints/{endpoint.pk}/", {"is_active": True}, format="json")
 
     assert back.status_code == 200 and back.json()["is_active"] and back.json()["failures_in_a_row"] == 0
+    switched_on = endpoint.history.latest("history_id")
+    assert (switched_on.is_active, switched_on.history_user) == (True, head)
     assert receiver.accepted == [delivery.event_id, delivery.event_id]
     listed = api_as_head.get("/api/v1/webhook-deliveries/", {"endpoint": endpoint.pk}).json()["results"]
     assert [len(d["log"]) for d in listed] == [2]
