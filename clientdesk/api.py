@@ -1,16 +1,20 @@
 """The API's shared pieces: the base viewset that applies permissions, cursor pagination, error answers."""
 
+import copy
 import hashlib
 import json
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import ISO_8601, exceptions, mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import SkipField, empty
+from rest_framework.relations import PKOnlyObject
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -63,6 +67,237 @@ def request_fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+# --- Lean reads ----------------------------------------------------------------------------------------------------
+#
+# A list answers 50 rows of 10-20 fields, and DRF's machinery per field per row (get_attribute, to_representation)
+# was most of its time. A *read plan*, made once per serializer class, says how each field's answer is made from its
+# column's value. BaseViewSet's lists apply it to `values()` rows; LeanReadSerializer applies it to model instances
+# (single answers, and the lists on SQLite). Both answer exactly what DRF's own serializer writes.
+
+
+def iso_time(value, zone) -> str:
+    """A time as DRF's DateTimeField writes it (ISO 8601 in the current zone, "Z" for UTC), made directly."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _is_iso(field: serializers.DateTimeField) -> bool:
+    time_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return isinstance(time_format, str) and time_format.lower() == ISO_8601 and not hasattr(field, "timezone")
+
+
+# Fields whose answer is the column's value as the database gives it (their to_representation would only copy it).
+_AS_IS = frozenset(
+    {
+        serializers.BooleanField.to_representation,
+        serializers.CharField.to_representation,
+        serializers.ChoiceField.to_representation,
+        serializers.IntegerField.to_representation,
+        serializers.ReadOnlyField.to_representation,
+    }
+)
+# Fields whose answer is DRF's own to_representation of the column's value, which needs nothing but the value.
+_CONVERTED = frozenset(
+    {
+        serializers.DateTimeField.to_representation,
+        serializers.DateField.to_representation,
+        serializers.TimeField.to_representation,
+        serializers.DecimalField.to_representation,
+        serializers.DurationField.to_representation,
+        serializers.FloatField.to_representation,
+        serializers.UUIDField.to_representation,
+        serializers.JSONField.to_representation,
+    }
+)
+
+
+def column_reading(field: serializers.Field):
+    """How a read field's answer is made from its column's value (a foreign key's: the id): None for the value as it
+    is, `iso_time`, or the field itself (its to_representation); False when the field is not one column's value (a
+    method field, nested rows, many ids, a field of the project's own making)."""
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        own = type(field).to_representation is serializers.PrimaryKeyRelatedField.to_representation
+        return None if own and field.pk_field is None else False
+    if field.source == "*" or type(field).get_attribute is not serializers.Field.get_attribute:
+        return False
+    method = type(field).to_representation
+    if method in _AS_IS:
+        return None
+    if method is serializers.BigIntegerField.to_representation:  # ids: a number unless settings make them text
+        return field if getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING) else None
+    if method is serializers.DateTimeField.to_representation and _is_iso(field):
+        return iso_time
+    return field if method in _CONVERTED else False
+
+
+def _relation_attname(model, name: str) -> str | None:
+    """The attribute holding a forward foreign key's id (`owner` → `owner_id`), or None."""
+    try:
+        field = model._meta.get_field(name)
+    except (AttributeError, FieldDoesNotExist):
+        return None
+    return field.attname if field.concrete and (field.many_to_one or field.one_to_one) else None
+
+
+def instance_plan(serializer) -> list[tuple[str, str | None, object]]:
+    """Each readable field as (name, attribute, how): how None reads the attribute as it is, `iso_time` or a field
+    writes it, a list of such entries reads the (prefetched) related rows as plain objects; attribute None leaves the
+    field to DRF (its get_attribute and to_representation)."""
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    plan = []
+    for field in serializer._readable_fields:
+        name, source = field.field_name, field.source
+        simple = "." not in source and source != "*"
+        reading = column_reading(field) if simple else False
+        if reading is not False and isinstance(field, serializers.RelatedField):
+            attname = _relation_attname(model, source)
+            plan.append((name, attname, None) if attname else (name, None, field))
+        elif reading is not False:
+            plan.append((name, source, reading))
+        elif simple and isinstance(field, serializers.ListSerializer):
+            inner = instance_plan(field.child)
+            plain = all(how is None and attribute for _name, attribute, how in inner)
+            plan.append((name, source, inner) if plain else (name, None, field))
+        else:
+            plan.append((name, None, field))
+    return plan
+
+
+class LeanReadSerializer(serializers.ModelSerializer):
+    """A read-only model serializer that answers as ModelSerializer does, by its read plan: plain fields, foreign keys
+    and lists of plain nested rows straight from the instance, times written directly, any other field through DRF."""
+
+    def to_representation(self, instance):
+        # Building a ModelSerializer's fields costs milliseconds per request; a plan with no DRF field left in it
+        # depends on the class only, so it is made once per class.
+        plan = type(self).__dict__.get("_class_plan") or self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = instance_plan(self)
+            if all(how is None or how is iso_time or isinstance(how, list) for _name, _source, how in plan):
+                type(self)._class_plan = plan
+        answer = {}
+        zone = timezone.get_current_timezone()
+        for name, source, how in plan:
+            if source is None:  # DRF's own way, as Serializer.to_representation goes
+                try:
+                    value = how.get_attribute(instance)
+                except SkipField:
+                    continue
+                empty = (value.pk if isinstance(value, PKOnlyObject) else value) is None
+                answer[name] = None if empty else how.to_representation(value)
+                continue
+            value = getattr(instance, source)
+            if value is None or how is None:
+                answer[name] = value
+            elif how is iso_time:
+                answer[name] = iso_time(value, zone)
+            elif isinstance(how, list):
+                answer[name] = [{n: getattr(row, a) for n, a, _how in how} for row in value.all()]
+            else:
+                answer[name] = how.to_representation(value)
+        return answer
+
+
+def _column_path(model, field: serializers.Field) -> str | None:
+    """The `values()` path of a field's source, through forward foreign keys (`campaign_member.campaign_id` →
+    `campaign_member__campaign_id`); None when it is not a column (a property, a reverse relation), or when a nullable
+    hop would make DRF leave the field out where the row would say null."""
+    parts = field.source.split(".")
+    for hop in parts[:-1]:
+        try:
+            relation = model._meta.get_field(hop)
+        except FieldDoesNotExist:
+            return None
+        if not (relation.concrete and (relation.many_to_one or relation.one_to_one)):
+            return None
+        if relation.null and not (field.allow_null and field.default is empty):
+            return None
+        model = relation.related_model
+    try:
+        last = model._meta.get_field(parts[-1])
+    except FieldDoesNotExist:
+        return "__".join(parts) if len(parts) == 1 else None  # perhaps an annotation: checked on the queryset
+    if not last.concrete or last.many_to_many:
+        return None
+    if last.is_relation and parts[-1] != last.attname and not isinstance(field, serializers.PrimaryKeyRelatedField):
+        return None  # a related object written as text, not its id
+    return "__".join(parts)
+
+
+def values_plan(serializer, model, annotated) -> list[tuple[str, str, object]] | None:
+    """Each readable field as (name, values() path, how), the fields named in `annotated` read from the annotation
+    `lean_<name>` as they are; None when a field is none of these (the list then goes through the serializer)."""
+    plan = []
+    for field in serializer._readable_fields:
+        if field.field_name in annotated:
+            plan.append((field.field_name, f"lean_{field.field_name}", None))
+            continue
+        reading = column_reading(field)
+        path = _column_path(model, field) if reading is not False else None
+        if path is None:
+            return None
+        plan.append((field.field_name, path, reading))
+    return plan
+
+
+class LeanPage(list):
+    """A page of rows already written as the list's serializer writes them: `get_serializer` hands it back as its
+    own serializer, whose data it is."""
+
+    @property
+    def data(self):
+        return self
+
+
+class RequestedFiltersBackend(DjangoFilterBackend):
+    """django-filter with a FilterSet of only the filters the request gives a value for. A FilterSet deep-copies all
+    its filters and builds a form class and a form of all of them for every request: with eight filters and one given,
+    that was a large share of a list request's time. A filter left out would have done nothing (django-filter skips an
+    empty value); a filter whose widget cannot tell that it was left out (a checkbox, a multiple select), or that is
+    required, is kept."""
+
+    _narrowed: dict = {}
+    _widgets: dict = {}
+
+    def get_filterset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        kwargs = self.get_filterset_kwargs(request, queryset, view)
+        return self.narrowed(filterset_class, kwargs["data"])(**kwargs)
+
+    @classmethod
+    def narrowed(cls, filterset_class, data):
+        widgets = cls._widgets.get(filterset_class)
+        if widgets is None:
+            widgets = cls._widgets[filterset_class] = cls._filter_widgets(filterset_class)
+        if not widgets:
+            return filterset_class
+        given = frozenset(
+            name
+            for name, (widget, required) in widgets.items()
+            if required or not widget.value_omitted_from_data(data, {}, name)
+        )
+        if len(given) == len(widgets):
+            return filterset_class
+        narrowed = cls._narrowed.get((filterset_class, given))
+        if narrowed is None:
+            narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+            narrowed.base_filters = {n: f for n, f in filterset_class.base_filters.items() if n in given}
+            cls._narrowed[(filterset_class, given)] = narrowed
+        return narrowed
+
+    @staticmethod
+    def _filter_widgets(filterset_class) -> dict:
+        """Each filter's form widget and whether it is required, from a copy of the filters (the class's own stay
+        unbuilt); empty when the FilterSet cannot be narrowed (a filter that cannot be built without a request)."""
+        try:
+            filters = copy.deepcopy(filterset_class.base_filters)
+            return {name: (f.field.widget, bool(f.extra.get("required"))) for name, f in filters.items()}
+        except Exception:  # noqa: BLE001 - narrowing is only a saving: whatever the reason, filter as django-filter does
+            return {}
+
+
 class BaseViewSet(viewsets.GenericViewSet):
     """Every API viewset: rows through `visible_to(user)`, access through `read_capability`/`write_capability`, which
     the permission class of the settings (`accounts.permissions.HasCapability`) checks.
@@ -74,6 +309,7 @@ class BaseViewSet(viewsets.GenericViewSet):
 
     read_capability: str | None = None
     write_capability: str | None = None
+    filter_backends = [RequestedFiltersBackend]
 
     def dispatch(self, request, *args, **kwargs):
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
@@ -138,6 +374,72 @@ class BaseViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
 
+    # --- the lean list: see "Lean reads" below
+
+    def lean_annotations(self) -> dict:
+        """The list's fields that are not one column (nested rows, lists of ids): name → an expression PostgreSQL
+        computes for each row of the page (an ARRAY subquery, JSON) whose value is the field's answer as it is."""
+        return {}
+
+    def paginate_queryset(self, queryset):
+        """On PostgreSQL a list's page is read as `values()` rows and written by the serializer's read plan: one query
+        for the page (and whatever `lean_annotations` adds to it), no model instance, prefetch or DRF field call per
+        row. A serializer with a field the plan cannot read (a method field, nested rows without an annotation), or a
+        viewset that handles its page itself, keeps DRF's way."""
+        lean = self._lean_plan(queryset) if self.action == "list" else None
+        if lean is None:
+            return super().paginate_queryset(queryset)
+        plan, columns = lean
+        annotations = {f"lean_{name}": expression for name, expression in self.lean_annotations().items()}
+        shaped = queryset.select_related(None).prefetch_related(None).values(*columns, **annotations)
+        page = super().paginate_queryset(shaped)
+        if page is None:
+            return None
+        zone = timezone.get_current_timezone()
+        rows = LeanPage()
+        for row in page:
+            answer = {}
+            for name, source, how in plan:
+                value = row[source]
+                if value is None or how is None:
+                    answer[name] = value
+                elif how is iso_time:
+                    answer[name] = iso_time(value, zone)
+                else:
+                    answer[name] = how.to_representation(value)
+            rows.append(answer)
+        return rows
+
+    def get_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], LeanPage):
+            return args[0]  # written already (paginate_queryset)
+        return super().get_serializer(*args, **kwargs)
+
+    def _lean_plan(self, queryset) -> tuple[list, list[str]] | None:
+        """The list's read plan and the columns to read (with the pagination's ordering), or None for DRF's way."""
+        if connection.vendor != "postgresql" or type(self).paginate_queryset is not BaseViewSet.paginate_queryset:
+            return None
+        cls = type(self)
+        made = cls.__dict__.get("_lean_made")
+        if made is None:
+            plan = values_plan(self.get_serializer_class()(), queryset.model, set(self.lean_annotations()))
+            model_fields = {f.name for f in queryset.model._meta.get_fields()}
+            loose = (
+                set()
+                if plan is None
+                else {path for _name, path, _how in plan if "__" not in path and not path.startswith("lean_")}
+                - model_fields
+            )
+            made = cls._lean_made = (plan, loose)
+        plan, loose = made
+        if plan is None or not loose <= queryset.query.annotations.keys():
+            return None  # a field the plan cannot read, or one whose annotation this queryset does not make
+        columns = [path for _name, path, _how in plan if not path.startswith("lean_")]
+        ordering = getattr(self.paginator, "ordering", None) or ()
+        for position in (ordering,) if isinstance(ordering, str) else ordering:
+            columns.append(position.lstrip("-"))
+        return plan, list(dict.fromkeys(columns))
+
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     """A related record by its id, looked up among those the requesting user may see (`visible_to(user)`): an id the
@@ -147,85 +449,6 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return super().get_queryset().visible_to(getattr(request, "user", None))
-
-
-# --- Lean lists ----------------------------------------------------------------------------------------------------
-
-
-def iso_time(value, zone) -> str:
-    """A time as DRF's DateTimeField writes it (ISO 8601 in the current zone, "Z" for UTC), made directly."""
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _is_iso(field: serializers.DateTimeField) -> bool:
-    time_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    return isinstance(time_format, str) and time_format.lower() == ISO_8601 and not hasattr(field, "timezone")
-
-
-_AS_IS = (serializers.BooleanField, serializers.CharField, serializers.ChoiceField, serializers.IntegerField)
-
-
-class LeanListMixin:
-    """The list answered from `values()` rows, on PostgreSQL: the same JSON as the viewset's serializer writes (the
-    OpenAPI schema still describes that serializer), without a model instance, a prefetch or a DRF field call per row.
-
-    Each of the serializer's fields is read straight from the row: a plain field or a foreign key's id as it is, a
-    time written as DRF writes it; what is not a column — a list of related ids, nested rows — comes from
-    `lean_annotations()`, one expression per field, which SQL computes for the page (an ARRAY subquery, JSON). A field
-    the plan cannot read this way makes the list fall back to the serializer, as does SQLite (the embedded default).
-    """
-
-    def lean_annotations(self) -> dict:
-        return {}
-
-    def _lean_plan(self):
-        plan = type(self).__dict__.get("_lean_plan_cached")
-        if plan is None:
-            serializer = self.get_serializer_class()()
-            annotations = self.lean_annotations()
-            plan = []
-            for field in serializer._readable_fields:
-                name, source = field.field_name, field.source
-                if name in annotations:
-                    plan.append((name, f"lean_{name}", None))
-                elif "." in source or source == "*":
-                    plan = False
-                    break
-                elif isinstance(field, (serializers.PrimaryKeyRelatedField, *_AS_IS)):
-                    plan.append((name, source, None))
-                elif isinstance(field, serializers.DateTimeField) and _is_iso(field):
-                    plan.append((name, source, iso_time))
-                elif isinstance(field, serializers.DateField | serializers.DecimalField | serializers.DurationField):
-                    plan.append((name, source, field))
-                else:
-                    plan = False
-                    break
-            type(self)._lean_plan_cached = plan
-        return plan
-
-    def list(self, request, *args, **kwargs):
-        plan = self._lean_plan() if connection.vendor == "postgresql" else False
-        if not plan:
-            return super().list(request, *args, **kwargs)
-        annotations = {f"lean_{name}": expression for name, expression in self.lean_annotations().items()}
-        columns = [source for _name, source, _how in plan if not source.startswith("lean_")]
-        queryset = self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None)
-        page = self.paginate_queryset(queryset.values(*columns, **annotations))
-        zone = timezone.get_current_timezone()
-        rows = []
-        for row in page:
-            answer = {}
-            for name, source, how in plan:
-                value = row[source]
-                if how is None or value is None:
-                    answer[name] = value
-                elif how is iso_time:
-                    answer[name] = iso_time(value, zone)
-                else:
-                    answer[name] = how.to_representation(value)
-            rows.append(answer)
-        return self.get_paginated_response(rows)
 
 
 class ServiceModelViewSet(

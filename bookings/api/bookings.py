@@ -18,7 +18,7 @@ from bookings.models import Booking, ServiceArea, ServiceType
 from bookings.selectors.bookings import bookings_for_display
 from bookings.selectors.slots import free_slots
 from bookings.services import bookings as services
-from clientdesk.api import BaseViewSet, LeanListMixin
+from clientdesk.api import BaseViewSet
 from clientdesk.calendar import BusinessCalendar
 from clientdesk.pagination import IdCursorPagination
 from clients.models import Client, Vehicle
@@ -107,7 +107,7 @@ class RescheduleSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class BookingViewSet(LeanListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Workshop bookings. Status changes are actions (POST .../confirm/ etc.); an illegal one answers 409."""
 
     queryset = Booking.objects.all()

@@ -4,7 +4,7 @@ from accounts.roles import Capability
 from calls.filters import CallFilter
 from calls.models import Call
 from calls.services import calls as services
-from clientdesk.api import LeanListMixin, ServiceModelViewSet
+from clientdesk.api import ServiceModelViewSet
 from clientdesk.pagination import TimeCursorPagination
 from clients.models import Client, Vehicle
 
@@ -49,7 +49,7 @@ class CallInputSerializer(serializers.ModelSerializer):
         ]
 
 
-class CallViewSet(LeanListMixin, ServiceModelViewSet):
+class CallViewSet(ServiceModelViewSet):
     """The call log: list with filters, log a call, correct one."""
 
     queryset = Call.objects.select_related("client", "manager")

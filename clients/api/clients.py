@@ -3,18 +3,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import OuterRef, Prefetch
 from django.db.models.functions import JSONObject
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import ISO_8601, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.settings import api_settings
 
 from accounts.roles import Capability
 from clientdesk.api import (
     BulkAnswerSerializer,
     BulkRequestSerializer,
-    LeanListMixin,
+    LeanReadSerializer,
     ServiceModelViewSet,
     bulk_upsert,
     bulk_upsert_many,
@@ -35,81 +33,6 @@ class PhoneSerializer(serializers.Serializer):
 
 # What an API client may send for a client; the output adds the id, merge and timestamps.
 CLIENT_INPUT_FIELDS = [*services.CLIENT_FIELDS, "phones"]
-
-
-# Read fields whose answer is the model attribute as it is (DRF's own to_representation would only copy it).
-_PLAIN_FIELDS = (
-    serializers.BooleanField,
-    serializers.ChoiceField,
-    serializers.CharField,
-    serializers.IntegerField,
-)
-
-
-def _read_plan(serializer) -> list[tuple[str, str | None, object]]:
-    """How to read each field: straight from the row (plain fields; `<fk>_id` for a foreign key), as a list of
-    plain nested rows, or through its DRF field (times and anything else)."""
-    plan = []
-    for field in serializer._readable_fields:
-        simple = "." not in field.source and field.source != "*"
-        if simple and isinstance(field, serializers.PrimaryKeyRelatedField):
-            plan.append((field.field_name, f"{field.source}_id", None))
-        elif simple and isinstance(field, _PLAIN_FIELDS):
-            plan.append((field.field_name, field.source, None))
-        elif simple and isinstance(field, serializers.DateTimeField) and _iso_8601(field):
-            plan.append((field.field_name, field.source, _ISO_TIME))
-        elif simple and isinstance(field, serializers.ListSerializer):
-            inner = _read_plan(field.child)
-            nested = all(how is None for _name, _attribute, how in inner)
-            plan.append((field.field_name, field.source, inner if nested else field))
-        else:
-            plan.append((field.field_name, None, field))
-    return plan
-
-
-def _iso_8601(field: serializers.DateTimeField) -> bool:
-    time_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    return isinstance(time_format, str) and time_format.lower() == ISO_8601 and not hasattr(field, "timezone")
-
-
-# A time DRF would write in ISO 8601 in the current time zone ("Z" for UTC): the same, made directly.
-_ISO_TIME = "iso"
-
-
-def _iso_time(value, zone) -> str:
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-class LeanReadSerializer(serializers.ModelSerializer):
-    """A read-only model serializer that answers as ModelSerializer does, without its per-field machinery for the
-    plain fields: the client list answers 50 clients of 18 fields and their phones at a time, and DRF's
-    field-by-field calls were most of its serialising time. Plain fields, foreign keys and lists of plain nested rows
-    are read straight from the row; times go through their DRF field."""
-
-    def to_representation(self, instance):
-        # Building a ModelSerializer's fields costs milliseconds per request; a plan with no DRF field left in it
-        # depends on the class only, so it is made once per class.
-        plan = type(self).__dict__.get("_class_plan") or self.__dict__.get("_plan")
-        if plan is None:
-            plan = self.__dict__["_plan"] = _read_plan(self)
-            if all(how is None or isinstance(how, list) or how is _ISO_TIME for _name, _attribute, how in plan):
-                type(self)._class_plan = plan
-        answer = {}
-        zone = timezone.get_current_timezone()
-        for name, attribute, how in plan:
-            if how is None:
-                answer[name] = getattr(instance, attribute)
-            elif how is _ISO_TIME:
-                value = getattr(instance, attribute)
-                answer[name] = None if value is None else _iso_time(value, zone)
-            elif isinstance(how, list):
-                rows = getattr(instance, attribute).all()
-                answer[name] = [{n: getattr(row, a) for n, a, _how in how} for row in rows]
-            else:
-                value = how.get_attribute(instance)
-                answer[name] = None if value is None else how.to_representation(value)
-        return answer
 
 
 class ClientSerializer(LeanReadSerializer):
@@ -191,7 +114,7 @@ class ClientBulkInputSerializer(ClientInputSerializer):
         return {"managers": {u.pk: u for u in staff_managers().filter(pk__in=wanted)} if wanted else {}}
 
 
-class ClientViewSet(LeanListMixin, ServiceModelViewSet):
+class ClientViewSet(ServiceModelViewSet):
     """Clients. The DMS upserts with `PUT /clients/dms/{dms_id}/`: the same record sent twice is one row."""
 
     queryset = Client.objects.all()
@@ -347,7 +270,7 @@ class VehicleBulkInputSerializer(VehicleInputSerializer):
         return {"owners": {c.pk: c for c in owners}, "owners_by_dms_id": {c.dms_id: c for c in by_dms_id}}
 
 
-class VehicleViewSet(LeanListMixin, ServiceModelViewSet):
+class VehicleViewSet(ServiceModelViewSet):
     """Vehicles. The DMS upserts with `PUT /vehicles/dms/{dms_id}/`."""
 
     queryset = Vehicle.objects.all()
