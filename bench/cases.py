@@ -76,11 +76,12 @@ class Bench:
         self.api_key = self._api_key()
 
     def _api_key(self) -> str:
-        """A fresh key for a bench integration user (a raw key is only ever seen when it is made)."""
+        """A fresh key for a bench integration user (a raw key is only ever seen when it is made). Keys of earlier runs
+        are revoked once they are an hour old, not at once: another run going on meanwhile still holds its own."""
         integration = User.objects.filter(username="bench_dms").first() or user_create(
             by=None, username="bench_dms", role=Role.INTEGRATION, first_name="Bench", last_name="DMS"
         )
-        for old in integration.api_keys.active():
+        for old in integration.api_keys.active().filter(created_at__lt=timezone.now() - timedelta(hours=1)):
             api_key_revoke(key=old, by=self.manager)
         _key, raw = api_key_create(user=integration, name="bench", by=self.manager)
         return raw
