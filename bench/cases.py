@@ -83,7 +83,9 @@ class Bench:
         )
         for old in integration.api_keys.active().filter(created_at__lt=timezone.now() - timedelta(hours=1)):
             api_key_revoke(key=old, by=self.manager)
-        _key, raw = api_key_create(user=integration, name="bench", by=self.manager)
+        _key, raw = api_key_create(
+            user=integration, name=f"bench {timezone.now():%Y-%m-%d %H:%M:%S.%f}", by=self.manager
+        )
         return raw
 
     def fetch(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
