@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import audit, schema  # noqa: F401 - the security log; the API key scheme for drf-spectacular
+        # The security log; the cached user forgotten when saved; the API key scheme for drf-spectacular.
+        from accounts import audit, backends, schema  # noqa: F401

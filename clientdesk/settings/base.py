@@ -143,8 +143,9 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# django-axes first: it refuses a locked-out user or address before the password is even checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out user or address before the password is even checked. Then Django's
+# ModelBackend, with the signed-in user that every request looks up kept in the cache (accounts.backends).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.UserBackend"]
 
 # --- Sessions, sign-in lockout, password reset (README "Security") -------------------------------------------------
 # A sign-in lasts one shift: the session and its cookie end SESSION_HOURS after signing in, whatever is done meanwhile.
@@ -152,6 +153,12 @@ SESSION_HOURS = float(os.environ.get("SESSION_HOURS", "12"))
 SESSION_COOKIE_AGE = int(SESSION_HOURS * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Every signed-in request reads its session and its user: both sit in the shared cache (Redis; without it the file
+# cache every process on the machine shares) in front of the database, at most AUTH_CACHE_SECONDS, removed at once on
+# sign-out, deactivation and password change; a cache that is down is a miss (accounts.caching).
+SESSION_ENGINE = "accounts.sessions"
+SESSION_CACHE_ALIAS = "default"
+AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "300"))
 # A reset link works once and for an hour.
 PASSWORD_RESET_TIMEOUT = 3600
 # django-axes: LOGIN_FAILURE_LIMIT failed sign-ins for one username, or from one address, within the lockout time lock
@@ -246,10 +253,20 @@ if REDIS_URL:
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            # Sessions and users live here too: Django's default of 300 entries would drop signed-in people at random.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
     }
-# Per process, for what every process can draw alike and nothing invalidates but a deploy (the navigation bar).
-CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clientdesk-local"}
+# Per process, for what every process can draw alike and nothing invalidates but a deploy: base.html's bar for each
+# role and language, its user menu for each person too, the assets' addresses.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "clientdesk-local",
+    "OPTIONS": {"MAX_ENTRIES": 5_000},
+}
 
 # --- REST API -------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

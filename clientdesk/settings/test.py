@@ -25,6 +25,11 @@ SESSION_COOKIE_AGE = 30 * 24 * 3600
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "clientdesk-local"},
+    "none": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+# The session and the signed-in user go through the same code as in production, but their cache always misses: every
+# request still reads both from the database, so the pinned query counts count them as before.
+# tests/test_request_cost.py turns the cache on to test what it saves and that sign-out and deactivation reach it.
+SESSION_CACHE_ALIAS = "none"
 # Uploads land in a directory of their own per test run, never in var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="clientdesk-media-"))

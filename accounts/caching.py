@@ -1,0 +1,69 @@
+"""Who is asking, answered from the shared cache: every signed-in request reads its session and its user, and both
+change rarely, so both are kept in the cache (SESSION_CACHE_ALIAS: Redis in production, shared by every web process)
+in front of the database, which stays the truth.
+
+The cache is only ever a shortcut:
+- an entry lives at most AUTH_CACHE_SECONDS, so whatever changed the database behind the cache's back (a queryset
+  update, a restore) shows within that time;
+- a sign-out, a deactivation or a password change removes the entry at once (accounts.sessions, accounts.backends);
+- a cache that errs (Redis down or hung) is a miss: the request reads the database, and this process leaves the cache
+  alone for PAUSE_AFTER_ERROR_SECONDS, so a hung Redis costs one request its socket timeout, not every request.
+"""
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
+
+PAUSE_AFTER_ERROR_SECONDS = 30.0
+_paused_until = 0.0
+
+
+def _pause(action: str, key: str) -> None:
+    global _paused_until  # noqa: PLW0603 - one flag per process, on purpose
+    _paused_until = time.monotonic() + PAUSE_AFTER_ERROR_SECONDS
+    logger.warning("Cache %s of %s failed: reading the database for %ss", action, key, PAUSE_AFTER_ERROR_SECONDS)
+
+
+def _paused() -> bool:
+    return time.monotonic() < _paused_until
+
+
+def timeout(seconds_left: float | None = None) -> int:
+    """How long an entry may live: AUTH_CACHE_SECONDS, or less when what it holds ends sooner (a session)."""
+    cap = settings.AUTH_CACHE_SECONDS
+    return max(1, min(cap, int(seconds_left))) if seconds_left is not None else cap
+
+
+def cache_get(key: str) -> Any | None:
+    if _paused():
+        return None
+    try:
+        return caches[settings.SESSION_CACHE_ALIAS].get(key)
+    except Exception:
+        _pause("read", key)
+        return None
+
+
+def cache_set(key: str, value: Any, seconds: int) -> None:
+    if _paused():
+        return
+    try:
+        caches[settings.SESSION_CACHE_ALIAS].set(key, value, seconds)
+    except Exception:
+        _pause("write", key)
+
+
+def cache_delete(key: str) -> None:
+    """Tried even while paused: a sign-out or a deactivation must reach the cache if it can at all. When it cannot,
+    the entry lives on at most AUTH_CACHE_SECONDS from when it was written."""
+    try:
+        caches[settings.SESSION_CACHE_ALIAS].delete(key)
+    except Exception:
+        logger.error(
+            "Cache entry %s could not be removed; it may answer for up to %ss more", key, settings.AUTH_CACHE_SECONDS
+        )

@@ -1,0 +1,35 @@
+"""The session store (SESSION_ENGINE): Django's cached_db, through accounts.caching so that the cache is a shortcut and
+never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
+cache; a read finds it in the cache or else in the database (and puts it back in the cache for a while)."""
+
+from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.db import SessionStore as DBStore
+
+from accounts.caching import cache_delete, cache_get, cache_set, timeout
+
+
+class SessionStore(cached_db.SessionStore):
+    def load(self):
+        data = cache_get(self.cache_key)
+        if data is not None:
+            return data
+        stored = self._get_session_from_db()
+        if not stored:
+            return {}
+        data = self.decode(stored.session_data)
+        cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)))
+        return data
+
+    def exists(self, session_key):
+        # Asked only when a new key is drawn: the database alone knows every key.
+        return DBStore.exists(self, session_key)
+
+    def save(self, must_create=False):
+        DBStore.save(self, must_create)
+        cache_set(self.cache_key, self._session, timeout(self.get_expiry_age()))
+
+    def delete(self, session_key=None):
+        DBStore.delete(self, session_key)
+        session_key = session_key or self.session_key
+        if session_key:
+            cache_delete(self.cache_key_prefix + session_key)

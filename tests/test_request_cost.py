@@ -1,0 +1,153 @@
+"""What every signed-in request pays before its page does anything (issue 9, items 18-19): the session and the user
+come from the cache, not the database; sign-out, deactivation and a new password still end a session at once; a cache
+that is down costs nothing but the shortcut; the sign-in lockout still holds."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test import Client as DjangoTestClient
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts import caching
+from accounts.services.users import user_update
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("accounts:password-change")  # a signed-in page that asks the database nothing of its own
+LOGIN = reverse("accounts:login")
+PASSWORD = "Secret-pass-123"
+
+
+@pytest.fixture
+def auth_cache():
+    """The cache as production has it for sessions and users (the test settings make it always miss)."""
+    cache = caches["default"]
+    cache.clear()
+    caching._paused_until = 0.0
+    with override_settings(SESSION_CACHE_ALIAS="default"):
+        yield cache
+    cache.clear()
+    caching._paused_until = 0.0
+
+
+def signed_in(user) -> DjangoTestClient:
+    web = DjangoTestClient()
+    assert web.post(LOGIN, {"username": user.username, "password": PASSWORD}).status_code == 302
+    return web
+
+
+def tables_read(web: DjangoTestClient, path: str = PAGE) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = web.get(path)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_signed_in_page_reads_neither_session_nor_user_from_the_database_once_cached(auth_cache, manager):
+    web = signed_in(manager)
+    web.get(PAGE)
+    # when: the next page
+    sql = tables_read(web)
+    # then: nothing asked of the database for who is asking
+    assert not [q for q in sql if "django_session" in q or "accounts_user" in q], sql
+
+
+def test_without_the_cache_both_come_from_the_database_as_before(manager):
+    # The test settings' cache always misses: the pinned query counts elsewhere keep counting these two.
+    web = signed_in(manager)
+    web.get(PAGE)
+    sql = tables_read(web)
+    assert sum("django_session" in q for q in sql) == 1
+    assert sum('FROM "accounts_user"' in q for q in sql) == 1
+
+
+def test_sign_out_ends_the_cached_session(auth_cache, manager):
+    web = signed_in(manager)
+    assert web.get(PAGE).status_code == 200
+    stolen = web.cookies[settings.SESSION_COOKIE_NAME].value
+    # when: signing out, then someone replays the old cookie
+    assert web.post(reverse("accounts:logout")).status_code == 302
+    replay = DjangoTestClient()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    # then: it is a stranger
+    response = replay.get(PAGE)
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_deactivation_ends_the_cached_users_sessions_on_their_next_request(auth_cache, manager, head):
+    web = signed_in(manager)
+    assert web.get(PAGE).status_code == 200
+    # when: the head deactivates them through the users page
+    as_head = signed_in(head)
+    data = {"last_name": manager.last_name, "first_name": manager.first_name, "email": "", "role": manager.role}
+    assert as_head.post(reverse("accounts:user-detail", args=[manager.pk]), data).status_code == 302
+    # then
+    response = web.get(PAGE)
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_a_role_change_shows_on_the_next_request(auth_cache, manager, head):
+    web = signed_in(manager)
+    assert b'id="nav-dashboard"' not in web.get(PAGE).content
+    user_update(user=manager, by=head, role="head")
+    assert b'id="nav-dashboard"' in web.get(PAGE).content
+
+
+def test_a_new_password_ends_the_other_sessions(auth_cache, manager):
+    elsewhere = signed_in(manager)
+    assert elsewhere.get(PAGE).status_code == 200
+    # when: the password is changed from another browser
+    here = signed_in(manager)
+    new = "Another-pass-456"
+    response = here.post(PAGE, {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    # then: this one stays signed in, the other is out
+    assert here.get(PAGE).status_code == 200
+    response = elsewhere.get(PAGE)
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_a_cache_entry_lives_at_most_auth_cache_seconds(auth_cache, manager):
+    web = signed_in(manager)
+    web.get(PAGE)
+    expiries = [auth_cache._expire_info[key] - time.time() for key in auth_cache._cache]  # locmem's own bookkeeping
+    assert expiries and all(0 < left <= settings.AUTH_CACHE_SECONDS for left in expiries)
+
+
+def test_a_cache_that_is_down_is_a_miss_and_is_left_alone_for_a_while(manager, monkeypatch):
+    # given: the cache is a Redis no one listens on
+    down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    asked = []
+    real_get = RedisCache.get
+
+    def get(self, key, *args, **kwargs):
+        asked.append(key)
+        return real_get(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCache, "get", get)
+    with override_settings(CACHES={**settings.CACHES, "down": down}, SESSION_CACHE_ALIAS="down"):
+        web = signed_in(manager)
+        monkeypatch.setattr(caching, "_paused_until", 0.0)
+        # when: two pages
+        sql = tables_read(web) + tables_read(web)
+        # then: both answered from the database, and the cache was asked once: it failed, and is left alone since
+        assert sum("django_session" in q for q in sql) == 2
+        assert len(asked) == 1
+        # and a sign-out still works (the database is the truth)
+        assert web.post(reverse("accounts:logout")).status_code == 302
+        assert web.get(PAGE).status_code == 302
+
+
+def test_the_lockout_still_holds_with_the_cache(auth_cache, manager):
+    web = DjangoTestClient(REMOTE_ADDR="198.51.100.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        web.post(LOGIN, {"username": manager.username, "password": "wrong"})
+    response = web.post(LOGIN, {"username": manager.username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in response.wsgi_request.session
