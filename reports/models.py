@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -16,7 +17,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Being built")
     DONE = "done", _("Done")
     INTERRUPTED = "interrupted", _("Download broken off")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("export", "Failed")
     EXPIRED = "expired", _("File removed")
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.roles import Capability
@@ -114,7 +115,7 @@ class OutboxEvent(models.Model):
 class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
-        DELIVERED = "delivered", _("Delivered")
+        DELIVERED = "delivered", pgettext_lazy("webhook delivery", "Delivered")
         FAILED = "failed", _("Given up")
 
     event = models.ForeignKey(OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries")
