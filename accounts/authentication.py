@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
-from accounts.throttle import FailureThrottle, RateThrottle
+from accounts.throttle import FailureThrottle, RateThrottle, check_and_count
 from clientdesk.middleware import client_ip
 
 security_log = logging.getLogger("clientdesk.security")
@@ -24,6 +24,11 @@ KEY_PREFIX = re.compile(rf"cd_([0-9a-f]{{{ApiKey.PREFIX_LENGTH}}})_")
 
 def api_key_throttle() -> FailureThrottle:
     return FailureThrottle("api-key", limit=settings.API_KEY_FAILURE_LIMIT, window=60)
+
+
+def _rate_counter(limit: int = 0) -> RateThrottle:
+    """Each key's requests a minute (the limit is the key's own, known once it is found)."""
+    return RateThrottle("api-key-rate", limit=limit)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -43,16 +48,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         address = client_ip(request)
         throttle = api_key_throttle()
-        if (wait := throttle.retry_after(address)) is not None:
+        raw_key = raw_key.strip()
+        digest = ApiKey.digest_of(raw_key) if raw_key else None
+        # The address's wrong keys read and this key's request counted at once (one round trip on Redis), before any
+        # lookup; the count is judged once the key, and so its rate, is known. It is kept by digest: a wrong key's
+        # count is nobody's.
+        wait, used = check_and_count(throttle, address, _rate_counter(), digest)
+        if wait is not None:
             security_log.warning("API key throttled: address=%s retry_after=%ss", address, wait)
             raise exceptions.Throttled(
                 wait=wait,
                 detail=_("Too many wrong API keys from this address; try again in %(seconds)d s.") % {"seconds": wait},
             )
-        raw_key = raw_key.strip()
         key = None
-        if raw_key:
-            key = ApiKey.objects.active().select_related("user").filter(digest=ApiKey.digest_of(raw_key)).first()
+        if digest is not None:
+            key = ApiKey.objects.active().select_related("user").filter(digest=digest).first()
         if key is None:
             failures = throttle.add_failure(address)
             prefix = match.group(1) if (match := KEY_PREFIX.match(raw_key)) else "-"
@@ -67,7 +77,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 raise exceptions.AuthenticationFailed(_("No API key given."))
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         rate = key.rate_per_minute or getattr(settings, "API_KEY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE)
-        if (wait := RateThrottle("api-key-rate", limit=rate).hit(key.prefix)) is not None:
+        if (wait := _rate_counter(rate).wait(used)) is not None:
             security_log.warning(
                 "API key over its rate: key_prefix=%s limit=%s/min path=%s retry_after=%ss",
                 key.prefix,

@@ -8,7 +8,8 @@ import logging
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger("clientdesk.security")
 
@@ -56,17 +57,49 @@ class RateThrottle:
     def __init__(self, scope: str, *, limit: int, window: int = 60) -> None:
         self.scope, self.limit, self.window = scope, limit, window
 
+    def _key(self, ident: str, now: float) -> str:
+        return f"throttle:{self.scope}:{ident}:{int(now // self.window)}"
+
     def hit(self, ident: str) -> int | None:
-        now = time.time()
-        key = f"throttle:{self.scope}:{ident}:{int(now // self.window)}"
+        return self.wait(self.count(ident))
+
+    def count(self, ident: str) -> int | None:
+        """Counts one request; returns the count in this window (None if the cache is down)."""
+        key = self._key(ident, time.time())
         try:
             try:
-                count = cache.incr(key)  # one round trip for every request but a window's first
+                return cache.incr(key)
             except ValueError:  # the window's first request
-                count = 1 if cache.add(key, 1, timeout=self.window + 5) else cache.incr(key)
+                return 1 if cache.add(key, 1, timeout=self.window + 5) else cache.incr(key)
         except Exception:  # the cache is down: do not refuse anyone for it
             logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
             return None
-        if count > self.limit:
-            return max(1, math.ceil(self.window - now % self.window))
-        return None
+
+    def wait(self, count: int | None) -> int | None:
+        """Seconds to wait when `count` is past the limit, else None."""
+        if count is None or count <= self.limit:
+            return None
+        return max(1, math.ceil(self.window - time.time() % self.window))
+
+
+def check_and_count(failures: FailureThrottle, address: str, rate: RateThrottle, ident: str | None):
+    """`failures.retry_after(address)` and, when `ident` is given, `rate.count(ident)`: (seconds the address must
+    wait or None, the count or None). On Redis both go in one round trip (the cache API takes three: a get, then an
+    incr that is an EXISTS and an INCR); every request with an API key pays them."""
+    backend = caches["default"]
+    if ident is None or not isinstance(backend, RedisCache):
+        return failures.retry_after(address), (rate.count(ident) if ident is not None else None)
+    now = time.time()
+    failed_key = backend.make_and_validate_key(failures._key(address, now))
+    count_key = backend.make_and_validate_key(rate._key(ident, now))
+    try:
+        pipe = backend._cache.get_client(count_key, write=True).pipeline(transaction=False)
+        pipe.get(failed_key).set(count_key, 0, ex=rate.window + 5, nx=True).incr(count_key)
+        failed, _created, count = pipe.execute()
+    except Exception:  # the cache is down: do not refuse anyone for it
+        logger.warning("Throttle %s: cache unavailable", rate.scope, exc_info=True)
+        return None, None
+    # Counts are stored as plain integers (Django's Redis serializer leaves ints as they are).
+    if failed is not None and int(failed) >= failures.limit:
+        return max(1, math.ceil(failures.window - now % failures.window)), count
+    return None, count
