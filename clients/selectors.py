@@ -364,8 +364,9 @@ def client_card(client: Client, *, request, before: str | None = None, **state) 
 
 
 def client_for_card(pk: int, *, user) -> Client:
-    """The client with phones, vehicles and manager loaded; raises Client.DoesNotExist."""
-    return clients_for_display(Client.objects.visible_to(user).select_related("merged_into")).get(pk=pk)
+    """The client with phones, vehicles and manager loaded; raises Client.DoesNotExist. A merged client's card sends
+    the user on to the client kept, by id (`merged_into_id`): nothing of that client is read here."""
+    return clients_for_display(Client.objects.visible_to(user)).get(pk=pk)
 
 
 # The history page's sentences, whole for each record and event, so that each language can say them its own way

@@ -10,8 +10,8 @@ from django.db.models.functions import TruncDate
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
-from bookings.selectors.slots import active_advisors
+from accounts.roles import Role
+from bookings.models import Booking, BookingTransition, ServiceArea, ServiceType
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
 from clientdesk.views import url_maker
 from clients.models import Client
@@ -98,7 +98,10 @@ class DayVisit:
 
 @dataclass
 class AdvisorDay:
-    profile: AdvisorProfile
+    """An advisor's card on the day calendar: who (as `str(user)` prints them), how many visits, the first and last."""
+
+    user_id: int
+    name: str
     count: int = 0
     first: str = ""
     last: str = ""
@@ -106,17 +109,9 @@ class AdvisorDay:
     bookings: list[DayVisit] | None = None
 
     @property
-    def booked_minutes(self) -> int:
-        return self.count * self.profile.slot_minutes
-
-    @property
     def key(self) -> str:
         """The advisor's id as the page writes it (in its URLs), once per card."""
-        return str(self.profile.user_id)
-
-    @property
-    def name(self) -> str:
-        return str(self.profile.user)
+        return str(self.user_id)
 
 
 @dataclass
@@ -162,6 +157,15 @@ DAY_LOAD = """
 """
 
 
+# The advisors who receive clients (bookings.selectors.slots.active_advisors), in its order, with only what a card
+# prints: forty profiles and users built as models were a fifth of the page's time.
+DAY_ADVISORS = """
+    SELECT u.id, u.first_name, u.last_name, u.username FROM bookings_advisorprofile p
+    JOIN accounts_user u ON u.id = p.user_id WHERE p.is_active AND u.is_active AND u.role = %s
+    ORDER BY u.last_name, u.first_name, u.id
+"""
+
+
 def _day_load(start: datetime, end: datetime, *, user) -> list[tuple]:
     if Booking.objects.visible_to(user).query.is_empty():
         return []
@@ -183,7 +187,10 @@ def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPla
     for group in groups:
         used[group["area_id"]] += group["minutes"]
     areas = [AreaLoad(a, used[a.pk], a.daily_capacity_minutes) for a in ServiceArea.objects.filter(is_active=True)]
-    by_advisor = {p.user_id: AdvisorDay(p) for p in active_advisors()}
+    by_advisor = {
+        user_id: AdvisorDay(user_id, f"{first_name} {last_name}".strip() or username)
+        for user_id, first_name, last_name, username in sql_rows(DAY_ADVISORS, [Role.ADVISOR])
+    }
     unassigned = 0
     # An advisor's first and last visit over their areas, as moments; written as times once per advisor.
     spans: dict[int, tuple] = {}

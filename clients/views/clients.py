@@ -107,7 +107,7 @@ class ClientDetailView(CapabilityRequiredMixin, View):
             raise Http404 from exc
         if client.is_merged:
             messages.info(request, _("%(old)s was merged into this client.") % {"old": client})
-            return redirect(client.merged_into)
+            return redirect("clients:detail", client.merged_into_id)
         context = selectors.client_card(client, request=request, before=before)
         return render(request, "clients/client_detail.html", context)
 

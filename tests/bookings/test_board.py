@@ -107,7 +107,7 @@ def test_a_long_day_calendar_lists_an_advisors_visits_on_demand(
     page = as_manager.get(url, {"day": day.isoformat()})
     plan = page.context["plan"]
     assert not plan.listed
-    assert {a.profile.user_id: (a.count, a.first, a.last, a.bookings) for a in plan.advisors} == {
+    assert {a.user_id: (a.count, a.first, a.last, a.bookings) for a in plan.advisors} == {
         petrov.pk: (2, "09:00", "10:00", None),
         sidorov.pk: (1, "11:00", "11:00", None),
     }
@@ -118,7 +118,7 @@ def test_a_long_day_calendar_lists_an_advisors_visits_on_demand(
     assert "<html" not in fragment.content.decode() and mine.get_absolute_url() in fragment.content.decode()
     assert fragment.content.decode().count("<li>") == 2
     opened = as_manager.get(url, {"day": day.isoformat(), "advisor": petrov.pk})
-    by_advisor = {a.profile.user_id: a for a in opened.context["plan"].advisors}
+    by_advisor = {a.user_id: a for a in opened.context["plan"].advisors}
     assert [v.pk for v in by_advisor[petrov.pk].bookings] == [mine.pk, mine.pk + 1]
     assert by_advisor[sidorov.pk].bookings is None
 

@@ -239,7 +239,7 @@ def test_card_query_count_is_pinned(as_manager, manager, django_assert_num_queri
     for _ in range(3):
         twin = ClientFactory()
         PhoneFactory(client=twin, number=client.phones.first().number)
-    # session, user, client (+ merged_into), phones, vehicles, clients sharing a number, those clients, their phones,
+    # session, user, client, phones, vehicles, clients sharing a number, those clients, their phones,
     # a page of the timeline: handovers (+ vehicle), calls (+ manager, vehicle), visits (+ vehicle, advisor, area),
     # survey answers (+ handover, asker), claims (+ category, manager), documents; the call form lists the vehicles
     # already loaded
