@@ -2,6 +2,7 @@
 come from the cache, not the database; sign-out, deactivation and a new password still end a session at once; a cache
 that is down costs nothing but the shortcut; the sign-in lockout still holds."""
 
+import re
 import time
 
 import pytest
@@ -151,3 +152,34 @@ def test_the_lockout_still_holds_with_the_cache(auth_cache, manager):
     response = web.post(LOGIN, {"username": manager.username, "password": PASSWORD})
     assert response.status_code == 429
     assert "_auth_user_id" not in response.wsgi_request.session
+
+
+# --- the layout (base.html): what depends on no one, or on the role, language and name, is drawn once per process ---
+
+
+def test_a_new_name_shows_in_the_menu_at_once(manager, head):
+    web = signed_in(manager)
+    assert "Мария Смирнова" in web.get(PAGE).content.decode()
+    user_update(user=manager, by=head, first_name="Марина")
+    page = web.get(PAGE).content.decode()
+    assert "Марина Смирнова" in page and "Мария" not in page
+
+
+def test_each_person_gets_their_own_menu_from_the_cached_layout(manager, head):
+    mine, hers = signed_in(manager).get(PAGE).content.decode(), signed_in(head).get(PAGE).content.decode()
+    assert "Мария Смирнова" in mine and "Ольга Иванова" not in mine
+    assert "Ольга Иванова" in hers and 'id="nav-dashboard"' in hers and 'id="nav-dashboard"' not in mine
+
+
+def test_the_sign_out_button_sends_the_form_that_carries_this_visitors_token(manager):
+    web = DjangoTestClient(enforce_csrf_checks=True)
+    web.force_login(manager)
+    page = web.get(PAGE).content.decode()
+    assert 'form="sign-out-form" id="sign-out"' in page
+    form = re.search(r'<form action="([^"]+)" method="post" id="sign-out-form" hidden>(.*?)</form>', page)
+    assert form and form[1] == reverse("accounts:logout")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form[2])[1]
+    # when: the button is pressed
+    assert web.post(form[1], {"csrfmiddlewaretoken": token}).status_code == 302
+    # then: signed out
+    assert web.get(PAGE).status_code == 302
