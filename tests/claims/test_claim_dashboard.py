@@ -26,7 +26,12 @@ def claims(make_claim, users):
     later = make_claim(received_at=now, by=users["head"])
     closed = make_claim(received_at=now - timedelta(days=3))
     Claim.objects.filter(pk=closed.pk).update(
-        status=Claim.Status.CLOSED, outcome="refused", informed_at=now, closed_at=now - timedelta(days=1)
+        status=Claim.Status.CLOSED,
+        outcome="refused",
+        decided_at=now - timedelta(days=2),
+        informed_via="letter",
+        informed_at=now,
+        closed_at=now - timedelta(days=1),
     )
     return overdue, soon, later, closed
 

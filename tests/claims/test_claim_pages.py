@@ -134,7 +134,9 @@ def test_the_list_filters_and_sorts_by_due_state(as_manager, make_claim, users):
     later = make_claim(received_at=now)
     soon = make_claim(received_at=now - timedelta(days=10))  # due today
     answered = make_claim(received_at=now - timedelta(days=20))
-    Claim.objects.filter(pk=answered.pk).update(status=S.INFORMED, informed_at=now, outcome="refused")
+    Claim.objects.filter(pk=answered.pk).update(
+        status=S.INFORMED, outcome="refused", decided_at=now, informed_via="call", informed_at=now
+    )
 
     def numbers(**query):
         return [c.number for c in as_manager.get(reverse("claims:list"), query).context["page"]]
