@@ -1,11 +1,11 @@
 """Reads shaped for the fleet's pages and API: the board, a car's page, the test-drive log, the loaners free for the
 workshop's slot picker. Each reads in a fixed number of queries, whatever the number of cars and reservations."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import Capability
@@ -117,35 +117,83 @@ def test_drive_log(day: date) -> list[TestDrive]:
     )
 
 
+# The loaners that may go out, each beside its reservations held in a window (a left join: a loaner held by no one is
+# a row too), as `_loaners_held` reads them on PostgreSQL in one round trip.
+LOANERS_HELD_SQL = """
+SELECT c.id, EXTRACT(EPOCH FROM r.starts_at)::float8, EXTRACT(EPOCH FROM r.free_from)::float8
+FROM fleet_fleetcar c
+LEFT JOIN fleet_reservation r
+       ON r.car_id = c.id AND r.status = ANY(%(holding)s) AND r.starts_at < %(last)s AND r.free_from > %(first)s
+      AND (%(exclude)s::bigint IS NULL OR r.booking_id IS NULL OR r.booking_id <> %(exclude)s::bigint)
+WHERE c.use = %(use)s AND NOT (c.state = ANY(%(unreservable)s)) AND c.insurance_until >= %(until)s
+  AND (c.inspection_until IS NULL OR c.inspection_until >= %(until)s)
+"""
+
+
+def _loaners_held(*, first: datetime, last: datetime, until: date, exclude_booking) -> dict[int, list[tuple]]:
+    """The loaners that may go out and stay insured and inspected through `until` (as `car_refusal` asks), each with
+    the (start, free from) of its reservations held between `first` and `last`, as POSIX seconds. One query: in SQL
+    on PostgreSQL (the slot picker asks it on every change of the form), through the ORM elsewhere."""
+    held: dict[int, list[tuple]] = {}
+    if connection.vendor == "postgresql":
+        params = {
+            "holding": list(Reservation.HOLDING),
+            "first": first,
+            "last": last,
+            "exclude": exclude_booking.pk if exclude_booking is not None else None,
+            "use": FleetCar.Use.LOANER.value,
+            "unreservable": list(FleetCar.UNRESERVABLE),
+            "until": until,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(LOANERS_HELD_SQL, params)
+            for car_id, starts, free_from in cursor.fetchall():
+                times = held.setdefault(car_id, [])
+                if starts is not None:
+                    times.append((starts, free_from))
+        return held
+    window = Q(
+        reservations__status__in=Reservation.HOLDING,
+        reservations__starts_at__lt=last,
+        reservations__free_from__gt=first,
+    )
+    if exclude_booking is not None:
+        window &= Q(reservations__booking__isnull=True) | ~Q(reservations__booking=exclude_booking.pk)
+    rows = (
+        FleetCar.objects.filter(use=FleetCar.Use.LOANER, insurance_until__gte=until)
+        .exclude(state__in=FleetCar.UNRESERVABLE)
+        .filter(Q(inspection_until__isnull=True) | Q(inspection_until__gte=until))
+        .annotate(held=FilteredRelation("reservations", condition=window))
+        .order_by()
+        .values_list("id", "held__starts_at", "held__free_from")
+    )
+    for car_id, starts_at, free_from in rows:
+        times = held.setdefault(car_id, [])
+        if starts_at is not None:
+            times.append((starts_at.timestamp(), free_from.timestamp()))
+    return held
+
+
 def free_loaner_slot_keys(slots, *, planned_minutes: int, exclude_booking=None) -> set[str]:
     """The keys of the workshop slots for which a loaner is free from the slot's start for the planned work plus the
-    return buffer: two queries for the whole day (the loaners, their reservations that day)."""
+    return buffer: one query for the whole day (`_loaners_held`), then plain numbers compared."""
     if not slots:
         return set()
     length = timedelta(minutes=planned_minutes)
     buffer = return_buffer(Reservation.Kind.LOANER)
     first = min(s.starts_at for s in slots)
     last = max(s.starts_at for s in slots) + length + buffer
-    # The loaners that may go out and stay insured and inspected until the last of these slots' cars is back (as
-    # `car_refusal` asks, in SQL).
-    last_day = local_date(last - buffer)
-    cars = list(
-        FleetCar.objects.filter(use=FleetCar.Use.LOANER, insurance_until__gte=last_day)
-        .exclude(state__in=FleetCar.UNRESERVABLE)
-        .filter(Q(inspection_until__isnull=True) | Q(inspection_until__gte=last_day))
-        .values_list("id", flat=True)
-    )
-    held: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    rows = Reservation.objects.holding().filter(car_id__in=cars, starts_at__lt=last, free_from__gt=first)
-    if exclude_booking is not None:
-        rows = rows.exclude(booking=exclude_booking)
-    for car_id, starts_at, free_from in rows.values_list("car_id", "starts_at", "free_from"):
-        held[car_id].append((starts_at, free_from))
+    # Insured and inspected until the last of these slots' cars is back.
+    held = _loaners_held(first=first, last=last, until=local_date(last - buffer), exclude_booking=exclude_booking)
+    if any(not times for times in held.values()):
+        return {slot.key for slot in slots}  # a loaner held by no one that day goes with any slot
     # Slots of many advisors share their start: each start is asked once.
+    extra = (length + buffer).total_seconds()
     free_at: dict[datetime, bool] = {}
-    for starts in sorted({slot.starts_at for slot in slots}):
-        until = starts + length + buffer
-        free_at[starts] = any(all(not (s < until and f > starts) for s, f in held[car]) for car in cars)
+    for starts_at in {slot.starts_at for slot in slots}:
+        starts = starts_at.timestamp()
+        until = starts + extra
+        free_at[starts_at] = any(all(s >= until or f <= starts for s, f in times) for times in held.values())
     return {slot.key for slot in slots if free_at[slot.starts_at]}
 
 
