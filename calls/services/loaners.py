@@ -14,12 +14,13 @@ from calls.services.planning import next_calling_time
 from clientdesk.calendar import BusinessCalendar, local_date
 from clientdesk.timefmt import local_datetime_text
 from fleet.events import LoanerReturnOverdue
-from fleet.models import Reservation
+from fleet.models import HandoverAct, Reservation
 
 
 def loaner_return_task_create(*, reservation_id: int, now: datetime) -> CallTask | None:
     """The callback task for a car not back when due; None when the car is back (or the reservation is gone). The
-    manager who handed the car over gets it, when she is a manager still at work; otherwise the round-robin does."""
+    manager who handed the car over gets it (she met the client, took the licence and agreed the return), else the
+    one who reserved it, when a manager still at work; otherwise the round-robin does."""
     reservation = Reservation.objects.select_related("car", "created_by").filter(pk=reservation_id).first()
     if reservation is None or reservation.status != Reservation.Status.OUT:
         return None
@@ -29,8 +30,9 @@ def loaner_return_task_create(*, reservation_id: int, now: datetime) -> CallTask
     rules = CallRules.current()
     today = local_date(now)
     due = next_calling_time(now, rules, BusinessCalendar(today, today + timedelta(days=14)))
-    owner = reservation.created_by
-    assignee = owner if owner is not None and owner.is_active and owner.role == Role.MANAGER else None
+    handed_over = reservation.acts.filter(direction=HandoverAct.Direction.OUT).select_related("by").first()
+    owners = (handed_over.by if handed_over else None, reservation.created_by)
+    assignee = next((u for u in owners if u is not None and u.is_active and u.role == Role.MANAGER), None)
     when = local_datetime_text(reservation.ends_at)
     note = _("%(car)s was due back %(when)s.") % {"car": reservation.car, "when": when}
     try:

@@ -10,9 +10,11 @@ from django.utils import timezone
 from calls.models import CallTask
 from calls.services.loaners import loaner_return_task_create
 from fleet.models import Reservation
-from fleet.services.acts import reservation_check_in
+from fleet.services.acts import reservation_check_in, reservation_check_out
 from fleet.services.overdue import overdue_returns_flag
+from fleet.services.reservations import reservation_create
 from fleet.tasks import flag_overdue_returns
+from tests.factories import ClientFactory, UserFactory
 from tests.fleet.conftest import make_car
 from tests.fleet.test_pages import out_now
 
@@ -54,3 +56,31 @@ def test_the_managers_day_lists_the_overdue_cars(as_manager):
     page = as_manager.get(reverse("calls:queue")).content.decode()
     block = page.split('id="overdue-loaners"')[1]
     assert reservation.client.name in block and block.split("</ul>")[0].count("<li>") == 1
+
+
+def test_the_callback_goes_to_the_manager_who_handed_the_car_over(manager, licence):
+    # given a loaner reserved by one manager (over the phone) and handed over by another (at the desk)
+    desk = UserFactory(role="manager")
+    now = timezone.now()
+    reservation = reservation_create(
+        by=manager,
+        car=make_car(),
+        client=ClientFactory(),
+        starts_at=now + timedelta(minutes=1),
+        ends_at=now + timedelta(hours=2),
+    )
+    reservation_check_out(
+        reservation=reservation, by=desk, mileage_km=12000, fuel_percent=80, signatures_confirmed=True, **licence
+    )
+    Reservation.objects.filter(pk=reservation.pk).update(
+        starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1), free_from=now
+    )
+    # when the return is overdue
+    task = loaner_return_task_create(reservation_id=reservation.pk, now=timezone.now())
+    # then the one who handed it over calls the client
+    assert task.assignee == desk
+    # and when she is no longer at work, the one who reserved it does
+    CallTask.objects.all().delete()
+    desk.is_active = False
+    desk.save(update_fields=["is_active"])
+    assert loaner_return_task_create(reservation_id=reservation.pk, now=timezone.now()).assignee == manager
