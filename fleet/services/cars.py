@@ -1,6 +1,12 @@
 """Every write to the fleet's cars: the transport department head adds and edits them, clears a car that came back
 with a problem or sends it to maintenance, takes it back from maintenance, retires it. A car's state follows
-`ALLOWED_STATES`; every change leaves a `CarStateChange` (and the row's history)."""
+`ALLOWED_STATES`; every change leaves a `CarStateChange` (and the row's history).
+
+A car sent to maintenance or retired does not leave its reservations on a car that will not be there: a loaner's
+moves to another loaner free then, and what cannot move is released, each reservation's manager told which
+(`_rehouse`). Refusing instead would keep a broken car "available" until every manager had rebooked by hand."""
+
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -8,9 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import Role
 from clientdesk.errors import Conflict
+from clientdesk.notify import notify
+from clientdesk.timefmt import local_datetime_text
 from clients.normalize import normalize_plate, normalize_vin
-from fleet.models import CarInspection, CarStateChange, FleetCar
+from fleet.models import CarInspection, CarStateChange, FleetCar, Reservation
+from fleet.services.reservations import CarUnavailable, free_cars, reservation_cancel, reservation_move
 
 S = FleetCar.State
 ALLOWED_STATES: dict[str, frozenset[str]] = {
@@ -125,12 +135,95 @@ def car_clear(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
     return set_state(car, to=S.AVAILABLE, by=by, note=note)
 
 
+@dataclass(frozen=True)
+class Rehoused:
+    """What became of the reservations a car taken out of service held: moved to another car, or released."""
+
+    moved: list[Reservation] = field(default_factory=list)
+    released: list[Reservation] = field(default_factory=list)
+
+
+def _managers_of(reservation: Reservation) -> list[int]:
+    """Who is told about a reservation: the manager who made it, or the department heads when there is none."""
+    author = reservation.created_by
+    if author is not None and author.is_active:
+        return [author.pk]
+    return list(User.objects.filter(role=Role.HEAD, is_active=True).values_list("pk", flat=True))
+
+
+def _rehouse(car: FleetCar, *, by: User | None) -> Rehoused:
+    """The reservations not handed over yet that hold `car`, which has just gone out of service. A loaner's goes to
+    another loaner free for the same times (any loaner serves a workshop visit); one that cannot, and a test drive's
+    (the client chose that car, and its papers name it), is released. Each reservation's manager is told which, so
+    the client hears it from the desk before the day, not at the counter."""
+    outcome = Rehoused()
+    held = (
+        Reservation.objects.filter(car=car, status=Reservation.Status.RESERVED)
+        .select_related("client", "created_by")
+        .order_by("starts_at", "id")
+    )
+    for reservation in held:
+        when = {
+            "client": reservation.client,
+            "start": local_datetime_text(reservation.starts_at),
+            "end": local_datetime_text(reservation.ends_at),
+        }
+        moved = None
+        if reservation.kind == Reservation.Kind.LOANER:
+            spare = free_cars(
+                use=car.use, starts_at=reservation.starts_at, ends_at=reservation.ends_at, exclude=reservation
+            )
+            for other in spare:
+                try:
+                    with transaction.atomic():
+                        moved = reservation_move(
+                            reservation=reservation,
+                            by=by,
+                            starts_at=reservation.starts_at,
+                            ends_at=reservation.ends_at,
+                            car=other,
+                        )
+                    break
+                except CarUnavailable:
+                    continue  # taken a moment ago by another writer: the next one
+        if moved is not None:
+            outcome.moved.append(moved)
+            notify(
+                users=_managers_of(reservation),
+                title=_("%(car)s is out of service: the reservation moved to %(other)s")
+                % {"car": car, "other": moved.car},
+                body=_("%(client)s, %(start)s – %(end)s. Tell the client which car they will get.") % when,
+                url=moved.get_absolute_url(),
+                email=True,
+            )
+            continue
+        reason = _("%(car)s is out of service (%(state)s).") % {"car": car, "state": car.get_state_display().lower()}
+        outcome.released.append(reservation_cancel(reservation=reservation, by=by, reason=reason))
+        if reservation.kind == Reservation.Kind.LOANER:
+            advice = _(
+                "%(client)s, %(start)s – %(end)s. No other loaner is free then: agree another time with the client."
+            )
+        else:
+            advice = _("%(client)s, %(start)s – %(end)s. Agree another car or time for the test drive with the client.")
+        notify(
+            users=_managers_of(reservation),
+            title=_("%(car)s is out of service: the reservation is released") % {"car": car},
+            body=advice % when,
+            url=reservation.get_absolute_url(),
+            email=True,
+        )
+    return outcome
+
+
 @transaction.atomic
 def car_to_maintenance(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
-    """Send a car to maintenance (from inspection, or when it is standing free)."""
+    """Send a car to maintenance (from inspection, or when it is standing free). The reservations it held are moved
+    to other cars or released, their managers told (`car.rehoused` says which)."""
     car = FleetCar.objects.select_for_update().get(pk=car.pk)
     _close_inspection(car, by=by, outcome="maintenance", note=note)
-    return set_state(car, to=S.IN_MAINTENANCE, by=by, note=note)
+    set_state(car, to=S.IN_MAINTENANCE, by=by, note=note)
+    car.rehoused = _rehouse(car, by=by)
+    return car
 
 
 @transaction.atomic
@@ -143,5 +236,8 @@ def car_from_maintenance(*, car: FleetCar, by: User | None, note: str = "") -> F
 
 @transaction.atomic
 def car_retire(*, car: FleetCar, by: User | None, note: str = "") -> FleetCar:
+    """Take a car out of the fleet for good; the reservations it held are moved or released as for maintenance."""
     car = FleetCar.objects.select_for_update().get(pk=car.pk)
-    return set_state(car, to=S.RETIRED, by=by, note=note)
+    set_state(car, to=S.RETIRED, by=by, note=note)
+    car.rehoused = _rehouse(car, by=by)
+    return car

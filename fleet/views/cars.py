@@ -4,7 +4,7 @@ department head's actions on a car (add, edit, clear after inspection, to and fr
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -19,6 +19,7 @@ from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
 from clientdesk.exports import ExportMixin, model_column
 from clientdesk.filters import day_from_query
+from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import SubmitOnceMixin, apply_validation_error, url_maker
 from fleet import selectors
 from fleet.forms import CarForm, NoteForm
@@ -56,12 +57,15 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
 
 
 class CarListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
-    """Our cars, by use, the retired ones on request; `?export=csv|xlsx` for the rows shown."""
+    """Our cars, by use, the retired ones on request; `?export=csv|xlsx` for the rows shown.
+
+    The list is the dealership's own cars, no one's personal data: the transport department head, who keeps the
+    fleet, exports it (for the insurer, the inspection station, accounting), as does the department head, who exports
+    every list; the export is logged like any other."""
 
     required_capability = Capability.VIEW_FLEET
     template_name = "fleet/car_list.html"
     export_name = "fleet-cars"
-    export_capability = Capability.EXPORT_PERSONAL_DATA
     export_columns = [
         model_column(FleetCar, "plate"),
         model_column(FleetCar, "make"),
@@ -76,6 +80,15 @@ class CarListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         model_column(FleetCar, "insurance_until"),
         model_column(FleetCar, "inspection_until"),
     ]
+
+    @staticmethod
+    def may_export(user) -> bool:
+        return user.has_capability(Capability.MANAGE_FLEET) or user.has_capability(Capability.EXPORT_PERSONAL_DATA)
+
+    def exported(self, request):
+        if request.GET.get("export") in ("csv", "xlsx") and not self.may_export(request.user):
+            raise PermissionDenied
+        return super().exported(request)
 
     def chosen(self, cars):
         use = self.request.GET.get("use")
@@ -94,7 +107,13 @@ class CarListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         query = self.request.GET.copy()
         query.pop("export", None)
         return super().get_context_data(
-            cars=list(cars), soon=soon, uses=FleetCar.Use.choices, use=use, query=query.urlencode(), **kwargs
+            cars=list(cars),
+            soon=soon,
+            uses=FleetCar.Use.choices,
+            use=use,
+            query=query.urlencode(),
+            may_export=self.may_export(self.request.user),
+            **kwargs,
         )
 
 
@@ -183,6 +202,13 @@ class CarActionView(CapabilityRequiredMixin, View):
             messages.error(request, str(getattr(exc, "message", exc)))
             return redirect(car)
         messages.success(request, _("%(car)s: %(state)s.") % {"car": car, "state": car.get_state_display()})
+        rehoused = getattr(car, "rehoused", None)
+        if rehoused is not None and rehoused.moved:
+            moved = "; ".join(f"{r.client}, {local_datetime_text(r.starts_at)} → {r.car.plate}" for r in rehoused.moved)
+            messages.info(request, _("Moved to other cars (their managers are told): %(list)s.") % {"list": moved})
+        if rehoused is not None and rehoused.released:
+            released = "; ".join(f"{r.client}, {local_datetime_text(r.starts_at)}" for r in rehoused.released)
+            messages.warning(request, _("Released (their managers are told): %(list)s.") % {"list": released})
         return redirect(car)
 
 

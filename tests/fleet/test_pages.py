@@ -296,3 +296,19 @@ def test_the_head_exports_the_cars_and_the_test_drives_and_a_manager_may_not(as_
     rows = b"".join(drives.streaming_content).decode("utf-8-sig").strip().splitlines()
     assert len(rows) == 2 and "Смирнов Олег" in rows[1] and "'=Круг" in rows[1]
     assert as_manager.get(reverse("fleet:test-drive-list"), {"export": "csv"}).status_code == 403
+
+
+def test_the_transport_head_exports_the_fleet_list_and_a_manager_does_not(web, transport_head, as_manager, loaner):
+    # given the transport head, who keeps the fleet (and may not export anyone's personal data)
+    web.force_login(transport_head)
+    url = reverse("fleet:car-list")
+    # when / then: the list offers the export, and the file holds the cars
+    assert 'id="export"' in web.get(url).content.decode()
+    for kind in ("csv", "xlsx"):
+        response = web.get(url, {"export": kind})
+        assert response.status_code == 200, kind
+    cars = b"".join(web.get(url, {"export": "csv"}).streaming_content).decode("utf-8-sig")
+    assert loaner.plate in cars
+    # a manager sees the list without the export, and asking for the file is refused
+    assert 'id="export"' not in as_manager.get(url).content.decode()
+    assert as_manager.get(url, {"export": "csv"}).status_code == 403
