@@ -51,16 +51,24 @@ def step_refusal(booking: Booking, to: str, *, now: datetime) -> str | None:
     the start of that day, so an early client is welcome, until its end: a client who comes a day late is a new
     visit); taking the car into service is not before the visit's day (a car left overnight is taken in the next
     morning); a no-show only once the slot has started."""
+    reason = _refusal(booking, to, now=now)
+    if reason is None:
+        return None
+    return reason % {"day": local_date_text(local_date(booking.starts_at)), "time": local_time_text(booking.starts_at)}
+
+
+def _refusal(booking: Booking, to: str, *, now: datetime) -> str | None:
+    """step_refusal's message before the visit's day and time are put in: allowed_steps, asked for every visit on
+    the board, only needs to know whether there is one."""
     if to not in DAY_BOUND_STEPS:
         return None
     day, today = local_date(booking.starts_at), local_date(now)
-    when = {"day": local_date_text(day), "time": local_time_text(booking.starts_at)}
     if to in (S.ARRIVED, S.IN_SERVICE) and today < day:
-        return _("The visit is on %(day)s at %(time)s; the client is marked arrived on that day.") % when
+        return _("The visit is on %(day)s at %(time)s; the client is marked arrived on that day.")
     if to == S.ARRIVED and today > day:
-        return _("The visit was on %(day)s; a client who comes on another day is booked again.") % when
+        return _("The visit was on %(day)s; a client who comes on another day is booked again.")
     if to == S.NO_SHOW and now < booking.starts_at:
-        return _("The visit starts on %(day)s at %(time)s; a no-show is marked once the slot has started.") % when
+        return _("The visit starts on %(day)s at %(time)s; a no-show is marked once the slot has started.")
     return None
 
 
@@ -68,7 +76,7 @@ def allowed_steps(booking: Booking, *, now: datetime) -> frozenset[str]:
     """The statuses the booking may move to at `now`: its allowed transitions less those for another day. The pages
     offer exactly these (bookings.views.booking.available_actions); `booking_transition` refuses the rest."""
     return frozenset(
-        to for to in ALLOWED_TRANSITIONS.get(booking.status, frozenset()) if step_refusal(booking, to, now=now) is None
+        to for to in ALLOWED_TRANSITIONS.get(booking.status, frozenset()) if _refusal(booking, to, now=now) is None
     )
 
 
