@@ -16,6 +16,12 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     invalid_cursor_message = _("This cursor is not one the API gave out: follow the `next` and `previous` links.")
+    invalid_page_size_message = _("Give a whole number of rows from 1 (more than %(max)s is taken as %(max)s).")
+    cursor_query_description = _(
+        "Where the page starts: the `cursor` of a `next` or `previous` link (opaque; one the API did not give out is "
+        "a 400)."
+    )
+    page_size_query_description = _("Rows a page: 50 unless given; more than 200 is taken as 200.")
 
     def paginate_queryset(self, queryset, request, view=None):
         first = self.get_ordering(request, queryset, view)[0].lstrip("-")
@@ -36,6 +42,26 @@ class IdCursorPagination(CursorPagination):
             except DjangoValidationError as error:
                 raise self.invalid_cursor() from error
         return cursor
+
+    def get_page_size(self, request):
+        """DRF ignores a page size it cannot read; an integrator's typo is a 400 naming the parameter instead."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        digits = raw.isascii() and raw.isdigit()
+        size = (min(int(raw), self.max_page_size) if len(raw) <= 18 else self.max_page_size) if digits else 0
+        if size < 1:
+            raise ValidationError(
+                {self.page_size_query_param: [self.invalid_page_size_message % {"max": self.max_page_size}]}
+            )
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
     def invalid_cursor(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})

@@ -1,0 +1,185 @@
+"""The API's filter backend: django-filter with the FilterSets the pages use, strict where the pages are lenient.
+
+A page's filter form forgives: `?open=maybe` shows everything, `?client=1.5` is a number. An integrator's filter must
+not: a value the API does not understand is a 400 naming the parameter, and the OpenAPI document says what is
+understood (`drf_spectacular` reads the same decisions through `StrictFilterExtension` below):
+
+- a yes/no filter takes `true` or `false` (also `True`/`False`/`1`/`0`, as django-filter reads them);
+- a number filter on an integer column (an id, a year) takes an integer;
+- a date or time filter bounded to the years 1900-9998 (`clientdesk.filters`) says so with a pattern;
+- an empty value is refused: give a value or leave the parameter out (an empty text is a value).
+
+And every date and time a request gives is in the years the API can store and answer (`bound_api_dates`).
+"""
+
+from weakref import WeakKeyDictionary
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_filters import filters
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import get_model_field
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clientdesk.filters import LATEST, BoundedDateField, BoundedIsoDateTimeField, check_date_range
+
+TRUE, FALSE = ("true", "True", "1"), ("false", "False", "0")
+# A four-digit year from 1900 to 9998 (clientdesk.filters.EARLIEST/LATEST) at the start of a date or a date-time.
+BOUNDED_YEAR = r"^(19\d\d|[2-8]\d\d\d|9[0-8]\d\d|99[0-8]\d|999[0-8])-"
+INTEGER_COLUMNS = (models.IntegerField, models.AutoField, models.ForeignKey)
+EMPTY = _("Give a value, or leave the parameter out.")
+
+
+# A time the API takes is from 1920 on: before it the local zone's offset was not whole minutes (Moscow's +02:31:19
+# until 1919), and a time stored then could not be answered in RFC 3339.
+EARLIEST_MOMENT_YEAR = 1920
+BOUNDED_MOMENT_YEAR = r"^(19[2-9]\d|[2-8]\d\d\d|9[0-8]\d\d|99[0-8]\d|999[0-8])-"
+MOMENT_OUT_OF_RANGE = _("Give a time between %(earliest)s and %(latest)s.")
+
+
+def check_moment_range(value) -> None:
+    if value is not None and not EARLIEST_MOMENT_YEAR <= value.year <= LATEST.year:
+        raise ValidationError(
+            MOMENT_OUT_OF_RANGE, code="out_of_range", params={"earliest": EARLIEST_MOMENT_YEAR, "latest": LATEST.year}
+        )
+
+
+def bound_api_dates() -> None:
+    """Every date and time the API takes, in the years it can store, compute with and answer (`AppConfig.ready`).
+
+    DRF's fields take any year from 1 to 9999; a date before 1900 stored through the API came back as
+    `0364-04-12T19:00:09+02:30:17`. The rule is DRF's own validator hook (`default_validators`), set once for every
+    serializer rather than on each of the forty date fields; the OpenAPI document says it (`bounded_dates_in_schema`).
+    """
+    serializers.DateField.default_validators = [check_date_range]
+    serializers.DateTimeField.default_validators = [check_moment_range]
+
+
+def bounded_dates_in_schema(node) -> None:
+    """The years `bound_api_dates` allows, as a pattern on every date and date-time in `node` (a request body's
+    component, a query parameter) that has none (a filter's comes from `StrictFilterExtension`)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not node.get("readOnly") and "pattern" not in node:
+            if node.get("format") == "date":
+                node["pattern"] = BOUNDED_YEAR
+            elif node.get("format") == "date-time":
+                node["pattern"] = BOUNDED_MOMENT_YEAR
+        for value in node.values():
+            bounded_dates_in_schema(value)
+    elif isinstance(node, list):
+        for value in node:
+            bounded_dates_in_schema(value)
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": BOUNDED_YEAR})
+class BoundedDateInput(serializers.DateField):
+    """A date a query or a body gives, in the years the calendar can step from (clientdesk.filters)."""
+
+    default_validators = [check_date_range]
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+        raise forms.ValidationError(_("Give true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+def _is_integer_filter(filter_field, model) -> bool:
+    if not isinstance(filter_field, filters.NumberFilter) or model is None or not filter_field.field_name:
+        return False
+    field = get_model_field(model, filter_field.field_name)
+    return isinstance(field, INTEGER_COLUMNS)
+
+
+def strict_filterset(filterset_class):
+    """`filterset_class` with the form fields the API reads strictly (one subclass per FilterSet, made once)."""
+    strict = _strict.get(filterset_class)
+    if strict is None:
+        model = filterset_class._meta.model
+
+        def get_form_class(self):
+            form_class = filterset_class.get_form_class(self)
+            strict_form = _strict_forms.get(form_class)
+            if strict_form is None:
+                fields = form_class.base_fields
+                replaced = {}
+                for name, filter_field in self.filters.items():
+                    old = fields.get(name)
+                    if old is None:
+                        continue
+                    if isinstance(filter_field, filters.BooleanFilter):
+                        replaced[name] = StrictNullBooleanField(required=old.required, label=old.label)
+                    elif _is_integer_filter(filter_field, model):
+                        replaced[name] = forms.IntegerField(required=old.required, label=old.label)
+                # A subclass: the form class may be the FilterSet's shared one (SharedFormClassMixin), which the pages
+                # read too. Kept as long as that class lives (django-filter's own are made per request).
+                strict_form = type(form_class.__name__, (form_class,), replaced)
+                _strict_forms[form_class] = strict_form
+            return strict_form
+
+        def is_valid(self):
+            valid = filterset_class.is_valid(self)
+            # django-filter takes an empty value as no filter; the API says a value or nothing (text filters aside,
+            # where the empty text is a value).
+            blanks = [
+                name
+                for name, filter_field in self.filters.items()
+                if not isinstance(filter_field, filters.CharFilter) and self.data.get(name) == ""
+            ]
+            for name in blanks:
+                self.form.add_error(name, forms.ValidationError(EMPTY, code="blank"))
+            return valid and not blanks
+
+        attributes = {
+            "__module__": filterset_class.__module__,
+            "get_form_class": get_form_class,
+            "is_valid": is_valid,
+        }
+        strict = _strict[filterset_class] = type(filterset_class.__name__, (filterset_class,), attributes)
+    return strict
+
+
+_strict: dict = {}
+_strict_forms: WeakKeyDictionary = WeakKeyDictionary()
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter with the view's FilterSet read strictly (`strict_filterset`). A backend that builds its
+    FilterSet itself gets the strict one from `get_filterset_class`."""
+
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        return None if filterset_class is None else strict_filterset(filterset_class)
+
+
+class StrictFilterExtension(DjangoFilterExtension):
+    """What `StrictFilterBackend` accepts, in the OpenAPI document."""
+
+    target_class = "clientdesk.api_filters.StrictFilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        for parameter in parameters:
+            schema = parameter["schema"]
+            target = schema.get("items", schema)
+            if _is_integer_filter(filter_field, model):
+                target["type"] = "integer"
+                target.pop("format", None)
+            if issubclass(filter_field.field_class, BoundedDateField | BoundedIsoDateTimeField):
+                target["pattern"] = BOUNDED_YEAR
+        return parameters
