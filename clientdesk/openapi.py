@@ -5,6 +5,44 @@ with `detail` (and field errors for 400), and the status codes below. Listing th
 client and a fuzzer expect them instead of calling them undocumented.
 """
 
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+
+from clientdesk.api_filters import bounded_dates_in_schema
+
+
+class ObjectAnswerSchema(AutoSchema):
+    """For a `list` action that answers one object of its own shape (a feed page, a dashboard), not a page of rows:
+    drf-spectacular would document it as an array of that object."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class BlankableEmailExtension(OpenApiSerializerFieldExtension):
+    """A read-only e-mail answers the model's value, which may be blank: `""`, which `format: email` alone forbids.
+    (drf-spectacular says so itself for a field that takes a blank, from `allow_blank`, which DRF does not set on a
+    read-only field.)"""
+
+    target_class = "rest_framework.fields.EmailField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        email = {"type": "string", "format": "email"}
+        if self.target.allow_blank or not self._model_allows_blank(self.target):
+            return email
+        return {"oneOf": [email, {"type": "string", "maxLength": 0}]}
+
+    @staticmethod
+    def _model_allows_blank(field) -> bool:
+        model = getattr(getattr(field.parent, "Meta", None), "model", None)
+        try:
+            return bool(model and model._meta.get_field(field.source).blank)
+        except FieldDoesNotExist:
+            return False
+
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "`detail` says what went wrong; a 400 also names each field that was refused, with its messages.",
@@ -48,15 +86,52 @@ def _applies(kinds: tuple[str, ...], *, method: str, path: str, operation: dict)
     return any(facts[kind] for kind in kinds)
 
 
+def _drop_format_beside_one_of(node) -> None:
+    """drf-spectacular adds `format: email` from the field's validator beside our `oneOf` (BlankableEmailExtension),
+    which would forbid the blank again."""
+    if isinstance(node, dict):
+        if "oneOf" in node and node.get("format") == "email":
+            del node["format"]
+        for value in node.values():
+            _drop_format_beside_one_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_format_beside_one_of(value)
+
+
+def _text_not_blank(components: dict) -> None:
+    """A text field that may not be blank is trimmed first (DRF's `trim_whitespace`): say it needs a character that is
+    not white space, which `minLength: 1` alone does not."""
+    for name, component in components.items():
+        if not name.endswith("Request"):
+            continue
+        for field in component.get("properties", {}).values():
+            if field.get("type") == "string" and field.get("minLength", 0) >= 1 and not _constrained(field):
+                field["pattern"] = r"\S"
+
+
+def _constrained(field: dict) -> bool:
+    return any(key in field for key in ("pattern", "format", "enum", "readOnly"))
+
+
 def document_error_answers(result: dict, generator, request, public) -> dict:
     """Add the error answers each operation can give (those it documents itself are kept as they are)."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", ERROR_SCHEMA)
+    _drop_format_beside_one_of(components)
+    _text_not_blank(components)
+    bounded_dates_in_schema({name: schema for name, schema in components.items() if name.endswith("Request")})
     reference = {"$ref": "#/components/schemas/Error"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            query = [p["schema"] for p in operation.get("parameters", []) if p.get("in") == "query"]
+            bounded_dates_in_schema(query)
+            for schema in query:
+                # A filter's title is its model field's Russian label: a generated client would name its enum by it.
+                schema.pop("title", None)
+                schema.get("items", {}).pop("title", None)
             responses = operation["responses"]
             for code, (description, kinds) in ERRORS.items():
                 if code in responses or not _applies(kinds, method=method, path=path, operation=operation):

@@ -27,6 +27,7 @@ from bookings.services.recalls import (
     recall_vins_import,
 )
 from clientdesk.api import ServiceModelViewSet
+from clientdesk.api_filters import strict_filterset
 
 # A refused list names this many bad rows at most: enough to fix a file, short enough to read.
 MAX_REPORTED_ERRORS = 1000
@@ -71,6 +72,7 @@ class VinListInputSerializer(serializers.Serializer):
     vins = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=64),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_ROWS,
         help_text=gettext_lazy("VINs; Cyrillic look-alike letters, spaces and dashes are forgiven."),
     )
@@ -173,7 +175,8 @@ class RecallCampaignViewSet(ServiceModelViewSet):
         return Response({"added": added, "total": total}, status=status.HTTP_200_OK)
 
     def _list_vins(self, request, campaign):
-        filterset = RecallVinFilter(request.query_params, queryset=campaign_vins(campaign).select_related(None))
+        vins = campaign_vins(campaign).select_related(None)
+        filterset = strict_filterset(RecallVinFilter)(request.query_params, queryset=vins)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(filterset.qs)

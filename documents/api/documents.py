@@ -25,7 +25,7 @@ class DocumentCursorPagination(IdCursorPagination):
 class DocumentSerializer(serializers.ModelSerializer):
     client_name = serializers.CharField(source="client_label", read_only=True)
     vin = serializers.CharField(source="vin_label", read_only=True)
-    plate = serializers.CharField(source="vehicle_plate", default="", read_only=True)
+    plate = serializers.CharField(source="vehicle_plate", allow_null=True, read_only=True)  # null: no vehicle
 
     class Meta:
         model = Document

@@ -7,7 +7,7 @@
 - `fleet-free-cars/?use=&starts_at=&ends_at=`: the cars that may be promised for an interval.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -136,14 +136,10 @@ class FreeCarsView(APIView):
     read_capability = Capability.VIEW_FLEET
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("use", str, enum=FleetCar.Use.values),
-            OpenApiParameter("starts_at", str, required=True),
-            OpenApiParameter("ends_at", str, required=True),
-        ],
+        parameters=[s.FreeCarsQuery],
         responses=s.FleetCarSerializer(many=True),
     )
     def get(self, request):
-        query = s.FreeCarsQuery(data=request.query_params)
+        query = s.FreeCarsQuery(data=request.query_params.dict())  # a plain dict: an empty value is not "left out"
         query.is_valid(raise_exception=True)
         return Response(s.FleetCarSerializer(reservations.free_cars(**query.validated_data), many=True).data)

@@ -2,15 +2,16 @@
 with the department's figures capability."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from accounts.roles import Capability
 from clientdesk.api import BaseViewSet
+from clientdesk.api_filters import BoundedDateInput
 from clientdesk.calendar import local_date
 from clientdesk.dashboard import PERIOD_KINDS, Period, as_json, draw, head_tiles
+from clientdesk.openapi import ObjectAnswerSchema
 
 _FIGURE = (
     "DashboardFigure",
@@ -77,23 +78,37 @@ DashboardSerializer = inline_serializer(
 )
 
 
+# The page forgives a period it cannot read (it shows today); the API names the parameter instead. (`from` is a keyword,
+# so the serializer is built with type().)
+DashboardQuery = type(
+    "DashboardQuery",
+    (serializers.Serializer,),
+    {
+        "period": serializers.ChoiceField(choices=list(PERIOD_KINDS), default="today", help_text="Default: today."),
+        "from": BoundedDateInput(required=False, help_text="First day of a custom period."),
+        "to": BoundedDateInput(required=False, help_text="Last day of a custom period (a year at most)."),
+    },
+)
+
+
 class DashboardViewSet(BaseViewSet):
     """The department's figures for a period, each with the previous period's and the URL of the list behind it."""
 
     read_capability = Capability.VIEW_DEPARTMENT_FIGURES
     pagination_class = None
     filter_backends = []
+    schema = ObjectAnswerSchema()  # one dashboard object, not an array of them
 
     @extend_schema(
         summary="The head's dashboard",
-        parameters=[
-            OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIOD_KINDS), description="Default: today."),
-            OpenApiParameter("from", OpenApiTypes.DATE, description="First day of a custom period."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of a custom period (a year at most)."),
-        ],
+        parameters=[DashboardQuery],
         responses=DashboardSerializer,
     )
     def list(self, request):
-        period = Period.from_query(request.query_params, today=local_date(timezone.now()))
+        query = DashboardQuery(data=request.query_params.dict())  # a plain dict: an empty value is not "left out"
+        query.is_valid(raise_exception=True)
+        given = query.validated_data
+        today = local_date(timezone.now())
+        period = Period.of(given["period"], today, first=given.get("from"), last=given.get("to"))
         tiles = draw(head_tiles, user=request.user, period=period)
         return Response({"period": period.as_json(), "previous": period.previous().as_json(), "tiles": as_json(tiles)})

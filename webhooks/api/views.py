@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.roles import Capability, Role
 from clientdesk.api import BaseViewSet
+from clientdesk.openapi import ObjectAnswerSchema
 from webhooks import services
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint, EventType, OutboxEvent
 
@@ -196,6 +197,7 @@ class ChangeFeedViewSet(BaseViewSet):
     queryset = OutboxEvent.objects.all()
     serializer_class = ChangeSerializer
     pagination_class = None
+    schema = ObjectAnswerSchema()  # the feed answers one page object, not an array of them
     read_capability = Capability.VIEW_CLIENTS
 
     @extend_schema(
@@ -206,7 +208,7 @@ class ChangeFeedViewSet(BaseViewSet):
         """Changes after `since`, oldest first, at most `limit` (100 by default, 1,000 at most). Keep the last
         `cursor` (or `next_since`) and call again with it; a change is listed once its transaction has committed and
         no older transaction is still running, so nothing can appear later before a cursor already read."""
-        query = ChangesQuery(data=request.query_params)
+        query = ChangesQuery(data=request.query_params.dict())  # a plain dict: an empty value is not "left out"
         query.is_valid(raise_exception=True)
         since, limit = query.validated_data["since"], query.validated_data["limit"]
         services.sequence_outbox()
