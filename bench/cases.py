@@ -435,6 +435,13 @@ DAY_VISITS = f"""
 
 
 def day_calendar(bench: Bench) -> Case:
+    # The advisors as the calendar's cards read them: id and name (bookings.selectors.bookings.DAY_ADVISORS).
+    advisors = """
+        SELECT u.id, u.first_name, u.last_name, u.username FROM bookings_advisorprofile p
+        JOIN accounts_user u ON u.id = p.user_id WHERE p.is_active AND u.is_active AND u.role = 'advisor'
+        ORDER BY u.last_name, u.first_name, u.id
+    """
+
     def app(day: date) -> object:
         return bench.get("/workshop/day/", {"day": day.isoformat()})
 
@@ -448,7 +455,7 @@ def day_calendar(bench: Bench) -> Case:
             groups,
             bench.fetch(DAY_VISITS, [start, end]) if listed else [],
             bench.fetch(ACTIVE_AREAS),
-            bench.fetch(ACTIVE_ADVISORS),
+            bench.fetch(advisors),
         )
 
     return Case(
@@ -458,7 +465,7 @@ def day_calendar(bench: Bench) -> Case:
         floor,
         "GET /workshop/day/?day= as a manager, 70% the next two weeks; floor: hours, the day's occupying bookings "
         f"counted per advisor and area (and, on a day of at most {DAY_LISTED_UP_TO}, listed with client and "
-        "vehicle), the areas, the advisors",
+        "vehicle), the areas, the advisors (id and name)",
     )
 
 
