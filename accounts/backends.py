@@ -1,7 +1,9 @@
 """The sign-in backend: Django's ModelBackend, with the user that every request looks up (`get_user`) kept in the
 shared cache (accounts.caching). Saving or deleting a user removes the entry at once and again when the transaction
 commits (a request between the two would otherwise cache the row as it was), so a deactivation or a new password
-ends that user's sessions on their next request, as without the cache."""
+ends that user's sessions on their next request, as without the cache. One race is left, bounded by the entry's
+lifetime (AUTH_CACHE_SECONDS): a request of that same user that read the row just before the change committed and
+writes it to the cache just after the removal keeps the old row there until it expires."""
 
 import hashlib
 

@@ -158,7 +158,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # sign-out, deactivation and password change; a cache that is down is a miss (accounts.caching).
 SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_ALIAS = "default"
-AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "300"))
+AUTH_CACHE_SECONDS = 300
 # A reset link works once and for an hour.
 PASSWORD_RESET_TIMEOUT = 3600
 # django-axes: LOGIN_FAILURE_LIMIT failed sign-ins for one username, or from one address, within the lockout time lock
