@@ -25,7 +25,9 @@ def board_rows(rows, arrive_query: str = ""):
     """`arrive_query`: the day, filters and open folds the Arrived button carries, so it redraws the same board."""
     if not rows:
         return ""
-    recall, not_confirmed, arrived = (escape(gettext(text)) for text in ("recall", "not confirmed", "Arrived"))
+    # Literal gettext calls, so that makemessages finds each text here.
+    recall, arrived = escape(gettext("recall")), escape(gettext("Arrived"))
+    not_confirmed = escape(gettext("not confirmed"))
     states = {state: escape(str(label)) for state, label in STATE_LABELS.items()}
     not_confirmed = f'<span class="text-danger">{not_confirmed}</span>'
     query = escape(arrive_query)

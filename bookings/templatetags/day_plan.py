@@ -40,9 +40,9 @@ def day_visits(visits):
 def day_advisors(plan):
     """A card per advisor: name, count, first and last visit; the visits listed (a short day, or the card opened), or
     a fold fetched when opened (HTMX; a link without JavaScript), or "free all day"."""
-    clients_label, visits_label, show_label, free_label = (
-        escape(gettext(text)) for text in ("clients", "Visits", "Show the visits", "Free all day.")
-    )
+    # Literal gettext calls, so that makemessages finds each text here.
+    clients_label, visits_label = escape(gettext("clients")), escape(gettext("Visits"))
+    show_label, free_label = escape(gettext("Show the visits")), escape(gettext("Free all day."))
     day_url = reverse("bookings:day")
     day_text = plan.day.isoformat()
     html = []
