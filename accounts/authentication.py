@@ -23,12 +23,12 @@ KEY_PREFIX = re.compile(rf"cd_([0-9a-f]{{{ApiKey.PREFIX_LENGTH}}})_")
 
 
 def api_key_throttle() -> FailureThrottle:
-    return FailureThrottle("api-key", limit=settings.API_KEY_FAILURE_LIMIT, window=60)
+    return FailureThrottle("api-key", limit=settings.API_KEY_FAILURE_LIMIT, window=60, every_request=True)
 
 
 def _rate_counter(limit: int = 0) -> RateThrottle:
     """Each key's requests a minute (the limit is the key's own, known once it is found)."""
-    return RateThrottle("api-key-rate", limit=limit)
+    return RateThrottle("api-key-rate", limit=limit, every_request=True)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -9,17 +9,28 @@ import math
 import time
 
 from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger("clientdesk.security")
+
+
+def _counts_cache(every_request: bool):
+    """Where counts are kept: the default cache; for counts taken on every request (API keys) this process's memory
+    when the default is Django's file cache (the embedded default), which writes a file and lists its whole folder on
+    every write — a millisecond or more per API request. The embedded default serves from one process."""
+    if every_request and isinstance(caches["default"], FileBasedCache):
+        return caches["local"]
+    return cache
 
 
 class FailureThrottle:
     """At most `limit` failures per `window` seconds for one identity (an address); then `retry_after` says how
     many seconds remain until the window ends."""
 
-    def __init__(self, scope: str, *, limit: int, window: int) -> None:
+    def __init__(self, scope: str, *, limit: int, window: int, every_request: bool = False) -> None:
         self.scope, self.limit, self.window = scope, limit, window
+        self.cache = _counts_cache(every_request)
 
     def _key(self, ident: str, now: float) -> str:
         return f"throttle:{self.scope}:{ident}:{int(now // self.window)}"
@@ -28,7 +39,7 @@ class FailureThrottle:
         """Seconds to wait if this identity has used up its failures, else None."""
         now = time.time()
         try:
-            failures = cache.get(self._key(ident, now), 0)
+            failures = self.cache.get(self._key(ident, now), 0)
         except Exception:  # the cache is down: do not refuse anyone for it
             logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
             return None
@@ -40,10 +51,10 @@ class FailureThrottle:
         """Counts one failure; returns the count in this window (0 if the cache is down)."""
         key = self._key(ident, time.time())
         try:
-            cache.add(key, 0, timeout=self.window + 5)
-            return cache.incr(key)
+            self.cache.add(key, 0, timeout=self.window + 5)
+            return self.cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=self.window + 5)
+            self.cache.set(key, 1, timeout=self.window + 5)
             return 1
         except Exception:
             logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
@@ -54,8 +65,9 @@ class RateThrottle:
     """At most `limit` requests per `window` seconds for one identity (an API key), counted in the cache in fixed
     windows: `hit` counts one and says how many seconds to wait once the limit is passed (None while within it)."""
 
-    def __init__(self, scope: str, *, limit: int, window: int = 60) -> None:
+    def __init__(self, scope: str, *, limit: int, window: int = 60, every_request: bool = False) -> None:
         self.scope, self.limit, self.window = scope, limit, window
+        self.cache = _counts_cache(every_request)
 
     def _key(self, ident: str, now: float) -> str:
         return f"throttle:{self.scope}:{ident}:{int(now // self.window)}"
@@ -68,9 +80,9 @@ class RateThrottle:
         key = self._key(ident, time.time())
         try:
             try:
-                return cache.incr(key)
+                return self.cache.incr(key)
             except ValueError:  # the window's first request
-                return 1 if cache.add(key, 1, timeout=self.window + 5) else cache.incr(key)
+                return 1 if self.cache.add(key, 1, timeout=self.window + 5) else self.cache.incr(key)
         except Exception:  # the cache is down: do not refuse anyone for it
             logger.warning("Throttle %s: cache unavailable", self.scope, exc_info=True)
             return None

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from django.test.utils import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -82,3 +83,19 @@ def test_the_head_gives_scopes_and_a_rate_on_the_users_page(web, head, integrati
     assert (key.scopes, key.rate_per_minute) == (["edit_clients", "view_clients"], 120)
     page = web.get(reverse("accounts:user-detail", args=[integration.pk])).content.decode()
     assert "edit_clients, view_clients" in page
+
+
+def test_on_the_file_cache_a_key_request_writes_no_file_and_its_rate_holds(integration, head, tmp_path):
+    """The embedded default's file cache writes a file and lists its whole folder on every write: API-key counts are
+    kept in the process's memory there."""
+    _key, raw = api_key_create(user=integration, name="DMS", by=head, rate_per_minute=2)
+    files = {
+        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)},
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "file-cache-test"},
+        "none": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    with override_settings(CACHES=files):
+        codes = [api_for(raw).get("/api/v1/clients/").status_code for _ in range(3)]
+        assert [api_for("cd_deadbeef_wrong").get("/api/v1/clients/").status_code for _ in range(2)] == [401, 401]
+    assert codes == [200, 200, 429]
+    assert list(tmp_path.iterdir()) == []
