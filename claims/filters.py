@@ -8,7 +8,7 @@ from accounts.models import User
 from claims.models import Claim, ClaimCategory
 from claims.selectors import DueBounds, DueState, due_state_q
 from clientdesk.calendar import local_date
-from clientdesk.filters import IsoDateTimeFilter
+from clientdesk.filters import IsoDateTimeFilter, SharedFormClassMixin
 from clientdesk.forms import StyledForm
 
 
@@ -16,7 +16,7 @@ def _assignees(request):
     return User.objects.filter(is_active=True, role__in=["manager", "head"]).order_by("last_name", "first_name", "id")
 
 
-class ClaimFilter(filters.FilterSet):
+class ClaimFilter(SharedFormClassMixin, filters.FilterSet):
     due_state = filters.ChoiceFilter(choices=DueState.choices, method="filter_due_state", label=_("due"))
     status = filters.MultipleChoiceFilter(choices=Claim.Status.choices, label=_("status"))
     category = filters.ModelChoiceFilter(queryset=ClaimCategory.objects.all(), label=_("category"))

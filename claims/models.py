@@ -348,6 +348,30 @@ class Claim(TimeStampedModel):
     def is_answered(self) -> bool:
         return self.status in self.ANSWERED_STATUSES
 
+    # What a list row shows of the client, car, category and manager: read from the columns
+    # `claims.selectors.claims_for_display` annotates (one model per row, not five), or from the linked rows when the
+    # claim was loaded otherwise.
+    @property
+    def client_label(self) -> str:
+        return self.__dict__["client_name"] if "client_name" in self.__dict__ else self.client.name
+
+    @property
+    def car_label(self) -> str:
+        if "vehicle_make" not in self.__dict__:
+            return str(self.vehicle) if self.vehicle_id else ""
+        if self.vehicle_id is None:
+            return ""
+        label = f"{self.vehicle_make} {self.vehicle_model}"
+        return f"{label} {self.vehicle_plate}" if self.vehicle_plate else label
+
+    @property
+    def category_label(self) -> str:
+        return self.__dict__["category_name"] if "category_name" in self.__dict__ else self.category.name
+
+    @property
+    def assignee_label(self) -> str:
+        return self.__dict__["assignee_name"] if "assignee_name" in self.__dict__ else str(self.assignee)
+
     STATUS_BADGES = {
         Status.REGISTERED: "text-bg-secondary",
         Status.UNDER_REVIEW: "text-bg-info",

@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from claims.models import Claim
 from claims.services import due_soon_limit
 from clientdesk.calendar import local_date
@@ -70,18 +71,23 @@ def due_state_q(state: str, *, today: date, bounds: DueBounds | None = None) -> 
     return ~answered & Q(due_date__gt=soon)
 
 
-# The columns a row of the list (and of the manager's panel) prints, and what its due state and cursor need.
-LIST_FIELDS = (
-    *("number", "received_at", "due_date", "status", "kind", "channel", "escalated_to"),
-    *("client__name", "vehicle__make", "vehicle__model", "vehicle__plate", "category__name"),
-    *("assignee__first_name", "assignee__last_name", "assignee__username"),
-)
+# The claim's own columns a row of the list (and of the manager's panel) prints, and what its due state, link and
+# cursor need; the client's, car's, category's and manager's come as annotations (`claims_for_display`).
+LIST_FIELDS = ("id", "number", "received_at", "due_date", "status", "client_id", "vehicle_id")
 
 
 def claims_for_display(queryset: QuerySet) -> QuerySet:
-    """What a row of the list prints: the client, the car, the category, the manager; one query, only the columns
-    shown."""
-    return queryset.select_related("client", "vehicle", "category", "assignee").only(*LIST_FIELDS)
+    """What a row of the list prints: the client, the car, the category, the manager, in one query, only the columns
+    shown. They come as annotations rather than `select_related`: one model per row instead of five, which was most of
+    a 50-row page's time (`Claim.client_label`, `car_label`, `category_label`, `assignee_label` read them)."""
+    return queryset.annotate(
+        client_name=F("client__name"),
+        vehicle_make=F("vehicle__make"),
+        vehicle_model=F("vehicle__model"),
+        vehicle_plate=F("vehicle__plate"),
+        category_name=F("category__name"),
+        assignee_name=User.name_expression("assignee"),
+    ).only(*LIST_FIELDS)
 
 
 def mark_due_states(claims, bounds: DueBounds | None = None):

@@ -6,14 +6,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from clientdesk.filters import DateFilter
+from clientdesk.filters import DateFilter, SharedFormClassMixin
 from clientdesk.forms import StyledForm, yes_no_select
 from documents.models import Correspondence, Document, Registry
 from documents.selectors import archive_search
 from documents.services.mail import unhanded_cutoff
 
 
-class DocumentFilter(filters.FilterSet):
+class DocumentFilter(SharedFormClassMixin, filters.FilterSet):
     """The archive: one search box (client name or phone, VIN, plate, document number) and the filters beside it."""
 
     q = filters.CharFilter(method="filter_search", label=_("search"))
