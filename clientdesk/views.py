@@ -2,6 +2,7 @@
 lists, the home page, health."""
 
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from django.contrib import messages
@@ -157,9 +158,11 @@ class KeysetPage:
         self.is_first = position is None
 
     def _cursor(self, row) -> str:
+        # A row is a model or, from a `values()` list shaped for display, a dict (with "pk").
+        value = row.__getitem__ if isinstance(row, dict) else partial(getattr, row)
         if self.time_field:
-            return f"{getattr(row, self.time_field).isoformat()}_{row.pk}"
-        return str(row.pk)
+            return f"{value(self.time_field).isoformat()}_{value('pk')}"
+        return str(value("pk"))
 
     def _parse(self, after: str | None):
         if not after:
