@@ -1,13 +1,19 @@
-"""The OpenAPI document's error answers, said once for every operation (drf-spectacular's postprocessing hook).
+"""What drf-spectacular cannot tell from the code alone, said once for the whole OpenAPI document: a value a read-only
+field may answer blank, a decimal string's real pattern, a `list` that answers one object, and (the postprocessing
+hook) the error answers of every operation, a trimmed text's need of a non-space character, the dates' year bounds.
 
 Every endpoint answers the same way when a request cannot be served (`clientdesk.api.exception_handler`): a JSON body
 with `detail` (and field errors for 400), and the status codes below. Listing them on each operation lets a generated
 client and a fuzzer expect them instead of calling them undocumented.
 """
 
+import copy
+
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_choice_field
+from rest_framework.fields import ChoiceField, EmailField, MultipleChoiceField
 
 from clientdesk.api_filters import bounded_dates_in_schema
 
@@ -20,27 +26,55 @@ class ObjectAnswerSchema(AutoSchema):
         return False
 
 
-class BlankableEmailExtension(OpenApiSerializerFieldExtension):
-    """A read-only e-mail answers the model's value, which may be blank: `""`, which `format: email` alone forbids.
-    (drf-spectacular says so itself for a field that takes a blank, from `allow_blank`, which DRF does not set on a
-    read-only field.)"""
+class BlankModelValueExtension(OpenApiSerializerFieldExtension):
+    """A read-only e-mail or choice answers the model's value, which may be blank: `""`, which `format: email` or the
+    enum alone forbids. drf-spectacular says so itself for a field that takes a blank (from `allow_blank`), but DRF sets
+    no `allow_blank` on a read-only field: the model field says."""
 
-    target_class = "rest_framework.fields.EmailField"
+    target_class = "rest_framework.fields.Field"
+    priority = 1
+
+    @classmethod
+    def _matches(cls, target) -> bool:
+        return (
+            isinstance(target, EmailField | ChoiceField)
+            and not isinstance(target, MultipleChoiceField)
+            and target.read_only
+            and not target.allow_blank
+            and _model_allows_blank(target)
+        )
+
+    def map_serializer_field(self, auto_schema, direction):
+        if isinstance(self.target, ChoiceField):
+            blankable = copy.copy(self.target)
+            blankable.allow_blank = True
+            return build_choice_field(blankable)
+        return {"oneOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]}
+
+
+class DecimalStringExtension(OpenApiSerializerFieldExtension):
+    """A decimal written as a string: drf-spectacular's pattern allows an empty string and a minus sign whatever the
+    field's `min_value`; this one needs a digit, and a sign only where a negative value is taken."""
+
+    target_class = "rest_framework.fields.DecimalField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
-        email = {"type": "string", "format": "email"}
-        if self.target.allow_blank or not self._model_allows_blank(self.target):
-            return email
-        return {"oneOf": [email, {"type": "string", "maxLength": 0}]}
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if "pattern" in schema and field.max_whole_digits and field.decimal_places and not field.localize:
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            whole, places = field.max_whole_digits, field.decimal_places
+            schema["pattern"] = rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+        return schema
 
-    @staticmethod
-    def _model_allows_blank(field) -> bool:
-        model = getattr(getattr(field.parent, "Meta", None), "model", None)
-        try:
-            return bool(model and model._meta.get_field(field.source).blank)
-        except FieldDoesNotExist:
-            return False
+
+def _model_allows_blank(field) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    try:
+        return bool(model and model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
 
 
 ERROR_SCHEMA = {
@@ -87,7 +121,7 @@ def _applies(kinds: tuple[str, ...], *, method: str, path: str, operation: dict)
 
 
 def _drop_format_beside_one_of(node) -> None:
-    """drf-spectacular adds `format: email` from the field's validator beside our `oneOf` (BlankableEmailExtension),
+    """drf-spectacular adds `format: email` from the field's validator beside our `oneOf` (BlankModelValueExtension),
     which would forbid the blank again."""
     if isinstance(node, dict):
         if "oneOf" in node and node.get("format") == "email":
