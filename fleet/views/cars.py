@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -41,10 +42,23 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         board = selectors.fleet_board(user=self.request.user, now=now, day=day, days=7 if week else 1)
         # Each row links its reservation, car and client: reversed once for the page, not three times a row.
         links = (url_maker("fleet:reservation-detail"), url_maker("fleet:car-detail"), url_maker("clients:detail"))
+        visit_url = url_maker("bookings:detail")
+        # The times as the `date` filter writes them, each distinct time once: the rows share a few start and return
+        # times (the loaners go out on the hour, the test drives at set times).
+        shown: dict = {}
+
+        def when(moment):
+            text = shown.get(moment)
+            if text is None:
+                text = shown[moment] = date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+            return text
+
         for row in (*board.out, *board.coming):
             row.url, row.car_url, row.client_url = (
                 make(pk) for make, pk in zip(links, (row.pk, row.car_id, row.client_id), strict=True)
             )
+            row.booking_url = visit_url(row.booking_id) if row.booking_id else ""
+            row.starts_text, row.ends_text = when(row.starts_at), when(row.ends_at)
         step = timedelta(days=7 if week else 1)
         return super().get_context_data(
             board=board,
