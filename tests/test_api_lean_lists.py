@@ -45,6 +45,9 @@ def test_the_client_list_is_what_the_serializer_writes(api_as_manager, manager):
 
     expected = ClientSerializer(Client.objects.order_by("-id"), many=True).data
     assert rows == [dict(row) for row in expected]
+    # the keys in the serializer's order too, as the schema lists them
+    body = api_as_manager.get("/api/v1/clients/").content.decode()
+    assert '"phones":[{"number":"+79123456789","kind":"mobile","is_primary":true,"comment":""}' in body
     assert rows[-1]["phones"][0] == {"number": "+79123456789", "kind": "mobile", "is_primary": True, "comment": ""}
     assert rows[1]["phones"] == []
 

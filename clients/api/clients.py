@@ -1,8 +1,7 @@
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import OuterRef, Prefetch
-from django.db.models.functions import JSONObject
+from django.db.models import Field, Prefetch
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -86,6 +85,17 @@ class PreloadedRelatedField(serializers.PrimaryKeyRelatedField):
         return found
 
 
+# The list's phones of each client, primary first, as JSON objects made by PostgreSQL: one query for the page and its
+# phones. Written as SQL: the same subquery built with the ORM (OuterRef, JSONObject, ArraySubquery) took longer to
+# assemble and compile, on every request, than PostgreSQL took to run it. json_build_object keeps the keys in the
+# serializer's order (jsonb, which JSONObject makes, sorts them).
+LEAN_PHONES = f"""ARRAY(
+    SELECT json_build_object('number', p.number, 'kind', p.kind, 'is_primary', p.is_primary, 'comment', p.comment)
+    FROM {ClientPhone._meta.db_table} p WHERE p.client_id = "{Client._meta.db_table}"."id"
+    ORDER BY p.is_primary DESC, p.id
+)"""  # noqa: S608 - table names from the models, nothing from a request
+
+
 def _phones() -> Prefetch:
     """A client's phones as the API lists them: the primary first."""
     return Prefetch("phones", queryset=ClientPhone.objects.order_by("-is_primary", "id"))
@@ -130,13 +140,8 @@ class ClientViewSet(ServiceModelViewSet):
         return queryset.active() if self.action == "list" else queryset
 
     def lean_annotations(self) -> dict:
-        # The page's phones, primary first, as JSON objects made by PostgreSQL: one query for the page and its phones.
-        phones = (
-            ClientPhone.objects.filter(client=OuterRef("pk"))
-            .order_by("-is_primary", "id")
-            .values(json=JSONObject(number="number", kind="kind", is_primary="is_primary", comment="comment"))
-        )
-        return {"phones": ArraySubquery(phones)}
+        # psycopg reads json[] as a list of dicts: no field conversion after it.
+        return {"phones": RawSQL(LEAN_PHONES, (), output_field=Field())}  # noqa: S611 - a constant, no input in it
 
     def perform_service_create(self, data):
         return services.client_create(by=self.request.user, **data)
