@@ -2,10 +2,15 @@
 never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
 cache; a read finds it in the cache or else in the database (and puts it back in the cache for a while)."""
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
 from accounts.caching import cache_delete, cache_get, cache_set, timeout
+
+# Sessions signed in before accounts.backends.UserBackend (Django's ModelBackend, which it extends) go on after the
+# deploy that brought it, instead of signing every member of staff out at once mid-shift.
+RENAMED_BACKENDS = {"django.contrib.auth.backends.ModelBackend": "accounts.backends.UserBackend"}
 
 
 class SessionStore(cached_db.SessionStore):
@@ -17,6 +22,8 @@ class SessionStore(cached_db.SessionStore):
         if not stored:
             return {}
         data = self.decode(stored.session_data)
+        if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
+            data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
         cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)))
         return data
 

@@ -183,3 +183,13 @@ def test_the_sign_out_button_sends_the_form_that_carries_this_visitors_token(man
     assert web.post(form[1], {"csrfmiddlewaretoken": token}).status_code == 302
     # then: signed out
     assert web.get(PAGE).status_code == 302
+
+
+def test_a_session_signed_in_before_the_cached_backend_goes_on(auth_cache, manager):
+    # given: a session as the plain ModelBackend signed it in and the database sessions stored it, before this deploy
+    web = DjangoTestClient()
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+        web.force_login(manager, backend="django.contrib.auth.backends.ModelBackend")
+    # when / then: still signed in, from the database and then from the cache
+    assert web.get(PAGE).status_code == 200
+    assert web.get(PAGE).status_code == 200
