@@ -21,8 +21,9 @@ from documents.selectors import (
     MIN_NUMBER_FRAGMENT,
     NUMBER_IDS_LIMIT,
     SEARCH_PEOPLE_LIMIT,
-    documents_for_display,
+    document_list_rows,
     number_digits,
+    shape_list_rows,
 )
 
 PAGE = 50
@@ -117,11 +118,14 @@ def _search_floor(bench: Bench, text: str) -> object:
 
 
 def _first_page(bench: Bench, params: dict, after: str | None = None) -> KeysetPage:
-    queryset = documents_for_display(Document.objects.visible_to(bench.manager))
+    # As the archive page does it: rows of the columns it prints, with the labels the row template reads.
+    queryset = document_list_rows(Document.objects.visible_to(bench.manager))
     filterset = DocumentFilter(params, queryset=queryset)
     if not filterset.is_valid():
         raise AssertionError(filterset.errors)
-    return KeysetPage(filterset.qs, after=after, time_field="issued_on", size=PAGE)
+    page = KeysetPage(filterset.qs, after=after, time_field="issued_on", size=PAGE)
+    page.object_list = shape_list_rows(page.object_list)
+    return page
 
 
 def archive_search(bench: Bench) -> Case:

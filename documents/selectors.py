@@ -57,6 +57,60 @@ def documents_for_display(queryset: QuerySet) -> QuerySet:
     )
 
 
+# What a row of the archive list prints (templates/documents/_document_row.html), as `values()` columns.
+LIST_COLUMNS = (
+    *("pk", "kind", "number", "issued_on", "title", "original", "state", "archive_box", "archive_shelf"),
+    *("client_id", "vehicle_id", "client_name", "vehicle_make", "vehicle_model", "vehicle_plate", "vehicle_vin"),
+)
+
+
+def document_list_rows(queryset: QuerySet) -> QuerySet:
+    """The archive list's rows as dicts of the columns it prints (`documents_for_display`'s annotations included):
+    a plain row per document rather than a model, a fifth of a page's time. `shape_list_rows` makes the page's rows,
+    with their labels, once the page is cut."""
+    return documents_for_display(queryset).values(*LIST_COLUMNS)
+
+
+_KIND_LABELS = dict(Document.Kind.choices)
+_STATE_LABELS = dict(Document.State.choices)
+
+
+class ListRow(dict):
+    """A row of the archive list: its columns by key (as templates read them) or as attributes (`row.pk`)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def shape_list_rows(rows: list[dict]) -> list[ListRow]:
+    """The page's rows, each with the names the row template reads of a document (`get_kind_display`,
+    `state_badge`, `car_label`…), so the same template prints a model or a row."""
+    shaped = []
+    for row in rows:
+        kind, state, make = row["kind"], row["state"], row["vehicle_make"]
+        car = "" if row["vehicle_id"] is None else f"{make} {row['vehicle_model']}"
+        if car and row["vehicle_plate"]:
+            car = f"{car} {row['vehicle_plate']}"
+        shaped.append(
+            ListRow(
+                row,
+                get_kind_display=_KIND_LABELS.get(kind, kind),
+                get_state_display=_STATE_LABELS.get(state, state),
+                state_badge=Document.STATE_BADGES.get(state, "text-bg-danger"),
+                location=" / ".join(part for part in (row["archive_box"], row["archive_shelf"]) if part),
+                client_label=row["client_name"] or "",
+                car_label=car,
+                vin_label=row["vehicle_vin"] or "",
+            )
+        )
+    return shaped
+
+
 def search_vehicle_ids(text: str, *, limit: int = SEARCH_PEOPLE_LIMIT) -> list[int]:
     """Cars whose VIN or plate contains the fragment (each its own query on its trigram index)."""
     ids: list[int] = []

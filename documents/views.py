@@ -87,11 +87,12 @@ class DocumentListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         return self.filtered(Document.objects.visible_to(self.request.user))[1].order_by("-issued_on", "-id")
 
     def get_context_data(self, **kwargs):
-        queryset = selectors.documents_for_display(Document.objects.visible_to(self.request.user))
+        queryset = selectors.document_list_rows(Document.objects.visible_to(self.request.user))
         filterset, rows = self.filtered(queryset)
         page = KeysetPage(
             rows, after=self.request.GET.get("after"), time_field="issued_on", size=selectors.default_page_size()
         )
+        page.object_list = selectors.shape_list_rows(page.object_list)
         return super().get_context_data(
             filter=filterset,
             page=page,
