@@ -335,6 +335,12 @@ class HandoverAct(models.Model):
             models.CheckConstraint(condition=Q(fuel_percent__lte=100), name="handover_act_fuel_percent"),
             models.CheckConstraint(condition=Q(signatures_confirmed=True), name="handover_act_signed"),
             models.CheckConstraint(condition=Q(direction__in=ActDirection.values), name="handover_act_direction_known"),
+            # A car goes out only against the client's driving licence, written on the act.
+            models.CheckConstraint(
+                condition=~Q(direction=ActDirection.OUT)
+                | (~Q(licence_number="") & Q(licence_valid_until__isnull=False)),
+                name="handover_act_out_has_licence",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -118,3 +118,12 @@ def test_the_fleets_choices_are_the_only_values(out):
     )
     refused("fleet_state_change_known", lambda: CarStateChange.objects.create(car=car, to_state="stolen"))
     refused("fleet_transition_known", lambda: out.transitions.create(to_status="lost"))
+
+
+def test_a_car_goes_out_only_against_a_licence_on_the_act(out):
+    act_out = HandoverAct.objects.filter(reservation=out, direction="out")
+    refused("handover_act_out_has_licence", lambda: act_out.update(licence_number=""))
+    refused("handover_act_out_has_licence", lambda: act_out.update(licence_valid_until=None))
+    # the act back needs none: the licence was checked when the car went out
+    reservation_check_in(reservation=out, by=None, mileage_km=12050, fuel_percent=60, signatures_confirmed=True)
+    assert HandoverAct.objects.get(reservation=out, direction="back").licence_number == ""
