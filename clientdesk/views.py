@@ -133,6 +133,19 @@ def health(request):
     return JsonResponse({"database": "ok", "last_beat": beat.isoformat() if beat else None})
 
 
+class ListRow(dict):
+    """A row of a list shaped for display (a `values()` dict with its labels added): its columns by key, as templates
+    read them, or as attributes (`row.pk`), as code reads a model."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class KeysetPage:
     """One page of a list in (time, id) or id order, newest first unless `ascending`, addressed by the last row
     seen: no COUNT, no OFFSET, the same cost on page 1 and page 10,000.
