@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
 from clientdesk.history import HistoryLine, field_changes, related_names, shown_changes
+from clientdesk.views import ListRow
 from clients.models import Client, Vehicle
 from clients.normalize import plate_fragment, vin_fragment
 from clients.selectors import search_client_ids
@@ -73,18 +74,6 @@ def document_list_rows(queryset: QuerySet) -> QuerySet:
 
 _KIND_LABELS = dict(Document.Kind.choices)
 _STATE_LABELS = dict(Document.State.choices)
-
-
-class ListRow(dict):
-    """A row of the archive list: its columns by key (as templates read them) or as attributes (`row.pk`)."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def shape_list_rows(rows: list[dict]) -> list[ListRow]:
