@@ -14,7 +14,7 @@ from django.utils import timezone
 from bench.cases import Bench, Case
 from claims.filters import ClaimFilter
 from claims.models import Claim
-from claims.selectors import DueState, claims_for_display, due_bounds, mark_due_states
+from claims.selectors import DueState, claim_list_rows, due_bounds, shape_list_rows
 from clientdesk.calendar import local_date
 from clientdesk.views import KeysetPage
 
@@ -53,14 +53,15 @@ def claim_list_by_due_state(bench: Bench) -> Case:
     inputs = [STATES[n % len(STATES)] for n in range(bench.sample)]
 
     def page(state: str, after: str | None = None) -> KeysetPage:
-        # As the list page does it: the due-soon bound read once, for the filter and the rows' badges.
-        queryset = claims_for_display(Claim.objects.visible_to(bench.manager))
+        # As the list page does it: the due-soon bound read once, for the filter and the rows' badges; rows of the
+        # columns it prints.
+        queryset = claim_list_rows(Claim.objects.visible_to(bench.manager))
         bounds = due_bounds()
         filterset = ClaimFilter({"due_state": state}, queryset=queryset, bounds=bounds)
         if not filterset.is_valid():
             raise AssertionError(filterset.errors)
         rows = KeysetPage(filterset.qs, after=after, time_field="due_date", ascending=True, size=PAGE)
-        mark_due_states(rows.object_list, bounds)
+        rows.object_list = shape_list_rows(rows.object_list, bounds)
         return rows
 
     def app(state: str) -> object:

@@ -14,6 +14,7 @@ from accounts.models import User
 from claims.models import Claim
 from claims.services import due_soon_limit
 from clientdesk.calendar import local_date
+from clientdesk.views import ListRow
 
 
 class DueState(models.TextChoices):
@@ -88,6 +89,47 @@ def claims_for_display(queryset: QuerySet) -> QuerySet:
         category_name=F("category__name"),
         assignee_name=User.name_expression("assignee"),
     ).only(*LIST_FIELDS)
+
+
+# What a row of the claim list prints (templates/claims/claim_list.html), as `values()` columns.
+LIST_COLUMNS = (
+    *("pk", "number", "received_at", "due_date", "status", "client_id", "client_name"),
+    *("vehicle_id", "vehicle_make", "vehicle_model", "vehicle_plate", "category_name", "assignee_name"),
+)
+
+
+def claim_list_rows(queryset: QuerySet) -> QuerySet:
+    """The claim list's rows as dicts of the columns it prints (`claims_for_display`'s annotations included): a plain
+    row per claim rather than a model. `shape_list_rows` makes the page's rows, with their labels and due states, once
+    the page is cut."""
+    return claims_for_display(queryset).values(*LIST_COLUMNS)
+
+
+_STATUS_LABELS = dict(Claim.Status.choices)
+
+
+def shape_list_rows(rows: list[dict], bounds: DueBounds) -> list[ListRow]:
+    """The page's rows, each with the names the list's templates read of a claim (`get_status_display`,
+    `status_badge`, `car_label`, the due state…), so `_due.html` and `_status.html` print a model or a row."""
+    shaped = []
+    for row in rows:
+        car = "" if row["vehicle_id"] is None else f"{row['vehicle_make']} {row['vehicle_model']}"
+        if car and row["vehicle_plate"]:
+            car = f"{car} {row['vehicle_plate']}"
+        status = row["status"]
+        shaped_row = ListRow(
+            row,
+            get_status_display=_STATUS_LABELS.get(status, status),
+            status_badge=Claim.STATUS_BADGES.get(status, "text-bg-secondary"),
+            client_label=row["client_name"],
+            car_label=car,
+            category_label=row["category_name"],
+            assignee_label=row["assignee_name"],
+        )
+        state = bounds.state(shaped_row)
+        shaped_row.update(due_state=state, due_badge=BADGES[state], due_label=DueState(state).label)
+        shaped.append(shaped_row)
+    return shaped
 
 
 def mark_due_states(claims, bounds: DueBounds | None = None):

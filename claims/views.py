@@ -78,14 +78,14 @@ class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         return (filterset.qs if filterset.is_bound else rows).order_by("due_date", "id")
 
     def get_context_data(self, **kwargs):
-        queryset = selectors.claims_for_display(Claim.objects.visible_to(self.request.user))
+        queryset = selectors.claim_list_rows(Claim.objects.visible_to(self.request.user))
         bounds = selectors.due_bounds()
         filterset = ClaimFilter(self.request.GET or None, queryset=queryset, bounds=bounds)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
         sort = self.request.GET.get("sort") if self.request.GET.get("sort") in SORTS else "due"
         field, ascending = SORTS[sort]
         page = KeysetPage(rows, after=self.request.GET.get("after"), time_field=field, ascending=ascending)
-        selectors.mark_due_states(page.object_list, bounds)
+        page.object_list = selectors.shape_list_rows(page.object_list, bounds)
         query = self.request.GET.copy()
         query.pop("after", None)
         return super().get_context_data(
