@@ -11,7 +11,9 @@ from bookings.models import Booking
 from bookings.selectors import board as board_selectors
 from bookings.selectors import bookings as booking_selectors
 from bookings.selectors.board import board_version_now, day_board
+from bookings.services.recalls import recall_campaign_create, recall_vin_mark_done, recall_vins_import
 from tests.bookings.conftest import moment
+from tests.factories import ClientFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +132,36 @@ def test_a_redraw_in_place_sends_no_query_for_the_filters_form(as_manager, long_
     with django_assert_num_queries(5):
         response = as_manager.get(reverse("bookings:board"), poll, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<select" not in response.content.decode()
+
+
+def test_the_board_marks_the_cars_with_open_recalls_by_code(
+    as_manager, manager, head, travel, day, car_owner, petrov, to2
+):
+    # given: the car's VIN in a campaign without dates, one running today, one done for this car, one not begun and
+    # one ended; another visit's car in no campaign
+    travel(moment(day, 9))
+    vin = car_owner.vehicles.get().vin
+    campaigns = {
+        code: recall_campaign_create(by=head, name=f"Кампания {code}", manufacturer_code=code, **dates)
+        for code, dates in {
+            "RUN": {"starts_on": day - timedelta(days=10), "ends_on": day},
+            "OPEN": {},
+            "DONE": {},
+            "FUTURE": {"starts_on": day + timedelta(days=1)},
+            "ENDED": {"ends_on": day - timedelta(days=1)},
+        }.items()
+    }
+    for campaign in campaigns.values():
+        recall_vins_import(campaign=campaign, vins=[vin], by=head)
+    recall_vin_mark_done(recall_vin=campaigns["DONE"].vins.get(vin=vin), by=head)
+    recalled = visit(car_owner, petrov, to2.area, moment(day, 10), vehicle=car_owner.vehicles.get())
+    other = visit(ClientFactory(), petrov, to2.area, moment(day, 11), vehicle=VehicleFactory(vin="XTA21099087654321"))
+
+    # when
+    board = day_board(day, user=manager, now=moment(day, 9))
+    page = as_manager.get(reverse("bookings:board"), {"day": day.isoformat()}).content.decode()
+
+    # then: the open campaigns running today, the one without a start first
+    by_pk = {row.pk: row for row in board.all_rows}
+    assert by_pk[recalled.pk].open_recalls == ["OPEN", "RUN"] and by_pk[other.pk].open_recalls == []
+    assert page.count("recall-badge") == 1 and "OPEN RUN</span>" in page
