@@ -260,9 +260,10 @@ class RequestedFiltersBackend(StrictFilterBackend):
     _widgets: dict = {}
 
     def get_filterset(self, request, queryset, view):
+        if getattr(view, "filterset_class", None) is None:
+            # `filterset_fields` makes a new class per request: nothing to keep narrowed copies of
+            return super().get_filterset(request, queryset, view)
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return None
         kwargs = self.get_filterset_kwargs(request, queryset, view)
         return self.narrowed(filterset_class, kwargs["data"])(**kwargs)
 
