@@ -133,6 +133,10 @@ def _drop_format_beside_one_of(node) -> None:
             _drop_format_beside_one_of(value)
 
 
+# Python's strip() (DRF's trimming) also removes the separators \x1c-\x1f and NEL, which a regex engine's `\s` may not.
+NOT_ONLY_SPACE = r"[^\s\x1c-\x1f\x85]"
+
+
 def _text_not_blank(components: dict) -> None:
     """A text field that may not be blank is trimmed first (DRF's `trim_whitespace`): say it needs a character that is
     not white space, which `minLength: 1` alone does not."""
@@ -141,7 +145,7 @@ def _text_not_blank(components: dict) -> None:
             continue
         for field in component.get("properties", {}).values():
             if field.get("type") == "string" and field.get("minLength", 0) >= 1 and not _constrained(field):
-                field["pattern"] = r"\S"
+                field["pattern"] = NOT_ONLY_SPACE
 
 
 def _constrained(field: dict) -> bool:

@@ -1,6 +1,7 @@
 """The fleet API's shapes: output serializers of the rows, input serializers of the actions."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client
@@ -62,9 +63,19 @@ class ReservationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "enum": DamageMark.Zone.values})
+class ZoneField(serializers.CharField):
+    """A damage mark's zone: checked by DamageMarkInputSerializer with its own message; the OpenAPI lists the values."""
+
+
+@extend_schema_field({"type": "string", "enum": DamageMark.Kind.values})
+class DamageKindField(serializers.CharField):
+    """A damage mark's kind, likewise."""
+
+
 class DamageMarkInputSerializer(serializers.Serializer):
-    zone = serializers.CharField(max_length=20, help_text=_one_of(DamageMark.Zone.choices))
-    kind = serializers.CharField(max_length=10, help_text=_one_of(DamageMark.Kind.choices))
+    zone = ZoneField(max_length=20, help_text=_one_of(DamageMark.Zone.choices))
+    kind = DamageKindField(max_length=10, help_text=_one_of(DamageMark.Kind.choices))
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def validate_zone(self, value):
