@@ -5,6 +5,7 @@ Python's datetime and the business calendar can shift by a day, and no dealershi
 range the filter answers a field error (400 on the API), never a 500.
 """
 
+import copy
 from datetime import UTC, date, datetime
 
 import django_filters
@@ -60,10 +61,29 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class SharedFormClassMixin:
-    """A FilterSet whose form class is made once per FilterSet class rather than on every request (django-filter makes
-    a new class, with a new field per filter, each time it is asked): a quarter of a list page's filtering time. Only
-    for FilterSets whose fields do not depend on the request (no queryset chosen by `request.user`); every form
-    deep-copies its class's fields anyway, so requests share nothing they could change."""
+    """A FilterSet that builds little per request. django-filter makes, on every request, a deep copy of each of the
+    class's filters (choices, widgets and all) and a new form class with a new field per filter; here the form class
+    is made once per FilterSet class and each request's filters are shallow copies bound to it (their `extra` copied,
+    their `method` bound anew): together a third of a list page's filtering time.
+
+    Only for FilterSets whose fields do not depend on the request (no queryset chosen by `request.user`); every form
+    deep-copies its class's fields anyway, and a filter's copy gets its own `extra`, so requests share nothing they
+    change."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        self.base_filters = {}  # the library's deep copy, reading this instance attribute first, copies nothing
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        del self.base_filters
+        model = self.queryset.model
+        self.filters = {name: self._bound_copy(filter_, model) for name, filter_ in self.base_filters.items()}
+
+    def _bound_copy(self, filter_, model):
+        bound = copy.copy(filter_)
+        bound.extra = dict(filter_.extra)
+        if filter_.method is not None:
+            bound.method = filter_.method  # a FilterMethod of its own, calling through this FilterSet
+        bound.model, bound.parent = model, self
+        return bound
 
     def get_form_class(self):
         form_class = type(self).__dict__.get("_shared_form_class")
