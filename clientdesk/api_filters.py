@@ -12,8 +12,6 @@ understood (`drf_spectacular` reads the same decisions through `StrictFilterExte
 And every date and time a request gives is in the years the API can store and answer (`bound_api_dates`).
 """
 
-from weakref import WeakKeyDictionary
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -106,14 +104,18 @@ def _is_integer_filter(filter_field, model) -> bool:
 
 
 def strict_filterset(filterset_class):
-    """`filterset_class` with the form fields the API reads strictly (one subclass per FilterSet, made once)."""
-    strict = _strict.get(filterset_class)
+    """`filterset_class` with the form fields the API reads strictly (one subclass per FilterSet, made once).
+
+    Each strict class is kept on the class it is made from, so it lives exactly as long: django-filter makes a new
+    FilterSet class per request for `filterset_fields`, and a new form class per request unless the FilterSet shares
+    one (SharedFormClassMixin); a registry of them would only grow."""
+    strict = filterset_class.__dict__.get(STRICT)
     if strict is None:
         model = filterset_class._meta.model
 
         def get_form_class(self):
             form_class = filterset_class.get_form_class(self)
-            strict_form = _strict_forms.get(form_class)
+            strict_form = form_class.__dict__.get(STRICT)
             if strict_form is None:
                 fields = form_class.base_fields
                 replaced = {}
@@ -126,9 +128,9 @@ def strict_filterset(filterset_class):
                     elif _is_integer_filter(filter_field, model):
                         replaced[name] = forms.IntegerField(required=old.required, label=old.label)
                 # A subclass: the form class may be the FilterSet's shared one (SharedFormClassMixin), which the pages
-                # read too. Kept as long as that class lives (django-filter's own are made per request).
+                # read too.
                 strict_form = type(form_class.__name__, (form_class,), replaced)
-                _strict_forms[form_class] = strict_form
+                setattr(form_class, STRICT, strict_form)
             return strict_form
 
         def is_valid(self):
@@ -149,12 +151,12 @@ def strict_filterset(filterset_class):
             "get_form_class": get_form_class,
             "is_valid": is_valid,
         }
-        strict = _strict[filterset_class] = type(filterset_class.__name__, (filterset_class,), attributes)
+        strict = type(filterset_class.__name__, (filterset_class,), attributes)
+        setattr(filterset_class, STRICT, strict)
     return strict
 
 
-_strict: dict = {}
-_strict_forms: WeakKeyDictionary = WeakKeyDictionary()
+STRICT = "_api_strict_class"
 
 
 class StrictFilterBackend(DjangoFilterBackend):
