@@ -284,7 +284,9 @@ def client_upsert_by_dms_id(
             return client_update(client=existing, by=by, name=name, phones=phones, **fields), False
         try:
             with transaction.atomic():
-                return client_create(by=by, dms_id=dms_id, name=name, phones=phones or (), **fields), True
+                # A client the DMS names came from the DMS, unless the record says otherwise.
+                created = {"source": Client.Source.DMS, **fields}
+                return client_create(by=by, dms_id=dms_id, name=name, phones=phones or (), **created), True
         except Conflict as exc:
             # Another writer inserted the same DMS id between our look and our insert: take the update path.
             if attempt or exc.field not in (None, "dms_id"):

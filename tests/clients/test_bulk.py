@@ -115,3 +115,19 @@ def test_staff_without_the_right_to_edit_clients_cannot_bulk(advisor):
     api.force_authenticate(advisor)
 
     assert bulk(api, "clients", [person(1)]).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_client_the_dms_creates_comes_from_the_dms_unless_it_says_otherwise(dms_api):
+    answer = bulk(dms_api, "clients", [person(1), person(2, source="walk_in")])
+    single = dms_api.put(
+        "/api/v1/clients/dms/C-3/", json.dumps(person(3)), content_type="application/json"
+    )  # the single upsert too
+
+    assert answer.status_code == 200 and single.status_code == 201, (answer.content, single.content)
+    sources = dict(Client.objects.values_list("dms_id", "source"))
+    assert sources == {"C-1": "dms", "C-2": "walk_in", "C-3": "dms"}
+    # an update leaves where the client came from alone
+    Client.objects.filter(dms_id="C-1").update(source="call")
+    assert bulk(dms_api, "clients", [person(1, name="Клиент Другой")]).json()["counts"]["updated"] == 1
+    assert Client.objects.get(dms_id="C-1").source == "call"

@@ -70,7 +70,9 @@ def test_created_records_have_their_phones_and_history(dms_api, integration):
     client = Client.objects.get(dms_id="C-1")
     assert answer["results"][0]["id"] == client.pk
     assert client.search_name == "клиент номер 1"
-    assert Client.objects.filter(source="call", kind="person").count() == 2  # defaults stored as their values
+    assert (
+        Client.objects.filter(source="dms", kind="person").count() == 2
+    )  # defaults stored: a DMS record came from the DMS
     assert client.consent_personal_data_at is not None  # stamped, as the single upsert stamps it
     assert list(client.phones.values_list("number", "is_primary")) == [("+79120000001", True), ("+79130000001", False)]
     assert list(Client.history.values_list("history_type", flat=True)) == ["+", "+"]
