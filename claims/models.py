@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.roles import Capability, Role
@@ -118,7 +119,7 @@ class Claim(TimeStampedModel):
         ESCALATED = "escalated", _("Escalated")
         DECIDED = "decided", _("Decided")
         INFORMED = "informed", _("Client informed")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("claim status", "Closed")
 
     class Department(models.TextChoices):
         WORKSHOP = Role.WORKSHOP_MANAGEMENT.value, _("Workshop management")
