@@ -6,8 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
@@ -269,7 +268,8 @@ class TimelinePage:
 
 
 def timeline_cursor(entry: TimelineEntry) -> str:
-    return timeline_cursor_at(entry.position)
+    at, kind, pk = entry.position
+    return f"{at.isoformat()}_{kind}_{pk}"
 
 
 def _parse_timeline_cursor(before: str | None) -> tuple[datetime, str, int] | None:
@@ -297,56 +297,22 @@ def _older_than(source: TimelineSource, position: tuple[datetime, str, int]) -> 
 def _timeline(sources: list[tuple[TimelineSource, QuerySet]], *, before: str | None, size: int) -> TimelinePage:
     """One page of `size` entries after the cursor `before` from the sources' rows, newest first.
 
-    Keyset by (time, kind, id), in two steps: one query finds the page's `size + 1` positions among all the sources'
-    rows after the cursor (a UNION ALL of each source's (time, kind, id), each from its (owner, time) index; the extra
-    row tells whether there is a next page), then each kind on the page loads its rows, shaped for its template, by id.
-    A card whose page holds calls and visits sends three queries, not one per source; and only the rows shown become
-    models (a source's 21 rows, each with its related rows, cost more to build than to fetch).
+    Keyset by (time, kind, id): each source gives at most `size + 1` rows after the cursor from its (owner, time)
+    index, one query each, and the merge keeps the first `size`; the extra row tells whether there is a next page.
     """
     position = _parse_timeline_cursor(before)
-    wanted = []
+    entries: list[TimelineEntry] = []
     for source, rows in sources:
         if position is not None:
             rows = rows.filter(_older_than(source, position))
-        if not rows.query.is_empty():  # a source the user may not see
-            wanted.append((source, rows))
-    if not wanted:
-        return TimelinePage(entries=[], next_before=None)
-    # Each source's newest `size + 1` on its (owner, time) index, where the database takes a LIMIT inside a UNION
-    # (PostgreSQL; not SQLite, whose embedded sets are small): a client with thousands of calls reads 21 of them.
-    limited = connection.features.supports_slicing_ordering_in_compound
-    keys = []
-    for source, rows in wanted:
-        key = rows.annotate(timeline_at=F(source.at), timeline_kind=Value(source.kind), timeline_id=F("pk"))
-        key = key.values_list("timeline_at", "timeline_kind", "timeline_id")
-        keys.append(key.order_by(f"-{source.at}", "-pk")[: size + 1] if limited else key.order_by())
-    first, *others = keys
-    found = first.union(*others, all=True) if others else first
-    positions = list(found.order_by("-timeline_at", "-timeline_kind", "-timeline_id")[: size + 1])
-    page = positions[:size]
-    by_kind = {source.kind: (source, rows) for source, rows in wanted}
-    loaded: dict[tuple[str, int], object] = {}
-    for kind in {kind for _at, kind, _pk in page}:
-        source, rows = by_kind[kind]
-        for row in rows.filter(pk__in=[pk for _at, k, pk in page if k == kind]):
-            loaded[kind, row.pk] = row
-    urls = {source.kind: url_maker(source.url) for source, _rows in wanted if source.url}
-    templates = {source.kind: (source.at, source.template) for source, _rows in wanted}
-    entries = []
-    for _at, kind, pk in page:
-        row = loaded.get((kind, pk))
-        if row is None:
-            continue  # gone between the two queries
-        at, template = templates[kind]
-        url = urls[kind](pk) if kind in urls else ""
-        entries.append(TimelineEntry(kind, getattr(row, at), row, template, url))
-    more = len(positions) > size
-    return TimelinePage(entries=entries, next_before=timeline_cursor_at(page[-1]) if more else None)
-
-
-def timeline_cursor_at(position: tuple[datetime, str, int]) -> str:
-    at, kind, pk = position
-    return f"{at.isoformat()}_{kind}_{pk}"
+        url = url_maker(source.url) if source.url else None
+        entries += (
+            TimelineEntry(source.kind, getattr(row, source.at), row, source.template, url(row.pk) if url else "")
+            for row in rows.order_by(f"-{source.at}", "-pk")[: size + 1]
+        )
+    entries.sort(key=lambda e: e.position, reverse=True)
+    page = entries[:size]
+    return TimelinePage(entries=page, next_before=timeline_cursor(page[-1]) if len(entries) > size else None)
 
 
 def client_timeline(client: Client, *, user, before: str | None = None, size: int = TIMELINE_PAGE) -> TimelinePage:

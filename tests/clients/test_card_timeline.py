@@ -136,9 +136,9 @@ def test_show_more_query_count_is_pinned(as_manager, manager, django_assert_num_
     for i in range(rows):
         CallFactory(client=client, manager=manager, started_at=timezone.now() - timedelta(minutes=i))
     first = client_timeline(client, user=manager, size=2)
-    # session, user, the client, the page's positions among every kind of entry (one UNION ALL), then the rows of each
-    # kind on the page: here calls only
-    with django_assert_num_queries(5):
+    # session, user, the client, then one query per kind of entry: handovers, calls, visits, survey answers, claims,
+    # documents
+    with django_assert_num_queries(9):
         response = as_manager.get(
             reverse("clients:detail", args=[client.pk]), {"before": first.next_before}, headers={"HX-Request": "true"}
         )

@@ -240,9 +240,9 @@ def test_card_query_count_is_pinned(as_manager, manager, django_assert_num_queri
         twin = ClientFactory()
         PhoneFactory(client=twin, number=client.phones.first().number)
     # session, user, client, phones, vehicles, clients sharing a number, those clients, their phones,
-    # a page of the timeline: its positions among handovers, calls, visits, survey answers, claims and documents (one
-    # UNION ALL), then the rows of each kind on the page, here calls (+ manager, vehicle); the call form lists the
-    # vehicles already loaded
-    with django_assert_num_queries(10):
+    # a page of the timeline: handovers (+ vehicle), calls (+ manager, vehicle), visits (+ vehicle, advisor, area),
+    # survey answers (+ handover, asker), claims (+ category, manager), documents; the call form lists the vehicles
+    # already loaded
+    with django_assert_num_queries(14):
         response = as_manager.get(reverse("clients:detail", args=[client.pk]))
     assert response.status_code == 200
