@@ -257,6 +257,11 @@ TIMELINE_PAGE_SOURCES = (
     """SELECT s.*, d.*, v.*, u.* FROM calls_surveyresponse s JOIN clients_delivery d ON d.id = s.delivery_id
        JOIN clients_vehicle v ON v.id = d.vehicle_id JOIN accounts_user u ON u.id = s.taken_by_id
        WHERE d.client_id = %s ORDER BY s.answered_at DESC, s.id DESC LIMIT 21""",
+    """SELECT c.*, g.*, u.* FROM claims_claim c JOIN claims_claimcategory g ON g.id = c.category_id
+       JOIN accounts_user u ON u.id = c.assignee_id
+       WHERE c.client_id = %s ORDER BY c.received_at DESC, c.id DESC LIMIT 21""",
+    """SELECT d.*, v.* FROM documents_document d LEFT JOIN clients_vehicle v ON v.id = d.vehicle_id
+       WHERE d.client_id = %s ORDER BY d.created_at DESC, d.id DESC LIMIT 21""",
 )
 
 
@@ -288,7 +293,7 @@ def client_card(bench: Bench) -> Case:
         app,
         floor,
         "GET /clients/<id>/ as a manager; floor: client, phones, vehicles, duplicates, the timeline's first page "
-        "(21 rows of each: handovers, calls, visits, survey answers)",
+        "(21 rows of each: handovers, calls, visits, survey answers, claims, documents)",
     )
 
 
