@@ -16,7 +16,7 @@ def build_export(pk: int) -> int | None:
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def purge_exports() -> int:
-    """Beat: the export files older than a day go."""
+    """Beat, every 5 minutes: the export files older than a day go; lost queued exports are queued again."""
     return exports_purge()
 
 

@@ -435,10 +435,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # Old export files go; a queued export whose message was lost is queued again (reports.services.exports).
     "purge-exports": {
         "task": "reports.tasks.purge_exports",
-        "schedule": 3600,
-        "options": {"expires": 3000},
+        "schedule": 300,
+        "options": {"expires": 240},
     },
     "mail-weekly-report": {
         "task": "reports.tasks.mail_weekly_report",
