@@ -1,4 +1,4 @@
-"""The hot list endpoints answer from `values()` rows on PostgreSQL (clientdesk.api.LeanListMixin): the JSON must be
+"""The hot list endpoints answer from `values()` rows on PostgreSQL (the read plan in clientdesk.api): the JSON must be
 exactly what the viewset's serializer — the one the OpenAPI schema describes — writes for the same rows, in one query
 for the page whatever its size."""
 

@@ -143,7 +143,7 @@ def test_booking_list_endpoint_query_count_is_pinned(
     from tests.bookings.test_booking_pages import _fill
 
     _fill(rows, car_owner, to2.area, day)
-    # the page with its service types in one query on PostgreSQL (clientdesk.api.LeanListMixin); two elsewhere
+    # the page with its service types in one query on PostgreSQL (the read plan in clientdesk.api); two elsewhere
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         response = api_as_manager.get(BOOKINGS, {"page_size": 100})
     assert len(response.json()["results"]) == rows

@@ -138,7 +138,7 @@ def test_client_list_query_count_is_pinned(api_as_manager, django_assert_num_que
         client = client_with_phone(f"+7926000{i:04d}")
         PhoneFactory(client=client, number=f"+7903000{i:04d}", is_primary=False)
         VehicleFactory(owner=client)
-    # the page of clients with their phones in one query on PostgreSQL (clientdesk.api.LeanListMixin); two elsewhere
+    # the page of clients with their phones in one query on PostgreSQL (the read plan in clientdesk.api); two elsewhere
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         response = api_as_manager.get(CLIENTS, {"page_size": 100})
     assert len(response.json()["results"]) == rows
