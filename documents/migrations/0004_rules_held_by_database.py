@@ -8,28 +8,11 @@ admin, or a shell) and migrate again. Every row the services or the loaders wrot
 
 from django.db import migrations, models
 
-# How the message names a row, by model (the primary key otherwise).
-LABELS = {}
-SHOWN = 20
+from clientdesk.migration_checks import refuse_rows_breaking
 
 
 def refuse_rows_breaking_the_rules(apps, schema_editor):
-    broken = []
-    for operation in Migration.operations:
-        if not isinstance(operation, migrations.AddConstraint):
-            continue
-        model = apps.get_model("documents", operation.model_name)
-        rows = model._base_manager.using(schema_editor.connection.alias).exclude(operation.constraint.condition)
-        field = LABELS.get(operation.model_name, "pk")
-        found = list(rows.order_by("pk").values_list(field, flat=True)[: SHOWN + 1])
-        if found:
-            more = " …" if len(found) > SHOWN else ""
-            names = ", ".join(str(value) for value in found[:SHOWN])
-            broken.append(f"{operation.constraint.name} ({operation.model_name}): {names}{more}")
-    if broken:
-        raise RuntimeError(
-            "Rows that break the new rules; nothing was changed. Fix them and migrate again:\n" + "\n".join(broken)
-        )
+    refuse_rows_breaking(apps, schema_editor, app_label="documents", operations=Migration.operations)
 
 
 class Migration(migrations.Migration):
