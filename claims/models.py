@@ -20,6 +20,7 @@ from accounts.roles import Capability, Role
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.uploads import stored_name
+from clients.models import Vehicle
 
 MANAGEMENT_ROLES = (Role.WORKSHOP_MANAGEMENT, Role.SALES_MANAGEMENT)
 
@@ -362,8 +363,7 @@ class Claim(TimeStampedModel):
             return str(self.vehicle) if self.vehicle_id else ""
         if self.vehicle_id is None:
             return ""
-        label = f"{self.vehicle_make} {self.vehicle_model}"
-        return f"{label} {self.vehicle_plate}" if self.vehicle_plate else label
+        return Vehicle.label(self.vehicle_make, self.vehicle_model, self.vehicle_plate)
 
     @property
     def category_label(self) -> str:

@@ -15,6 +15,7 @@ from claims.models import Claim
 from claims.services import due_soon_limit
 from clientdesk.calendar import local_date
 from clientdesk.views import ListRow
+from clients.models import Vehicle
 
 
 class DueState(models.TextChoices):
@@ -113,9 +114,8 @@ def shape_list_rows(rows: list[dict], bounds: DueBounds) -> list[ListRow]:
     `status_badge`, `car_label`, the due state…), so `_due.html` and `_status.html` print a model or a row."""
     shaped = []
     for row in rows:
-        car = "" if row["vehicle_id"] is None else f"{row['vehicle_make']} {row['vehicle_model']}"
-        if car and row["vehicle_plate"]:
-            car = f"{car} {row['vehicle_plate']}"
+        car = Vehicle.label(row["vehicle_make"], row["vehicle_model"], row["vehicle_plate"])
+        car = "" if row["vehicle_id"] is None else car
         status = row["status"]
         shaped_row = ListRow(
             row,

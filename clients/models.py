@@ -258,8 +258,12 @@ class Vehicle(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        label = f"{self.make} {self.model}"
-        return f"{label} {self.plate}" if self.plate else label
+        return self.label(self.make, self.model, self.plate)
+
+    @staticmethod
+    def label(make: str, model: str, plate: str) -> str:
+        """How a car is named to people ("Kia Rio А123ВС77"), from its columns: also for rows read as values()."""
+        return f"{make} {model} {plate}" if plate else f"{make} {model}"
 
 
 class DeliveryQuerySet(VisibleQuerySet):

@@ -14,6 +14,7 @@ from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.timefmt import local_date_text
+from clients.models import Vehicle
 
 
 class DocumentQuerySet(VisibleQuerySet):
@@ -219,8 +220,7 @@ class Document(TimeStampedModel):
             return str(self.vehicle) if self.vehicle_id else ""
         if self.vehicle_id is None:
             return ""
-        label = f"{self.vehicle_make} {self.vehicle_model}"
-        return f"{label} {self.vehicle_plate}" if self.vehicle_plate else label
+        return Vehicle.label(self.vehicle_make, self.vehicle_model, self.vehicle_plate)
 
     @property
     def vin_label(self) -> str:

@@ -81,10 +81,9 @@ def shape_list_rows(rows: list[dict]) -> list[ListRow]:
     `state_badge`, `car_label`…), so the same template prints a model or a row."""
     shaped = []
     for row in rows:
-        kind, state, make = row["kind"], row["state"], row["vehicle_make"]
-        car = "" if row["vehicle_id"] is None else f"{make} {row['vehicle_model']}"
-        if car and row["vehicle_plate"]:
-            car = f"{car} {row['vehicle_plate']}"
+        kind, state = row["kind"], row["state"]
+        car = Vehicle.label(row["vehicle_make"], row["vehicle_model"], row["vehicle_plate"])
+        car = "" if row["vehicle_id"] is None else car
         shaped.append(
             ListRow(
                 row,
