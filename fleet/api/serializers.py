@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clientdesk.api import VisibleRelatedField
 from clients.models import Client
 from fleet.models import DamageMark, FleetCar, HandoverAct, Reservation, TestDrive
 from fleet.services.acts import Mark
@@ -119,15 +120,6 @@ class HandoverActSerializer(serializers.ModelSerializer):
             "marks",
         ]
         read_only_fields = fields
-
-
-class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """The id of a record the caller may see (`visible_to(user)`, the user from the serializer's context): one they
-    may not is "does not exist", as an id that is not there, so the API never confirms what it hides."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return super().get_queryset().visible_to(getattr(request, "user", None))
 
 
 class ReservationInputSerializer(serializers.Serializer):
