@@ -132,7 +132,8 @@ def exports_purge(*, now=None) -> int:
     for pk in Export.objects.filter(status=Export.Status.QUEUED, created_at__lt=now - REQUEUE_AFTER).values_list(
         "pk", flat=True
     ):
-        send_after_commit("reports.tasks.build_export", pk)
+        # expires: a copy not taken before the next sweep is dropped, so a slow queue is not flooded with copies
+        send_after_commit("reports.tasks.build_export", pk, options={"expires": REQUEUE_AFTER.total_seconds()})
     purged = 0
     for row in Export.objects.filter(finished_at__lt=now - EXPORT_KEEP).exclude(file=""):
         row.file.delete(save=False)
