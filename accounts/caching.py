@@ -6,6 +6,9 @@ The cache is only ever a shortcut:
 - an entry lives at most AUTH_CACHE_SECONDS, so whatever changed the database behind the cache's back (a queryset
   update, a restore) shows within that time;
 - a sign-out, a deactivation or a password change removes the entry at once (accounts.sessions, accounts.backends);
+  a signed-out session's entry becomes a "gone" mark that lives AUTH_CACHE_SECONDS, and a read from the database fills
+  the cache only where nothing is (`add`), so a request that read the session just before the sign-out cannot put it
+  back after it;
 - a cache that errs (Redis down or hung) is a miss: the request reads the database, and this process leaves the cache
   alone for PAUSE_AFTER_ERROR_SECONDS, so a hung Redis costs one request its socket timeout, not every request.
 """
@@ -39,30 +42,44 @@ def timeout(seconds_left: float | None = None) -> int:
     return max(1, min(cap, int(seconds_left))) if seconds_left is not None else cap
 
 
+GONE = "__gone__"  # what a removed entry holds until AUTH_CACHE_SECONDS have passed
+
+
 def cache_get(key: str) -> Any | None:
     if _paused():
         return None
     try:
-        return caches[settings.SESSION_CACHE_ALIAS].get(key)
+        value = caches[settings.SESSION_CACHE_ALIAS].get(key)
     except Exception:
         _pause("read", key)
         return None
+    return None if value == GONE else value
 
 
-def cache_set(key: str, value: Any, seconds: int) -> None:
+def cache_set(key: str, value: Any, seconds: int, *, only_if_absent: bool = False) -> None:
+    """Write an entry; `only_if_absent` for what was read from the database, which must not replace a "gone" mark
+    (nor a newer entry) written meanwhile."""
     if _paused():
         return
     try:
-        caches[settings.SESSION_CACHE_ALIAS].set(key, value, seconds)
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        if only_if_absent:
+            cache.add(key, value, seconds)
+        else:
+            cache.set(key, value, seconds)
     except Exception:
         _pause("write", key)
 
 
-def cache_delete(key: str) -> None:
+def cache_delete(key: str, *, gone: bool = False) -> None:
     """Tried even while paused: a sign-out or a deactivation must reach the cache if it can at all. When it cannot,
     the entry lives on at most AUTH_CACHE_SECONDS from when it was written."""
     try:
-        caches[settings.SESSION_CACHE_ALIAS].delete(key)
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        if gone:
+            cache.set(key, GONE, settings.AUTH_CACHE_SECONDS)
+        else:
+            cache.delete(key)
     except Exception:
         logger.error(
             "Cache entry %s could not be removed; it may answer for up to %ss more", key, settings.AUTH_CACHE_SECONDS

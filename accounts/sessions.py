@@ -24,7 +24,7 @@ class SessionStore(cached_db.SessionStore):
         data = self.decode(stored.session_data)
         if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
             data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
-        cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)))
+        cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)), only_if_absent=True)
         return data
 
     def exists(self, session_key):
@@ -39,4 +39,4 @@ class SessionStore(cached_db.SessionStore):
         DBStore.delete(self, session_key)
         session_key = session_key or self.session_key
         if session_key:
-            cache_delete(self.cache_key_prefix + session_key)
+            cache_delete(self.cache_key_prefix + session_key, gone=True)

@@ -193,3 +193,18 @@ def test_a_session_signed_in_before_the_cached_backend_goes_on(auth_cache, manag
     # when / then: still signed in, from the database and then from the cache
     assert web.get(PAGE).status_code == 200
     assert web.get(PAGE).status_code == 200
+
+
+def test_a_session_read_just_before_sign_out_cannot_come_back_into_the_cache(auth_cache, manager):
+    from accounts.caching import cache_get, cache_set
+    from accounts.sessions import SessionStore
+
+    web = signed_in(manager)
+    key = web.cookies[settings.SESSION_COOKIE_NAME].value
+    store = SessionStore(key)
+    stale = store.load()  # another request read it from the cache or the database just before the sign-out
+    store.delete()
+    # that request now fills the cache with what it read, as a read from the database does
+    cache_set(store.cache_key, stale, 300, only_if_absent=True)
+    assert cache_get(store.cache_key) is None
+    assert web.get(PAGE).status_code == 302  # the signed-out cookie signs no one in
