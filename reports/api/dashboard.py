@@ -2,6 +2,7 @@
 with the department's figures capability."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from accounts.roles import Capability
 from clientdesk.api import BaseViewSet
 from clientdesk.api_filters import BoundedDateInput
 from clientdesk.calendar import local_date
-from clientdesk.dashboard import PERIOD_KINDS, Period, as_json, draw, head_tiles
+from clientdesk.dashboard import MAX_CUSTOM_DAYS, PERIOD_KINDS, Period, as_json, draw, head_tiles
 from clientdesk.openapi import ObjectAnswerSchema
 
 _FIGURE = (
@@ -78,6 +79,21 @@ DashboardSerializer = inline_serializer(
 )
 
 
+def _custom_period_has_its_days(given: dict) -> dict:
+    """A custom period names both its days, in order, a year at most apart; the other kinds take no days."""
+    if given["period"] != "custom":
+        return given
+    first, last = given.get("from"), given.get("to")
+    missing = {name: [_("This field is required.")] for name in ("from", "to") if given.get(name) is None}
+    if missing:
+        raise serializers.ValidationError(missing)
+    if last < first:
+        raise serializers.ValidationError({"to": [_("The range ends before it starts.")]})
+    if (last - first).days + 1 > MAX_CUSTOM_DAYS:
+        raise serializers.ValidationError({"to": [_("Ask for at most %(days)d days.") % {"days": MAX_CUSTOM_DAYS}]})
+    return given
+
+
 # The page forgives a period it cannot read (it shows today); the API names the parameter instead. (`from` is a keyword,
 # so the serializer is built with type().)
 DashboardQuery = type(
@@ -85,8 +101,12 @@ DashboardQuery = type(
     (serializers.Serializer,),
     {
         "period": serializers.ChoiceField(choices=list(PERIOD_KINDS), default="today", help_text="Default: today."),
-        "from": BoundedDateInput(required=False, help_text="First day of a custom period."),
-        "to": BoundedDateInput(required=False, help_text="Last day of a custom period (a year at most)."),
+        "from": BoundedDateInput(required=False, help_text="First day of a custom period (required with it)."),
+        "to": BoundedDateInput(
+            required=False,
+            help_text=f"Last day of a custom period (required with it; {MAX_CUSTOM_DAYS} days at most).",
+        ),
+        "validate": lambda _self, given: _custom_period_has_its_days(given),
     },
 )
 

@@ -309,6 +309,21 @@ def test_dates_no_record_can_have_mean_today(as_head, day):
     assert answer.status_code == 400 and set(answer.json()) & {"from", "to"}, answer.content
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"period": "custom"}, "from"),
+        ({"period": "custom", "from": "2026-03-02"}, "to"),
+        ({"period": "custom", "to": "2026-03-02"}, "from"),
+        ({"period": "custom", "from": "2026-03-02", "to": "2026-03-01"}, "to"),
+        ({"period": "custom", "from": "2025-01-01", "to": "2026-03-02"}, "to"),
+    ],
+)
+def test_the_api_refuses_a_custom_period_it_cannot_read(as_head, query, field):
+    answer = as_head.get("/api/v1/reports/dashboard/", query)  # answered today's figures as if nothing was wrong
+    assert answer.status_code == 400 and field in answer.json(), answer.content
+
+
 # --- the known bugs, fixed --------------------------------------------------------------------------------------------
 
 
