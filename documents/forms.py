@@ -6,6 +6,7 @@ from accounts.models import User
 from bookings.models import Booking
 from clientdesk.filters import BoundedDateField
 from clientdesk.forms import StyledForm
+from clientdesk.querysets import VisibleQuerySet
 from clients.models import Client, Delivery, Vehicle
 from documents.models import Correspondence, Document, Registry
 
@@ -19,7 +20,19 @@ def _by_number(label, queryset, help_text=""):
     )
 
 
-class DocumentForm(StyledForm):
+class VisibleLinksForm(StyledForm):
+    """A form whose links to records (a client, a car, a booking, documents...) are looked up among the rows its user
+    may see (`visible_to(user)`), as the API's `VisibleRelatedField` does: a hidden record answers as one that is not
+    there, so the form can neither attach nor probe it. The fields declare the whole table; the user narrows it."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and isinstance(field.queryset, VisibleQuerySet):
+                field.queryset = field.queryset.visible_to(user)
+
+
+class DocumentForm(VisibleLinksForm):
     kind = forms.ChoiceField(label=_("kind"), choices=Document.Kind.choices)
     number = forms.CharField(label=_("number"), max_length=64, required=False)
     issued_on = BoundedDateField(label=_("date"), widget=DATE_INPUT)
@@ -51,7 +64,7 @@ class StepForm(StyledForm):
     archive_shelf = forms.CharField(label=_("archive shelf"), max_length=32, required=False)
 
 
-class RegistryCreateForm(StyledForm):
+class RegistryCreateForm(VisibleLinksForm):
     destination = forms.ChoiceField(label=pgettext_lazy("registry", "to"), choices=Registry.Destination.choices)
     note = forms.CharField(label=_("note"), max_length=300, required=False)
     archive_box = forms.CharField(label=_("archive box"), max_length=32, required=False)
@@ -71,7 +84,7 @@ class ReasonForm(StyledForm):
     reason = forms.CharField(label=_("reason"), max_length=200)
 
 
-class MailForm(StyledForm):
+class MailForm(VisibleLinksForm):
     direction = forms.ChoiceField(label=_("direction"), choices=Correspondence.Direction.choices)
     kind = forms.ChoiceField(label=_("kind"), choices=Correspondence.Kind.choices)
     dated_on = BoundedDateField(label=_("date"), widget=DATE_INPUT)

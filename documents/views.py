@@ -187,16 +187,16 @@ class DocumentFormView(CapabilityRequiredMixin, SubmitOnceMixin, View):
         document = self.get_document(request, pk)
         if document is None:
             initial = {key: request.GET.get(key) for key in ("client", "vehicle", "delivery", "booking", "kind")}
-            form = DocumentCreateForm(initial={k: v for k, v in initial.items() if v})
+            form = DocumentCreateForm(initial={k: v for k, v in initial.items() if v}, user=request.user)
         else:
             form = DocumentForm(
-                initial={name: getattr(document, name) for name in services.EDITABLE_FIELDS},
+                initial={name: getattr(document, name) for name in services.EDITABLE_FIELDS}, user=request.user
             )
         return render(request, self.template_name, {"form": form, "document": document})
 
     def post(self, request, pk=None):
         document = self.get_document(request, pk)
-        form = (DocumentCreateForm if document is None else DocumentForm)(request.POST)
+        form = (DocumentCreateForm if document is None else DocumentForm)(request.POST, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
             try:
@@ -287,14 +287,14 @@ class RegistryCreateView(CapabilityRequiredMixin, SubmitOnceMixin, View):
         }
 
     def get(self, request):
-        form = RegistryCreateForm(initial={"destination": self.destination(request)})
+        form = RegistryCreateForm(initial={"destination": self.destination(request)}, user=request.user)
         return render(request, self.template_name, self.context(request, form))
 
     def post(self, request):
         if "page_after" in request.POST:  # the form's own "next page": nothing is made yet
-            form = RegistryCreateForm(initial={"destination": self.destination(request)})
+            form = RegistryCreateForm(initial={"destination": self.destination(request)}, user=request.user)
             return render(request, self.template_name, self.context(request, form))
-        form = RegistryCreateForm(request.POST)
+        form = RegistryCreateForm(request.POST, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -432,11 +432,11 @@ class MailFormView(CapabilityRequiredMixin, SubmitOnceMixin, View):
             initial = {"dated_on": local_date(timezone.now()), "recipient": _("the dealership")}
         else:
             initial = {name: getattr(item, name) for name in mail_services.EDITABLE_FIELDS}
-        return render(request, self.template_name, {"form": MailForm(initial=initial), "item": item})
+        return render(request, self.template_name, {"form": MailForm(initial=initial, user=request.user), "item": item})
 
     def post(self, request, pk=None):
         item = self.get_item(request, pk)
-        form = MailForm(request.POST)
+        form = MailForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 if item is None:
