@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, Q
+from django.db.models import F, Model
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -191,14 +192,13 @@ class KeysetPage:
             return None  # a mangled cursor shows the first page rather than an error
 
     def _after(self, queryset, position):
-        beyond, bound = ("gt", "gte") if self.ascending else ("lt", "lte")
         if not self.time_field:
-            return queryset.filter(**{f"pk__{beyond}": position})
-        moment, pk = position
-        # The redundant bound lets the database walk the (time, id) index from the cursor onwards.
-        return queryset.filter(**{f"{self.time_field}__{bound}": moment}).filter(
-            Q(**{f"{self.time_field}__{beyond}": moment}) | Q(**{self.time_field: moment, f"pk__{beyond}": pk})
-        )
+            return queryset.filter(**{f"pk__{'gt' if self.ascending else 'lt'}": position})
+        # A row comparison, (time, id) > (moment, pk): the database walks the (time, id) index from the cursor on, as
+        # an index condition. Django writes it out as `time > moment OR (time = moment AND id > pk)` only on a
+        # database without row values (PostgreSQL and SQLite have them); that form the index serves as a filter.
+        beyond = TupleGreaterThan if self.ascending else TupleLessThan
+        return queryset.filter(beyond(Tuple(F(self.time_field), F("pk")), position))
 
     def __iter__(self):
         return iter(self.object_list)
