@@ -7,5 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        # The security log; the cached user forgotten when saved; the API key scheme for drf-spectacular.
-        from accounts import audit, backends, schema  # noqa: F401
+        # The security log; the cached user and API key forgotten when saved; the API key scheme for drf-spectacular.
+        from accounts import api_key_cache, audit, backends, schema  # noqa: F401

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from accounts.api_key_cache import active_key
 from accounts.models import ApiKey
 from accounts.throttle import FailureThrottle, RateThrottle, check_and_count
 from clientdesk.middleware import client_ip
@@ -34,9 +35,10 @@ def _rate_counter(limit: int = 0) -> RateThrottle:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`: keys an integration user holds; see ApiKey.
 
-    The key is looked up by its SHA-256 digest (an index lookup, whose timing tells nothing about the key). Wrong keys
-    are counted per address in the cache (no database write): past API_KEY_FAILURE_LIMIT in a minute the address gets
-    429 with Retry-After, before any lookup, until the minute is over.
+    The key is looked up by its SHA-256 digest (an index lookup, whose timing tells nothing about the key), in the
+    shared cache first (accounts.api_key_cache). Wrong keys are counted per address in the cache (no database write):
+    past API_KEY_FAILURE_LIMIT in a minute the address gets 429 with Retry-After, before any lookup, until the minute
+    is over.
     """
 
     keyword = "Api-Key"
@@ -60,9 +62,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 wait=wait,
                 detail=_("Too many wrong API keys from this address; try again in %(seconds)d s.") % {"seconds": wait},
             )
-        key = None
-        if digest is not None:
-            key = ApiKey.objects.active().select_related("user").filter(digest=digest).first()
+        key = active_key(digest) if digest is not None else None
         if key is None:
             failures = throttle.add_failure(address)
             prefix = match.group(1) if (match := KEY_PREFIX.match(raw_key)) else "-"
@@ -93,7 +93,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         # Each use at DEBUG (a DMS makes thousands of requests a minute); at INFO when the key's last-used time moves,
         # so the security log says at least every LAST_USED_RESOLUTION which keys are in use, from where and for what.
-        in_use = key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION
+        # It moves on the key's first request of the rate's minute (the cached key's own time is as old as its entry);
+        # by that time when the cache is down and counts nothing.
+        if used is not None:
+            in_use = used == 1
+        else:
+            in_use = key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION
         if in_use:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         security_log.log(

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.api_key_cache import forget_keys
 from accounts.models import ApiKey, User
 from accounts.roles import Role
 from clientdesk.text import normalize_name
@@ -66,7 +67,9 @@ def user_update(*, user: User, by: User, **fields) -> User:
     user._history_user = by
     user.save()
     if not user.is_active:
-        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        keys = ApiKey.objects.filter(user=user, revoked_at__isnull=True)
+        forget_keys(keys.values_list("digest", flat=True))  # an UPDATE sends no signal to the keys' cache
+        keys.update(revoked_at=timezone.now())
     return user
 
 
