@@ -34,8 +34,8 @@ class CarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     def _step(self, request, service):
         serializer = s.CarNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        car = service(car=self.get_object(), by=request.user, note=serializer.validated_data["note"])
-        return Response(s.FleetCarSerializer(car).data)
+        step = service(car=self.get_object(), by=request.user, note=serializer.validated_data["note"])
+        return Response(s.FleetCarSerializer(step.car).data)
 
     @extend_schema(request=s.CarNoteSerializer, responses=s.FleetCarSerializer)
     @action(detail=True, methods=["post"])

@@ -4,7 +4,8 @@ Out: the car is free to go (available, not held by an inspection), the client's 
 return date, the signatures are confirmed; a test drive of more than a day needs its temporary-use contract signed
 first. Back: the differences are computed (km driven, fuel used, new damage); new damage, a fault the client reports
 or a warning lamp sends the car to "needs inspection" and tells the transport department head at once (a header
-notice and an e-mail), once per problem: the act's one `CarInspection`.
+notice and an e-mail), once per problem: the act's one `CarInspection`. The car's reservations that start before the
+inspection could close are moved to another car or released, as when a car goes to maintenance.
 """
 
 from collections.abc import Iterable
@@ -274,6 +275,9 @@ def _open_inspection(car: FleetCar, *, act: HandoverAct, reasons: list[str], by:
     inspection._history_user = by
     inspection.save()
     cars.set_state(car, to=FleetCar.State.NEEDS_INSPECTION, by=by, note=text)
+    # It may not go out until cleared: what starts before the transport head could clear it is moved or released now;
+    # a later reservation waits for their word (cleared: it stands; maintenance moves it then).
+    cars.rehouse_reservations(car, by=by, starting_before=cars.inspection_horizon(act.at))
     notify(
         users=transport_heads(),
         title=_("%(car)s came back with a problem") % {"car": car},

@@ -163,22 +163,50 @@ def reservation_create(
     return reservation
 
 
+class FreeCars:
+    """The cars of one use that may go out, and the times their reservations hold them within a span, read once (two
+    queries): asked about many intervals inside the span, as when a car's reservations move to others. `hold` marks
+    an interval just promised, so the next question sees it."""
+
+    def __init__(self, *, use: str, starts_at: datetime, until: datetime):
+        self.cars = list(
+            FleetCar.objects.filter(use=use).exclude(state__in=FleetCar.UNRESERVABLE).order_by("mileage_km", "id")
+        )
+        self._held: dict[int, list[tuple[int | None, datetime, datetime]]] = {car.pk: [] for car in self.cars}
+        held = Reservation.objects.holding().filter(
+            car__in=list(self._held), starts_at__lt=until, free_from__gt=starts_at
+        )
+        for car_id, pk, held_from, held_until in held.values_list("car_id", "pk", "starts_at", "free_from"):
+            self._held[car_id].append((pk, held_from, held_until))
+
+    def free(
+        self, *, starts_at: datetime, ends_at: datetime, free_from: datetime, exclude: Reservation | None = None
+    ) -> list[FleetCar]:
+        """The cars that may be promised from `starts_at`, due back at `ends_at` and held until `free_from`, least
+        driven first (`exclude`: a reservation being moved does not stand in its own way)."""
+        skip = exclude.pk if exclude is not None else None
+        return [
+            car
+            for car in self.cars
+            if not any(
+                pk != skip and held_from < free_from and held_until > starts_at
+                for pk, held_from, held_until in self._held[car.pk]
+            )
+            and car_refusal(car, starts_at=starts_at, ends_at=ends_at) is None
+        ]
+
+    def hold(self, car: FleetCar, *, starts_at: datetime, free_from: datetime) -> None:
+        self._held[car.pk].append((None, starts_at, free_from))
+
+
 def free_cars(
     *, use: str, starts_at: datetime, ends_at: datetime, exclude: Reservation | None = None
 ) -> list[FleetCar]:
     """Cars of `use` that may be promised for (starts_at, ends_at): reservable and held by no one (two queries)."""
     _check_interval(starts_at, ends_at)
     free_from = ends_at + return_buffer(Reservation.Kind.TEST_DRIVE if use == FleetCar.Use.DEMO else "loaner")
-    busy = Reservation.objects.holding().filter(starts_at__lt=free_from, free_from__gt=starts_at)
-    if exclude is not None:
-        busy = busy.exclude(pk=exclude.pk)
-    busy_ids = set(busy.values_list("car_id", flat=True))
-    cars = FleetCar.objects.filter(use=use).exclude(state__in=FleetCar.UNRESERVABLE)
-    return [
-        car
-        for car in cars.order_by("mileage_km", "id")
-        if car.pk not in busy_ids and car_refusal(car, starts_at=starts_at, ends_at=ends_at) is None
-    ]
+    cars = FreeCars(use=use, starts_at=starts_at, until=free_from)
+    return cars.free(starts_at=starts_at, ends_at=ends_at, free_from=free_from, exclude=exclude)
 
 
 def booking_loaner_interval(booking: Booking) -> tuple[datetime, datetime]:

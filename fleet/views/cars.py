@@ -211,16 +211,16 @@ class CarActionView(CapabilityRequiredMixin, View):
         form = NoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:
-            car = CAR_ACTIONS[action](car=car, by=request.user, note=note)
+            step = CAR_ACTIONS[action](car=car, by=request.user, note=note)
         except (ValidationError, Conflict) as exc:
             messages.error(request, str(getattr(exc, "message", exc)))
             return redirect(car)
+        car, rehoused = step.car, step.rehoused
         messages.success(request, _("%(car)s: %(state)s.") % {"car": car, "state": car.get_state_display()})
-        rehoused = getattr(car, "rehoused", None)
-        if rehoused is not None and rehoused.moved:
+        if rehoused.moved:
             moved = "; ".join(f"{r.client}, {local_datetime_text(r.starts_at)} → {r.car.plate}" for r in rehoused.moved)
             messages.info(request, _("Moved to other cars (their managers are told): %(list)s.") % {"list": moved})
-        if rehoused is not None and rehoused.released:
+        if rehoused.released:
             released = "; ".join(f"{r.client}, {local_datetime_text(r.starts_at)}" for r in rehoused.released)
             messages.warning(request, _("Released (their managers are told): %(list)s.") % {"list": released})
         return redirect(car)
