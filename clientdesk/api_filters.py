@@ -23,7 +23,13 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clientdesk.filters import LATEST, BoundedDateField, BoundedIsoDateTimeField, check_date_range
+from clientdesk.filters import (
+    LATEST,
+    BoundedDateField,
+    BoundedIsoDateTimeField,
+    SharedFormClassMixin,
+    check_date_range,
+)
 
 TRUE, FALSE = ("true", "True", "1"), ("false", "False", "0")
 # A four-digit year from 1900 to 9998 (clientdesk.filters.EARLIEST/LATEST) at the start of a date or a date-time.
@@ -106,15 +112,19 @@ def _is_integer_filter(filter_field, model) -> bool:
 def strict_filterset(filterset_class):
     """`filterset_class` with the form fields the API reads strictly (one subclass per FilterSet, made once).
 
+    The strict class shares its form class and copies its filters shallowly (SharedFormClassMixin) unless a filter's
+    choices depend on the request (a callable queryset): otherwise django-filter deep-copies every filter and makes
+    two form classes (its own and the strict one) on every request, most of an API list's filtering time.
+
     Each strict class is kept on the class it is made from, so it lives exactly as long: django-filter makes a new
     FilterSet class per request for `filterset_fields`, and a new form class per request unless the FilterSet shares
-    one (SharedFormClassMixin); a registry of them would only grow."""
+    one; a registry of them would only grow."""
     strict = filterset_class.__dict__.get(STRICT)
     if strict is None:
         model = filterset_class._meta.model
 
         def get_form_class(self):
-            form_class = filterset_class.get_form_class(self)
+            form_class = super(strict, self).get_form_class()
             strict_form = form_class.__dict__.get(STRICT)
             if strict_form is None:
                 fields = form_class.base_fields
@@ -134,7 +144,7 @@ def strict_filterset(filterset_class):
             return strict_form
 
         def is_valid(self):
-            valid = filterset_class.is_valid(self)
+            valid = super(strict, self).is_valid()
             # django-filter takes an empty value as no filter; the API says a value or nothing (text filters aside,
             # where the empty text is a value).
             blanks = [
@@ -151,9 +161,17 @@ def strict_filterset(filterset_class):
             "get_form_class": get_form_class,
             "is_valid": is_valid,
         }
-        strict = type(filterset_class.__name__, (filterset_class,), attributes)
+        # A FilterSet that shares already (its author judged it may) or one that must not is left as it is.
+        keep = issubclass(filterset_class, SharedFormClassMixin) or _asks_the_request(filterset_class)
+        shared = () if keep else (SharedFormClassMixin,)
+        strict = type(filterset_class.__name__, (*shared, filterset_class), attributes)
         setattr(filterset_class, STRICT, strict)
     return strict
+
+
+def _asks_the_request(filterset_class) -> bool:
+    """Whether a filter's choices are made per request (django-filter's callable `queryset`, given the request)."""
+    return any(callable(f.extra.get("queryset")) for f in filterset_class.base_filters.values())
 
 
 STRICT = "_api_strict_class"

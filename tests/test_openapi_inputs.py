@@ -2,12 +2,13 @@
 clientdesk.pagination), and the document says so: the cases the fuzz test (tests/test_openapi_fuzz.py) found, one by
 one and fast."""
 
+import django_filters
 import pytest
 
 from bookings.services.recalls import recall_campaign_create
 from clientdesk.api_filters import strict_filterset
 from clients.filters import VehicleFilter
-from clients.models import Client
+from clients.models import Client, Vehicle
 from tests.factories import ClientFactory, VehicleFactory
 
 
@@ -56,6 +57,26 @@ def test_the_pages_still_forgive(as_head):
 def test_one_strict_class_per_filterset():
     assert strict_filterset(VehicleFilter) is strict_filterset(VehicleFilter)
     assert issubclass(strict_filterset(VehicleFilter), VehicleFilter)
+
+
+def test_a_strict_filterset_makes_its_form_once_unless_its_choices_depend_on_the_request(rf):
+    # given: a FilterSet whose filters are the same for everyone, and one whose choices are made per request
+    class PerRequest(django_filters.FilterSet):
+        owner = django_filters.ModelChoiceFilter(queryset=lambda request: Client.objects.all())
+
+        class Meta:
+            model = Vehicle
+            fields = ["owner"]
+
+    def forms_of(filterset_class) -> set:
+        strict = strict_filterset(filterset_class)
+        return {type(strict({"owner": "1"}, queryset=Vehicle.objects.all(), request=rf.get("/")).form) for _ in "ab"}
+
+    # then: the first shares one strict form class between requests; the second makes its form anew each time
+    assert len(forms_of(VehicleFilter)) == 1
+    assert len(forms_of(PerRequest)) == 2
+    # and both still read strictly
+    assert not strict_filterset(VehicleFilter)({"owner": "1.5"}, queryset=Vehicle.objects.all()).is_valid()
 
 
 def test_the_recall_vin_list_filter_is_strict(dms_api, head):
