@@ -313,7 +313,7 @@ def _judge_client(record, existing, phones_held, plan: _Plan, phone_plan: dict, 
     single._check_fields(data, single.CLIENT_FIELDS, "client_upsert_by_dms_id")
     cleaned = single.phones_clean(phones) if phones is not None else None
     if existing is None:
-        client = Client(name=name, dms_id=record.dms_id, **{"source": Client.Source.DMS, **data})
+        client = Client(name=name, dms_id=record.dms_id, **{**single.DMS_CLIENT_DEFAULTS, **data})
         single._stamp_consents(client, previous={})
         client.search_name = Client.search_key(client.name)
         client.full_clean(exclude=_CLIENT_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from types import MappingProxyType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,6 +43,9 @@ CLIENT_FIELDS = (
     "assigned_manager",
     "data_issue",
 )
+# What a client the DMS creates holds unless its record says otherwise (it came from the DMS): the single upsert and
+# the set-based bulk (`clients.services.bulk`) both start from it.
+DMS_CLIENT_DEFAULTS: Mapping[str, object] = MappingProxyType({"source": Client.Source.DMS})
 VEHICLE_FIELDS = frozenset(
     {"owner", "vin", "plate", "make", "model", "year", "colour", "mileage", "delivered_at", "dms_id", "dms_updated_at"}
 )
@@ -284,8 +288,7 @@ def client_upsert_by_dms_id(
             return client_update(client=existing, by=by, name=name, phones=phones, **fields), False
         try:
             with transaction.atomic():
-                # A client the DMS names came from the DMS, unless the record says otherwise.
-                created = {"source": Client.Source.DMS, **fields}
+                created = {**DMS_CLIENT_DEFAULTS, **fields}
                 return client_create(by=by, dms_id=dms_id, name=name, phones=phones or (), **created), True
         except Conflict as exc:
             # Another writer inserted the same DMS id between our look and our insert: take the update path.
