@@ -36,7 +36,13 @@ class User(AbstractUser):
         indexes = [models.Index(fields=["role", "is_active"], name="user_role_active_idx")]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_of(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """How a user is named to people, from the columns: the full name, or the username without one (also for rows
+        read as values())."""
+        return f"{first_name} {last_name}".strip() or username
 
     @staticmethod
     def name_expression(path: str):

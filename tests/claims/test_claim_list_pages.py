@@ -10,9 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from claims import views
 from claims.models import Claim
 from clientdesk.views import KeysetPage
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -71,3 +73,12 @@ def test_the_next_page_continues_as_an_index_condition_on_postgresql(as_manager,
     assert "claim_open_due_idx" in plan, plan
     assert "Index Cond: ((due_date < " in plan and "(ROW(due_date, id) > ROW(" in plan, plan
     assert " OR " not in plan, plan  # nothing of the cursor left as a filter on the index's rows
+
+
+def test_a_row_names_its_manager_as_everywhere_else(as_manager, make_claim, manager):
+    nameless = UserFactory(username="nameless", role=Role.MANAGER, first_name="", last_name="")
+    make_claim(assignee=nameless)
+    make_claim()
+    page = as_manager.get(reverse("claims:list")).context["page"]
+    assert sorted(row.assignee_label for row in page) == sorted([str(manager), "nameless"])
+    assert str(manager) == "Мария Смирнова"
