@@ -7,7 +7,7 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Workshop bookings")
 
     def ready(self) -> None:
-        from bookings import dashboard
+        from bookings import dashboard, timeline
         from bookings.selectors.bookings import client_timeline_bookings, vehicle_timeline_bookings
         from clients import extensions as clients
 
@@ -17,7 +17,7 @@ class BookingsConfig(AppConfig):
                 "booking",
                 "starts_at",
                 client_timeline_bookings,
-                "bookings/_timeline_booking.html",
+                timeline.booking_line,
                 url="bookings:detail",
                 vehicle_rows=vehicle_timeline_bookings,
             ),

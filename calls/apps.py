@@ -11,7 +11,7 @@ class CallsConfig(AppConfig):
         from accounts import extensions as accounts
         from bookings import extensions as bookings
         from bookings.events import BookingBooked, BookingMoved, BookingStatusChanged
-        from calls import dashboard, handlers, selectors
+        from calls import dashboard, handlers, selectors, timeline
         from calls import extensions as calls
         from calls.services.loaners import call_about_overdue_loaner
         from calls.views import calls as views
@@ -36,7 +36,7 @@ class CallsConfig(AppConfig):
                 "call",
                 "started_at",
                 selectors.client_timeline_calls,
-                "calls/_timeline_call.html",
+                timeline.call_line,
                 vehicle_rows=selectors.vehicle_timeline_calls,
             ),
             order=10,
@@ -47,7 +47,7 @@ class CallsConfig(AppConfig):
                 "survey",
                 "answered_at",
                 selectors.client_timeline_surveys,
-                "calls/_timeline_survey.html",
+                timeline.survey_line,
                 vehicle_rows=selectors.vehicle_timeline_surveys,
             ),
             order=30,

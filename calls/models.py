@@ -130,7 +130,12 @@ class Call(models.Model):
 
     @property
     def phone_display(self) -> str:
-        return format_phone(self.phone_e164) if self.phone_e164 else self.phone_number
+        return self.phone_label(self.phone_e164, self.phone_number)
+
+    @staticmethod
+    def phone_label(e164: str, number: str) -> str:
+        """The number as people read it, from its columns: also for rows read as values() (the timeline's lines)."""
+        return format_phone(e164) if e164 else number
 
 
 class CallRules(models.Model):

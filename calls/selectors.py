@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Absence
+from calls import timeline
 from calls.models import Call, CallTask, SurveyResponse
 from clientdesk.calendar import day_bounds, local_date
 from clients.models import Delivery
@@ -66,44 +67,30 @@ def manager_queue(user, *, now=None, kind: str | None = None, limit: int = 100) 
 
 # --- the client card's timeline (registered in CallsConfig.ready; the card pages them) --------------------------------
 
-# What calls/_timeline_call.html shows of a call, its manager and its vehicle.
-CALL_LINE_FIELDS = (
-    *("direction", "purpose", "outcome", "started_at", "duration", "notes", "phone_number", "phone_e164"),
-    *("manager__first_name", "manager__last_name", "manager__username"),
-    *("vehicle__make", "vehicle__model", "vehicle__plate"),
-)
-
 
 def client_timeline_calls(client, user) -> QuerySet:
     """The client's calls, with only what a timeline line shows."""
-    return (
-        Call.objects.visible_to(user).filter(client=client).select_related("manager", "vehicle").only(*CALL_LINE_FIELDS)
-    )
+    return timeline.call_rows(Call.objects.visible_to(user).filter(client=client))
 
 
 def vehicle_timeline_calls(vehicle, user) -> QuerySet:
     """The calls about the vehicle, shaped like the client's timeline (the vehicle's page; (vehicle, time) index)."""
-    return (
-        Call.objects.visible_to(user)
-        .filter(vehicle=vehicle)
-        .select_related("manager", "vehicle")
-        .only(*CALL_LINE_FIELDS)
-    )
+    return timeline.call_rows(Call.objects.visible_to(user).filter(vehicle=vehicle))
 
 
 def client_timeline_surveys(client, user) -> QuerySet:
     """The buyer's answers to follow-up surveys (seen by whoever may see the handovers they follow)."""
-    return SurveyResponse.objects.filter(
-        delivery__in=Delivery.objects.visible_to(user).filter(client=client)
-    ).select_related("delivery__vehicle", "taken_by")
+    return timeline.survey_rows(
+        SurveyResponse.objects.filter(delivery__in=Delivery.objects.visible_to(user).filter(client=client))
+    )
 
 
 def vehicle_timeline_surveys(vehicle, user) -> QuerySet:
     """The answers to the follow-up surveys of the vehicle's handovers, for its page (the handovers from their
     (vehicle, delivered_at) index, the answer from its one-per-delivery index)."""
-    return SurveyResponse.objects.filter(
-        delivery__in=Delivery.objects.visible_to(user).filter(vehicle=vehicle)
-    ).select_related("delivery__vehicle", "taken_by")
+    return timeline.survey_rows(
+        SurveyResponse.objects.filter(delivery__in=Delivery.objects.visible_to(user).filter(vehicle=vehicle))
+    )
 
 
 def pending_tasks_of_user():

@@ -9,7 +9,7 @@ class ClaimsConfig(AppConfig):
     def ready(self) -> None:
         """What the claims app adds to the pages of the apps below it."""
         from calls import extensions as calls
-        from claims import dashboard, selectors, views
+        from claims import dashboard, selectors, timeline, views
         from clients import extensions as clients
 
         clients.card_panels.register(
@@ -21,7 +21,7 @@ class ClaimsConfig(AppConfig):
                 "claim",
                 "received_at",
                 selectors.client_timeline_claims,
-                "claims/_timeline_claim.html",
+                timeline.claim_line,
                 "claims:detail",
                 vehicle_rows=selectors.vehicle_timeline_claims,
             ),

@@ -12,6 +12,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -22,10 +23,16 @@ from clientdesk.registry import Registry
 class TimelineSource:
     """A kind of row on the client's timeline.
 
-    `rows(client, user)` is the client's rows of this kind that the user may see, shaped for `template`
-    (`select_related`, `only` the columns it shows) and unordered: the card orders them by the `at` field and id,
-    newest first, and reads one page at a time after a cursor, so (client, `at`) wants an index. `url`, if given,
-    names the URL of a row (taking its pk), reversed once per page and handed to the template as `entry.url`.
+    `rows(client, user)` is the client's rows of this kind that the user may see, as `values()` of what its line prints
+    ("pk", the `at` field, names as annotations) and unordered: the card orders them by the `at` field and id, newest
+    first, and reads one page at a time after a cursor, so (client, `at`) wants an index. `url`, if given, names the
+    URL of a row (taking its pk), reversed once per page and handed to the line as `entry.url`.
+
+    `line(entry, user)` draws one entry as HTML (`entry.obj` is the row, a `ListRow`): a Python function rather than
+    a template, since a card draws twenty lines of six kinds and each through the template engine cost about as much
+    as the page's queries. Every text from the database goes through `html.escape`; `clients.timeline` has what
+    lines print alike (times, choice labels, the car). The card, its "Show more" pages and the vehicle's page all draw
+    a kind with its one `line`.
 
     `vehicle_rows(vehicle, user)`, if given, is the same for the rows that name the vehicle: the vehicle's page pages
     them the same way, so (vehicle, `at`) wants an index too. A source without it stays off the vehicle's page; a
@@ -35,20 +42,20 @@ class TimelineSource:
     kind: str
     at: str
     rows: Callable[..., QuerySet] | None
-    template: str
+    line: Callable[..., str]
     url: str | None = None
     vehicle_rows: Callable[..., QuerySet] | None = None
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of the client's timeline: drawn with `template`, which finds the row as `entry.obj` (and its page
-    as `entry.url`). Entries are ordered by (at, kind, id), newest first."""
+    """One line of the client's timeline: `obj` is the row (a `ListRow` of its source's columns), drawn by `line`,
+    which finds the row's page as `url`. Entries are ordered by (at, kind, id), newest first."""
 
     kind: str
     at: datetime
-    obj: object
-    template: str
+    obj: Any
+    line: Callable[..., str]
     url: str = ""
 
     @property

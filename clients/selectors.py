@@ -12,7 +12,8 @@ from django.utils.translation import pgettext, pgettext_lazy
 
 from clientdesk.history import HistoryLine, field_changes, reason_ids, reason_text, related_names, shown_changes
 from clientdesk.text import visible_text
-from clientdesk.views import url_maker
+from clientdesk.views import ListRow, url_maker
+from clients import timeline
 from clients.extensions import TimelineEntry, TimelineSource, card_panels, timeline_sources
 from clients.models import Client, ClientPhone, Delivery, Vehicle
 from clients.normalize import normalize_phone, phone_fragment, plate_fragment, vin_fragment
@@ -241,19 +242,19 @@ def duplicate_phone_groups(*, after: str | None = None, size: int = 50) -> tuple
 
 def client_timeline_deliveries(client: Client, user) -> QuerySet:
     """The client's handovers, for the card's timeline."""
-    return Delivery.objects.visible_to(user).filter(client=client).select_related("vehicle")
+    return timeline.delivery_rows(Delivery.objects.visible_to(user).filter(client=client))
 
 
 def vehicle_timeline_deliveries(vehicle: Vehicle, user) -> QuerySet:
     """The vehicle's handovers, for its page (served by the unique (vehicle, delivered_at) constraint's index)."""
-    return Delivery.objects.visible_to(user).filter(vehicle=vehicle).select_related("vehicle")
+    return timeline.delivery_rows(Delivery.objects.visible_to(user).filter(vehicle=vehicle))
 
 
 DELIVERIES = TimelineSource(
     "delivery",
     "delivered_at",
     client_timeline_deliveries,
-    "clients/_timeline_delivery.html",
+    timeline.delivery_line,
     vehicle_rows=vehicle_timeline_deliveries,
 )
 # Entries on the card's first page, and on each page "Show more" adds.
@@ -299,6 +300,7 @@ def _timeline(sources: list[tuple[TimelineSource, QuerySet]], *, before: str | N
 
     Keyset by (time, kind, id): each source gives at most `size + 1` rows after the cursor from its (owner, time)
     index, one query each, and the merge keeps the first `size`; the extra row tells whether there is a next page.
+    Rows are `values()` of what their lines print, as `ListRow`s: no model per line.
     """
     position = _parse_timeline_cursor(before)
     entries: list[TimelineEntry] = []
@@ -307,7 +309,7 @@ def _timeline(sources: list[tuple[TimelineSource, QuerySet]], *, before: str | N
             rows = rows.filter(_older_than(source, position))
         url = url_maker(source.url) if source.url else None
         entries += (
-            TimelineEntry(source.kind, getattr(row, source.at), row, source.template, url(row.pk) if url else "")
+            TimelineEntry(source.kind, row[source.at], ListRow(row), source.line, url(row["pk"]) if url else "")
             for row in rows.order_by(f"-{source.at}", "-pk")[: size + 1]
         )
     entries.sort(key=lambda e: e.position, reverse=True)

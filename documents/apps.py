@@ -11,7 +11,7 @@ class DocumentsConfig(AppConfig):
         from clientdesk.events import subscribe
         from clients import extensions as clients
         from clients.events import DeliveryCorrected, DeliveryRecorded
-        from documents import dashboard, selectors
+        from documents import dashboard, selectors, timeline
         from documents.services import expected
         from documents.views import client_card_panel
 
@@ -24,7 +24,7 @@ class DocumentsConfig(AppConfig):
                 "document",
                 "created_at",
                 selectors.client_timeline_documents,
-                "documents/_timeline_document.html",
+                timeline.document_line,
                 url="documents:detail",
                 vehicle_rows=selectors.vehicle_timeline_documents,
             ),

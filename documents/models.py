@@ -230,7 +230,12 @@ class Document(TimeStampedModel):
 
     @property
     def location(self) -> str:
-        return " / ".join(part for part in (self.archive_box, self.archive_shelf) if part)
+        return self.place(self.archive_box, self.archive_shelf)
+
+    @staticmethod
+    def place(box: str, shelf: str) -> str:
+        """Where the paper lies ("К-12 / 3"), from its columns: also for rows read as values()."""
+        return " / ".join(part for part in (box, shelf) if part)
 
     STATE_BADGES = {
         State.DRAFT: "text-bg-secondary",

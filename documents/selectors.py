@@ -10,6 +10,7 @@ from clientdesk.views import ListRow
 from clients.models import Client, Vehicle
 from clients.normalize import plate_fragment, vin_fragment
 from clients.selectors import search_client_ids
+from documents import timeline
 from documents.models import Document, Registry
 
 # How many clients and cars one search box query may stand for (the most relevant first).
@@ -225,12 +226,12 @@ def mail_for_display(queryset: QuerySet) -> QuerySet:
 
 def client_timeline_documents(client: Client, user) -> QuerySet:
     """The client's documents for the card's timeline (clients.extensions)."""
-    return Document.objects.visible_to(user).filter(client=client).select_related("vehicle")
+    return timeline.document_rows(Document.objects.visible_to(user).filter(client=client))
 
 
 def vehicle_timeline_documents(vehicle: Vehicle, user) -> QuerySet:
     """The vehicle's documents for its page (clients.extensions; (vehicle, created_at) index)."""
-    return Document.objects.visible_to(user).filter(vehicle=vehicle).select_related("vehicle")
+    return timeline.document_rows(Document.objects.visible_to(user).filter(vehicle=vehicle))
 
 
 def vehicle_documents(vehicle: Vehicle, user, *, limit: int = 50) -> list[Document]:

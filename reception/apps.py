@@ -11,10 +11,10 @@ class ReceptionConfig(AppConfig):
         from bookings.events import BookingStatusChanged
         from clientdesk import events
         from clients import extensions as clients
-        from reception import dashboard
+        from reception import dashboard, timeline
         from reception.events import tint_order_follows_its_booking
-        from reception.selectors import timeline
         from reception.selectors.materials import materials_start_notice
+        from reception.selectors.timeline import vehicle_timeline_tint_consultations, vehicle_timeline_tow_orders
         from reception.views.tow import client_card_panel
 
         accounts.start_notices.register("reception-materials", materials_start_notice, order=50)
@@ -30,9 +30,9 @@ class ReceptionConfig(AppConfig):
                 "tow",
                 "created_at",
                 None,
-                "reception/_timeline_tow.html",
+                timeline.tow_line,
                 "reception:tow-detail",
-                vehicle_rows=timeline.vehicle_timeline_tow_orders,
+                vehicle_rows=vehicle_timeline_tow_orders,
             ),
             order=60,
         )
@@ -42,9 +42,9 @@ class ReceptionConfig(AppConfig):
                 "tint",
                 "created_at",
                 None,
-                "reception/_timeline_tint.html",
+                timeline.tint_line,
                 "reception:tint-detail",
-                vehicle_rows=timeline.vehicle_timeline_tint_consultations,
+                vehicle_rows=vehicle_timeline_tint_consultations,
             ),
             order=70,
         )

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from bookings import timeline
 from bookings.models import Booking, BookingTransition, ServiceArea, ServiceType
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
 from clientdesk.views import url_maker
@@ -292,11 +293,4 @@ def vehicle_timeline_bookings(vehicle, user) -> QuerySet:
 
 
 def _timeline_bookings(user) -> QuerySet:
-    return (
-        Booking.objects.visible_to(user)
-        .select_related("vehicle", "advisor", "area")
-        .only(
-            *("status", "starts_at", "vehicle__make", "vehicle__model", "vehicle__plate", "area__name"),
-            *("advisor__first_name", "advisor__last_name", "advisor__username"),
-        )
-    )
+    return timeline.booking_rows(Booking.objects.visible_to(user))

@@ -1,0 +1,85 @@
+"""Drawing the timeline's lines (`clients.extensions.TimelineSource.line`): what every kind's line prints alike, and
+the handover's line.
+
+A line is an f-string, not a template: the card draws twenty of them (and its "Show more" pages and the vehicle's page
+as many again), and through the template engine each cost 0.2–0.4 ms in lookups, includes and escapes. Every text
+from the database goes through `html.escape` (what Django's autoescape does); labels are translated with literal
+`gettext` calls, so that makemessages finds them here.
+"""
+
+from datetime import date, datetime
+from functools import cache
+from html import escape
+
+from django.db.models import Choices, F, QuerySet
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
+
+from clients.models import Vehicle
+
+
+def line_html(classes: str, title: str, moment: str, details: str = "", *, href: str = "", wrap: bool = False) -> str:
+    """The frame of a line: the title and its moment on one row, then the details. `title` and `details` are HTML
+    (their texts escaped by the caller); with `href` the whole line is a link; `wrap` lets a long title wrap under
+    the moment."""
+    row_classes = "d-flex justify-content-between flex-wrap gap-1" if wrap else "d-flex justify-content-between"
+    head = (
+        f'<div class="{row_classes}"><span>{title}</span><small class="text-body-secondary">{moment}</small></div>'
+        f"{details}"
+    )
+    if href:
+        return f'<a class="list-group-item list-group-item-action {classes}" href="{escape(href)}">{head}</a>\n'
+    return f'<div class="list-group-item {classes}">{head}</div>\n'
+
+
+def line_moment(moment: datetime) -> str:
+    """A moment as the lines show it: the short date and time in the current zone and language."""
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def line_day(day: date) -> str:
+    """A day as the lines show it: the short date in the current language."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+@cache
+def _labels(choices: type[Choices], language: str | None) -> dict[str, str]:
+    return {value: escape(str(label)) for value, label in choices.choices}
+
+
+def choice_labels(choices: type[Choices]) -> dict[str, str]:
+    """The labels of a model's choices in the active language, escaped: made once per process and language rather
+    than translated on every line."""
+    return _labels(choices, translation.get_language())
+
+
+def vehicle_columns(path: str = "vehicle") -> dict[str, F]:
+    """The columns that name the car at `path`, to read with a line's `values()` (`vehicle_text` prints them)."""
+    return {
+        "vehicle_make": F(f"{path}__make"),
+        "vehicle_model": F(f"{path}__model"),
+        "vehicle_plate": F(f"{path}__plate"),
+    }
+
+
+def vehicle_text(row) -> str:
+    """The car's name ("Kia Rio А123ВС77"), escaped; "" for a row that names no car."""
+    if row["vehicle_make"] is None:
+        return ""
+    return escape(Vehicle.label(row["vehicle_make"], row["vehicle_model"], row["vehicle_plate"]))
+
+
+# --- the handover's line ----------------------------------------------------------------------------------------------
+
+
+def delivery_rows(deliveries: QuerySet) -> QuerySet:
+    """The handovers as `delivery_line` reads them."""
+    return deliveries.values("pk", "delivered_at", "sales_manager", **vehicle_columns())
+
+
+def delivery_line(entry, user) -> str:
+    delivery = entry.obj
+    title = f"<strong>{escape(gettext('Car handed over'))}</strong> · {vehicle_text(delivery)}"
+    if delivery.sales_manager:
+        title += f" · {escape(delivery.sales_manager)}"
+    return line_html("delivery-entry", title, line_moment(delivery.delivered_at))

@@ -1,0 +1,57 @@
+"""The tow orders' and tinting consultations' lines on the vehicle's timeline (`clients.extensions.TimelineSource.line`,
+registered in ReceptionConfig.ready; the rows: `reception.selectors.timeline`; why f-strings: `clients.timeline`)."""
+
+from html import escape
+
+from django.db.models import F, QuerySet
+from django.utils.formats import localize
+from django.utils.translation import gettext
+
+from accounts.models import User
+from clients.timeline import choice_labels, line_html, line_moment
+from reception.models import TowOrder
+
+
+def tow_rows(orders: QuerySet) -> QuerySet:
+    """The tow orders as `tow_line` reads them."""
+    return orders.values(
+        "pk", "created_at", "problem", "status", "pickup_address", contractor_name=F("contractor__name")
+    )
+
+
+def tow_line(entry, user) -> str:
+    """The order (a link to it), what happened and its status; where the car is picked up, by which tow service."""
+    order = entry.obj
+    status = escape(order.status)
+    badge = (
+        f'<span class="badge tow-status-{status} {TowOrder.STATUS_BADGES.get(order.status, "text-bg-danger")}">'
+        f"{choice_labels(TowOrder.Status)[order.status]}</span>"
+    )
+    title = (
+        f'<strong><a href="{escape(entry.url)}">{escape(gettext("Tow order"))} № {order.pk}</a></strong>'
+        f" · {choice_labels(TowOrder.Problem)[order.problem]} · {badge}"
+    )
+    facts = escape(order.pickup_address)
+    if order.contractor_name is not None:
+        facts += f" · {escape(order.contractor_name)}"
+    details = f'<div class="small text-body-secondary text-break">{facts}</div>'
+    return line_html("tow-entry", title, line_moment(order.created_at), details, wrap=True)
+
+
+def tint_rows(consultations: QuerySet) -> QuerySet:
+    """The tinting consultations as `tint_line` reads them."""
+    return consultations.values(
+        "pk", "created_at", "estimate", "note", created_by_name=User.name_expression("created_by")
+    )
+
+
+def tint_line(entry, user) -> str:
+    """The consultation (a link to it) and its estimate; who consulted, and the note."""
+    consultation = entry.obj
+    title = (
+        f'<strong><a href="{escape(entry.url)}">{escape(gettext("Tinting consultation"))}</a></strong>'
+        f" · {escape(gettext('Estimate'))}: {localize(consultation.estimate)}"
+    )
+    facts = " · ".join(escape(text) for text in (consultation.created_by_name, consultation.note) if text)
+    details = f'<div class="small text-body-secondary text-break">{facts}</div>' if facts else ""
+    return line_html("tint-entry", title, line_moment(consultation.created_at), details, wrap=True)
