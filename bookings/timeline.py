@@ -3,24 +3,24 @@ registered in BookingsConfig.ready; why f-strings: `clients.timeline`)."""
 
 from html import escape
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from accounts.models import User
 from bookings.models import Booking
-from clients.timeline import choice_labels, line_html, line_moment, vehicle_columns, vehicle_text
+from clients.timeline import (
+    choice_labels,
+    line_html,
+    line_moment,
+    user_columns,
+    user_text,
+    vehicle_columns,
+    vehicle_text,
+)
 
 
 def booking_rows(bookings: QuerySet) -> QuerySet:
     """The visits as `booking_line` reads them."""
-    return bookings.values(
-        "pk",
-        "status",
-        "starts_at",
-        area_name=F("area__name"),
-        advisor_name=User.name_expression("advisor"),
-        **vehicle_columns(),
-    )
+    return bookings.values(*("pk", "status", "starts_at", "area__name"), *user_columns("advisor"), *vehicle_columns())
 
 
 def booking_line(entry, user) -> str:
@@ -30,8 +30,8 @@ def booking_line(entry, user) -> str:
     label = choice_labels(Booking.Status)[booking.status]
     badge_class = Booking.STATUS_BADGES.get(booking.status, "text-bg-danger")
     badge = f'<span class="badge status-{status} {badge_class}">{label}</span>'
-    title = f"<strong>{escape(gettext('Workshop visit'))}</strong> · {escape(booking.area_name)} · {badge}"
-    facts = escape(booking.advisor_name)
+    title = f"<strong>{escape(gettext('Workshop visit'))}</strong> · {escape(booking['area__name'])} · {badge}"
+    facts = user_text(booking, "advisor")
     if vehicle := vehicle_text(booking):
         facts += f" · {vehicle}"
     details = f'<div class="small text-body-secondary">{facts}</div>'

@@ -8,18 +8,25 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
-from accounts.models import User
 from calls.models import Call
 from calls.templatetags.call_actions import call_action_links
-from clients.timeline import choice_labels, line_html, line_moment, vehicle_columns, vehicle_text
+from clients.timeline import (
+    choice_labels,
+    line_html,
+    line_moment,
+    user_columns,
+    user_text,
+    vehicle_columns,
+    vehicle_text,
+)
 
 
 def call_rows(calls: QuerySet) -> QuerySet:
     """The calls as `call_line` reads them."""
     return calls.values(
         *("pk", "direction", "purpose", "outcome", "started_at", "duration", "notes", "phone_number", "phone_e164"),
-        manager_name=User.name_expression("manager"),
-        **vehicle_columns(),
+        *user_columns("manager"),
+        *vehicle_columns(),
     )
 
 
@@ -29,7 +36,7 @@ def call_line(entry, user) -> str:
     call = entry.obj
     directions, purposes, outcomes = (choice_labels(c) for c in (Call.Direction, Call.Purpose, Call.Outcome))
     title = f"<strong>{directions[call.direction]}</strong> · {purposes[call.purpose]} · {outcomes[call.outcome]}"
-    facts = escape(call.manager_name)
+    facts = user_text(call, "manager")
     if phone := Call.phone_label(call.phone_e164, call.phone_number):
         facts += f" · {escape(phone)}"
     if vehicle := vehicle_text(call):
@@ -47,23 +54,18 @@ def call_line(entry, user) -> str:
 def survey_rows(responses: QuerySet) -> QuerySet:
     """The survey answers as `survey_line` reads them."""
     return responses.values(
-        "pk",
-        "answered_at",
-        "declined",
-        "csi",
-        taken_by_name=User.name_expression("taken_by"),
-        **vehicle_columns("delivery__vehicle"),
+        *("pk", "answered_at", "declined", "csi"), *user_columns("taken_by"), *vehicle_columns("delivery__vehicle")
     )
 
 
 def survey_line(entry, user) -> str:
     """The handover's car and the answer: declined, or the CSI score; who asked."""
     response = entry.obj
-    title = f"<strong>{escape(gettext('Follow-up survey'))}</strong> · {vehicle_text(response)}"
+    title = f"<strong>{escape(gettext('Follow-up survey'))}</strong> · {vehicle_text(response, 'delivery__vehicle')}"
     if response.declined:
         result = escape(gettext("Declined the survey"))
     else:
         result = f"CSI {localize(response.csi) if response.csi else '—'}%"
-    result += f" · {escape(response.taken_by_name)}"
+    result += f" · {user_text(response, 'taken_by')}"
     details = f'<div class="small survey-result">{result}</div>'
     return line_html("survey-entry", title, line_moment(entry.at), details)

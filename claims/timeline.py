@@ -3,22 +3,19 @@ registered in ClaimsConfig.ready; why f-strings: `clients.timeline`)."""
 
 from html import escape
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from accounts.models import User
 from claims.models import Claim
-from clients.timeline import choice_labels, line_html, line_moment
+from clients.timeline import choice_labels, line_html, line_moment, user_columns, user_text
 
 
 def claim_rows(claims: QuerySet) -> QuerySet:
     """The claims as `claim_line` reads them."""
     return claims.values(
-        *("pk", "number", "status", "received_at", "due_date", "demand"),
-        category_name=F("category__name"),
-        assignee_name=User.name_expression("assignee"),
+        *("pk", "number", "status", "received_at", "due_date", "demand", "category__name"), *user_columns("assignee")
     )
 
 
@@ -31,11 +28,11 @@ def claim_line(entry, user) -> str:
     badge = f'<span class="badge {badge_class}" data-status="{status}">{label}</span>'
     title = (
         f'<strong>{escape(gettext("Claim"))} <a href="{escape(entry.url)}">{escape(claim.number)}</a></strong>'
-        f" · {escape(claim.category_name)} · {badge}"
+        f" · {escape(claim['category__name'])} · {badge}"
     )
     due = f"{escape(gettext('answer due'))} {date_format(claim.due_date, 'd.m.Y')}"
     details = (
-        f'<div class="small text-body-secondary">{escape(claim.assignee_name)} · {due}</div>'
+        f'<div class="small text-body-secondary">{user_text(claim, "assignee")} · {due}</div>'
         f'<div class="small">{escape(Truncator(claim.demand).chars(200))}</div>'
     )
     return line_html("timeline-claim", title, line_moment(claim.received_at), details, wrap=True)

@@ -11,10 +11,11 @@ from datetime import date, datetime
 from functools import cache
 from html import escape
 
-from django.db.models import Choices, F, QuerySet
+from django.db.models import Choices, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
+from accounts.models import User
 from clients.models import Vehicle
 
 
@@ -53,20 +54,27 @@ def choice_labels(choices: type[Choices]) -> dict[str, str]:
     return _labels(choices, translation.get_language())
 
 
-def vehicle_columns(path: str = "vehicle") -> dict[str, F]:
+def vehicle_columns(path: str = "vehicle") -> tuple[str, ...]:
     """The columns that name the car at `path`, to read with a line's `values()` (`vehicle_text` prints them)."""
-    return {
-        "vehicle_make": F(f"{path}__make"),
-        "vehicle_model": F(f"{path}__model"),
-        "vehicle_plate": F(f"{path}__plate"),
-    }
+    return f"{path}__make", f"{path}__model", f"{path}__plate"
 
 
-def vehicle_text(row) -> str:
+def vehicle_text(row, path: str = "vehicle") -> str:
     """The car's name ("Kia Rio А123ВС77"), escaped; "" for a row that names no car."""
-    if row["vehicle_make"] is None:
-        return ""
-    return escape(Vehicle.label(row["vehicle_make"], row["vehicle_model"], row["vehicle_plate"]))
+    make, model, plate = (row[column] for column in vehicle_columns(path))
+    return "" if make is None else escape(Vehicle.label(make, model, plate))
+
+
+def user_columns(path: str) -> tuple[str, ...]:
+    """The columns that name the user at `path` (`user_text` prints them). Plain columns named in Python rather than
+    `User.name_expression`, whose compiling cost more than the rest of a line's query."""
+    return f"{path}__first_name", f"{path}__last_name", f"{path}__username"
+
+
+def user_text(row, path: str) -> str:
+    """The user's name as `str(user)` gives it, escaped; "" for a row without one."""
+    first_name, last_name, username = (row[column] for column in user_columns(path))
+    return "" if username is None else escape(User.name_of(first_name, last_name, username))
 
 
 # --- the handover's line ----------------------------------------------------------------------------------------------
@@ -74,7 +82,7 @@ def vehicle_text(row) -> str:
 
 def delivery_rows(deliveries: QuerySet) -> QuerySet:
     """The handovers as `delivery_line` reads them."""
-    return deliveries.values("pk", "delivered_at", "sales_manager", **vehicle_columns())
+    return deliveries.values("pk", "delivered_at", "sales_manager", *vehicle_columns())
 
 
 def delivery_line(entry, user) -> str:

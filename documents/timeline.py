@@ -14,7 +14,7 @@ def document_rows(documents: QuerySet) -> QuerySet:
     """The documents as `document_line` reads them (ordered by when they were registered, `created_at`)."""
     return documents.values(
         *("pk", "created_at", "kind", "number", "state", "issued_on", "archive_box", "archive_shelf"),
-        **vehicle_columns(),
+        *vehicle_columns(),
     )
 
 

@@ -3,20 +3,17 @@ registered in ReceptionConfig.ready; the rows: `reception.selectors.timeline`; w
 
 from html import escape
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
-from accounts.models import User
-from clients.timeline import choice_labels, line_html, line_moment
+from clients.timeline import choice_labels, line_html, line_moment, user_columns, user_text
 from reception.models import TowOrder
 
 
 def tow_rows(orders: QuerySet) -> QuerySet:
     """The tow orders as `tow_line` reads them."""
-    return orders.values(
-        "pk", "created_at", "problem", "status", "pickup_address", contractor_name=F("contractor__name")
-    )
+    return orders.values("pk", "created_at", "problem", "status", "pickup_address", "contractor__name")
 
 
 def tow_line(entry, user) -> str:
@@ -32,17 +29,15 @@ def tow_line(entry, user) -> str:
         f" · {choice_labels(TowOrder.Problem)[order.problem]} · {badge}"
     )
     facts = escape(order.pickup_address)
-    if order.contractor_name is not None:
-        facts += f" · {escape(order.contractor_name)}"
+    if order["contractor__name"] is not None:
+        facts += f" · {escape(order['contractor__name'])}"
     details = f'<div class="small text-body-secondary text-break">{facts}</div>'
     return line_html("tow-entry", title, line_moment(order.created_at), details, wrap=True)
 
 
 def tint_rows(consultations: QuerySet) -> QuerySet:
     """The tinting consultations as `tint_line` reads them."""
-    return consultations.values(
-        "pk", "created_at", "estimate", "note", created_by_name=User.name_expression("created_by")
-    )
+    return consultations.values("pk", "created_at", "estimate", "note", *user_columns("created_by"))
 
 
 def tint_line(entry, user) -> str:
@@ -52,6 +47,6 @@ def tint_line(entry, user) -> str:
         f'<strong><a href="{escape(entry.url)}">{escape(gettext("Tinting consultation"))}</a></strong>'
         f" · {escape(gettext('Estimate'))}: {localize(consultation.estimate)}"
     )
-    facts = " · ".join(escape(text) for text in (consultation.created_by_name, consultation.note) if text)
+    facts = " · ".join(text for text in (user_text(consultation, "created_by"), escape(consultation.note)) if text)
     details = f'<div class="small text-body-secondary text-break">{facts}</div>' if facts else ""
     return line_html("tint-entry", title, line_moment(consultation.created_at), details, wrap=True)
