@@ -3,38 +3,104 @@ shared cache (accounts.caching). Saving or deleting a user removes the entry at 
 commits (a request between the two would otherwise cache the row as it was), so a deactivation or a new password
 ends that user's sessions on their next request, as without the cache. One race is left, bounded by the entry's
 lifetime (AUTH_CACHE_SECONDS): a request of that same user that read the row just before the change committed and
-writes it to the cache just after the removal keeps the old row there until it expires."""
+writes it to the cache just after the removal keeps the old row there until it expires.
 
+The entry holds no password hash (`CachedUser`): a copy of the cache (a dump, a replica, a debugging session) must
+not be a copy of the staff's hashes. What Django checks a session against on every request is an HMAC of the hash
+(`get_session_auth_hash`), worked out when the row is read and kept instead; the user read from the cache has its
+password deferred, so whatever needs the hash itself (a password check or change) reads it from the database."""
+
+import functools
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.crypto import salted_hmac
 
 from accounts.caching import cache_delete, cache_get, cache_set, timeout
 from accounts.models import User
 
-# The columns in the key: a deploy that changes them never unpickles a user of the old shape.
+_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
+# The columns in the key: a deploy that changes them (or what an entry holds) never unpickles an entry of the old shape.
 _SHAPE = hashlib.md5(  # noqa: S324 - a fingerprint, not security
-    ",".join(field.attname for field in User._meta.concrete_fields).encode()
+    ",".join(("CachedUser", *_COLUMNS)).encode()
 ).hexdigest()[:8]
 
 
+@functools.lru_cache(maxsize=4)
+def _secrets_tag(secret_key: str, fallbacks: tuple[str, ...]) -> str:
+    """Which secrets the entries' session hashes were worked out with (an HMAC that reveals none of them): a secret
+    taken out of service is out at once, not when the entries expire."""
+    key_salt = "clientdesk.accounts.backends.user_cache_key"
+    return salted_hmac(key_salt, "\n".join(fallbacks), secret=secret_key, algorithm="sha256").hexdigest()[:8]
+
+
 def user_cache_key(user_id) -> str:
-    return f"clientdesk.user.{_SHAPE}.{user_id}"
+    tag = _secrets_tag(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+    return f"clientdesk.user.{_SHAPE}.{tag}.{user_id}"
+
+
+@dataclass(frozen=True)
+class CachedUser:
+    """A user as the cache keeps them: every column but the password, and the session hashes Django compares on
+    every request (for the secret and each fallback), worked out from the password when the row was read."""
+
+    db: str
+    values: tuple[Any, ...]  # of _COLUMNS
+    session_auth_hash: str
+    fallback_hashes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, user: User) -> "CachedUser":
+        return cls(
+            db=user._state.db,
+            values=tuple(getattr(user, column) for column in _COLUMNS),
+            session_auth_hash=user.get_session_auth_hash(),
+            fallback_hashes=tuple(user.get_session_auth_fallback_hash()),
+        )
+
+    def user(self) -> User:
+        """The user, its password deferred (read from the database if anything asks for it), answering the session
+        check with the hashes kept until its password is read or set."""
+        user = User.from_db(self.db, _COLUMNS, self.values)
+        user.get_session_auth_hash = functools.partial(
+            _kept_until_password_known, user, "get_session_auth_hash", self.session_auth_hash
+        )
+        user.get_session_auth_fallback_hash = functools.partial(
+            _kept_until_password_known, user, "get_session_auth_fallback_hash", self.fallback_hashes
+        )
+        return user
+
+
+def _kept_until_password_known(user: User, method: str, kept):
+    """The kept answer while the password is deferred; once it was read or set on this object (a password change
+    takes the new one's hash into the session), Django's own method, from it."""
+    if "password" in user.get_deferred_fields():
+        return kept
+    return getattr(User, method)(user)
+
+
+def remember_user(user: User, *, only_if_absent: bool = False) -> None:
+    """Put a user just read from the database into the cache, as `get_user` reads it back."""
+    cache_set(user_cache_key(user.pk), CachedUser.of(user), timeout(), only_if_absent=only_if_absent)
 
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id):
-        key = user_cache_key(user_id)
-        user = cache_get(key)
-        if not isinstance(user, User):
+        cached = cache_get(user_cache_key(user_id))
+        if isinstance(cached, CachedUser):
+            user = cached.user()
+        else:
             try:
                 user = User._default_manager.get(pk=user_id)
             except (User.DoesNotExist, ValueError):
                 return None
-            cache_set(key, user, timeout())
+            remember_user(user)
         return user if self.user_can_authenticate(user) else None
 
 
