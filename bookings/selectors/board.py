@@ -5,16 +5,28 @@ acts on now: the late, the arrived waiting for their advisor, and the visits due
 the day's first open visit while the day has not begun); the rest is counted in folds (later, in service, done), each
 opened on demand (`show`). One aggregate counts the day (and gives the board's version), one query fetches the rows
 shown, with only the columns a row prints, as tuples, not model instances.
+
+Each read is SQL written for both databases (`bookings.selectors.bookings.sql_rows`), on the booking as `b`: every
+draw and every 30 s poll of every open board sends them, and the ORM took longer to build each query (the rows' three
+joins: 0.9 ms) than the database to answer it. Who may see the bookings is asked of `visible_to` (`_sees_bookings`).
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.roles import Role
 from bookings.models import Booking
-from bookings.selectors.bookings import sql_filters, sql_moment, sql_rows, vehicle_label
+from bookings.selectors.bookings import (
+    clock_text,
+    sql_filters,
+    sql_moment,
+    sql_placeholders,
+    sql_rows,
+    vehicle_label,
+)
 from clientdesk.calendar import day_bounds, local_date, local_zone
 from clientdesk.views import url_maker
 
@@ -27,6 +39,7 @@ DUE_WITHIN = timedelta(minutes=60)
 
 OPEN = (Booking.Status.SCHEDULED, Booking.Status.CONFIRMED)
 DONE = (Booking.Status.COMPLETED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED)
+STATUSES = tuple(Booking.Status.values)
 
 STATE_LABELS = {
     "expected": _("Expected"),
@@ -43,25 +56,6 @@ FOLDS = {
     "in_service": _("In service"),
     "done": _("Completed, no-shows and cancelled"),
 }
-
-# What a board row prints, in this order (values_list: no model instances for hundreds of rows).
-ROW_COLUMNS = (
-    "id",
-    "starts_at",
-    "status",
-    "confirmed_at",
-    "arrived_at",
-    "client_id",
-    "client__name",
-    "vehicle__make",
-    "vehicle__model",
-    "vehicle__plate",
-    "vehicle__vin",
-    "advisor_id",
-    "advisor__first_name",
-    "advisor__last_name",
-    "advisor__username",
-)
 
 
 @dataclass(slots=True)
@@ -143,37 +137,37 @@ def board_state(status: str, starts_at: datetime, now: datetime) -> str:
     return status
 
 
-def _days_bookings(day: date, *, user, advisor=None, area=None):
+def _sees_bookings(user) -> bool:
+    """Whether the reads below may show the user the day's bookings (all or nothing today: VisibleQuerySet)."""
+    return not Booking.objects.visible_to(user).query.is_empty()
+
+
+def _day_where(day: date, *, advisor_id: int | None, area_id: int | None) -> tuple[str, list]:
+    """The day's bookings, narrowed to one advisor or one area, as an SQL condition on `b` and its parameters."""
     start, end = day_bounds(day)
-    bookings = Booking.objects.visible_to(user).filter(starts_at__gte=start, starts_at__lt=end)
-    if advisor is not None:
-        bookings = bookings.filter(advisor=advisor)
-    if area is not None:
-        bookings = bookings.filter(area=area)
-    return bookings
+    filters, values = sql_filters({"b.advisor_id": advisor_id, "b.area_id": area_id})
+    return f"b.starts_at >= %s AND b.starts_at < %s{filters}", [start, end, *values]
 
 
 # The day's visits counted per status: how many, their last change and first time, and how many began before the
-# "late" and the "due" moments. Hand-written (bookings.selectors.bookings.sql_rows): every draw and every 30 s poll of
-# every open board sends it, and the ORM took milliseconds to build it, the database a fraction of one.
+# "late" and the "due" moments. The quiet poll sends it alone.
 DAY_STATUSES = """
-    SELECT status, count(*), max(updated_at), min(starts_at), count(*) FILTER (WHERE starts_at < %s),
-           count(*) FILTER (WHERE starts_at < %s)
-    FROM bookings_booking WHERE starts_at >= %s AND starts_at < %s{filters} GROUP BY status
+    SELECT b.status, count(*), max(b.updated_at), min(b.starts_at), count(*) FILTER (WHERE b.starts_at < %s),
+           count(*) FILTER (WHERE b.starts_at < %s)
+    FROM bookings_booking b WHERE {where} GROUP BY b.status
 """
 
 
-def _day_counts(day: date, *, user, now: datetime, advisor=None, area=None) -> dict:
+def _day_counts(day: date, *, user, now: datetime, advisor_id: int | None = None, area_id: int | None = None) -> dict:
     """The aggregates of the day's visits (filtered by advisor and area) that the board's version and counts are made
     of: `count`, `changed` (the last change), `late` and `due` (open visits that began before `now - LATE_AFTER`, or
     begin before `now + DUE_WITHIN`), `open`, `first_open` (the first open visit's time), and a count per status."""
     found = {"count": 0, "changed": None, "late": 0, "due": 0, "open": 0, "first_open": None}
-    found.update(dict.fromkeys(Booking.Status.values, 0))
-    if Booking.objects.visible_to(user).query.is_empty():
+    found.update(dict.fromkeys(STATUSES, 0))
+    if not _sees_bookings(user):
         return found
-    start, end = day_bounds(day)
-    filters, values = sql_filters(advisor_id=getattr(advisor, "pk", None), area_id=getattr(area, "pk", None))
-    rows = sql_rows(DAY_STATUSES.format(filters=filters), [now - LATE_AFTER, now + DUE_WITHIN, start, end, *values])
+    where, values = _day_where(day, advisor_id=advisor_id, area_id=area_id)
+    rows = sql_rows(DAY_STATUSES.format(where=where), [now - LATE_AFTER, now + DUE_WITHIN, *values])
     for status, count, changed, first, late, due in rows:
         changed, first = sql_moment(changed), sql_moment(first)
         found[status] = count
@@ -196,12 +190,24 @@ def board_version(*, count: int, changed: datetime | None, late: int, due: int, 
     return version if count <= BOARD_WHOLE_UP_TO else f"{version}.{due}"
 
 
-def board_version_now(day: date, *, user, now: datetime, advisor=None, area=None) -> str:
+def board_version_now(
+    day: date, *, user, now: datetime, advisor_id: int | None = None, area_id: int | None = None
+) -> str:
     """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
-    return board_version(**_day_counts(day, user=user, now=now, advisor=advisor, area=area))
+    return board_version(**_day_counts(day, user=user, now=now, advisor_id=advisor_id, area_id=area_id))
 
 
-def _rows(bookings, *, now: datetime) -> list[BoardRow]:
+# The day's visits (`where`) with what a board row prints, in time order.
+ROWS = """
+    SELECT b.id, b.starts_at, b.status, b.confirmed_at, b.arrived_at, b.client_id, c.name, v.make, v.model, v.plate,
+           v.vin, b.advisor_id, u.first_name, u.last_name, u.username
+    FROM bookings_booking b JOIN clients_client c ON c.id = b.client_id
+        LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id JOIN accounts_user u ON u.id = b.advisor_id
+    WHERE {where} ORDER BY b.starts_at, b.id
+"""
+
+
+def _rows(where: str, values: list, *, now: datetime) -> list[BoardRow]:
     zone = local_zone()
     booking_url, client_url = url_maker("bookings:detail"), url_maker("clients:detail")
     arrived_url = url_maker("bookings:action", "arrived")
@@ -222,22 +228,23 @@ def _rows(bookings, *, now: datetime) -> list[BoardRow]:
         first_name,
         last_name,
         username,
-    ) in bookings.values_list(*ROW_COLUMNS).order_by("starts_at", "id"):
+    ) in sql_rows(ROWS.format(where=where), values):
+        starts_at, confirmed_at, arrived_at = sql_moment(starts_at), sql_moment(confirmed_at), sql_moment(arrived_at)
         rows.append(
             BoardRow(
                 pk=pk,
                 starts_at=starts_at,
                 status=status,
                 state=board_state(status, starts_at, now),
-                time=starts_at.astimezone(zone).strftime("%H:%M"),
+                time=clock_text(starts_at, zone),
                 client_id=client_id,
                 client_name=client_name,
                 vehicle=vehicle_label(make, model, plate),
                 vin=vin or "",
                 advisor_id=advisor_id,
-                advisor_name=f"{first_name} {last_name}".strip() or username,
-                confirmed=confirmed_at.astimezone(zone).strftime("%d.%m %H:%M") if confirmed_at else "",
-                arrived=arrived_at.astimezone(zone).strftime("%H:%M") if arrived_at else "",
+                advisor_name=User.name_of(first_name, last_name, username),
+                confirmed=_day_and_clock(confirmed_at, zone) if confirmed_at else "",
+                arrived=clock_text(arrived_at, zone) if arrived_at else "",
                 url=booking_url(pk),
                 client_url=client_url(client_id),
                 arrived_url=arrived_url(pk),
@@ -249,9 +256,15 @@ def _rows(bookings, *, now: datetime) -> list[BoardRow]:
     return rows
 
 
+def _day_and_clock(moment: datetime, zone: tzinfo) -> str:
+    """'07.12 09:05' (`clock_text`, with the day and month)."""
+    local = moment.astimezone(zone)
+    return f"{local.day:02d}.{local.month:02d} {clock_text(local, zone)}"
+
+
 # The codes of the campaigns still open for these VINs, as bookings.selectors.recalls.open_recalls_for_vins finds them
 # (a VIN not done, of a campaign running today, oldest campaign first), without the models: the board prints a code.
-# Hand-written (sql_rows): through the ORM, a hundred VINs cost more than the rest of the rows' query.
+# Through the ORM, a hundred VINs cost more to build than the rest of the rows' query.
 OPEN_RECALL_CODES = """
     SELECT r.vin, k.manufacturer_code FROM bookings_recallvin r JOIN bookings_recallcampaign k ON k.id = r.campaign_id
     WHERE r.done_at IS NULL AND (k.starts_on <= %s OR k.starts_on IS NULL) AND (k.ends_on >= %s OR k.ends_on IS NULL)
@@ -264,22 +277,31 @@ def _open_recall_codes(vins: set[str], *, today: date) -> dict[str, list[str]]:
     if not vins:
         return {}
     found: dict[str, list[str]] = {}
-    sql = OPEN_RECALL_CODES.format(vins=", ".join(["%s"] * len(vins)))
+    sql = OPEN_RECALL_CODES.format(vins=sql_placeholders(vins))
     for vin, code in sql_rows(sql, [today, today, *sorted(vins)]):
         found.setdefault(vin, []).append(code)
     return found
 
 
-def board_rows(day: date, *, user, now: datetime, advisor=None, area=None) -> list[BoardRow]:
-    """Everyone booked for the day with where they are (the advisor's own page, a short board): two queries."""
-    return _rows(_days_bookings(day, user=user, advisor=advisor, area=area), now=now)
+def board_rows(day: date, *, user, now: datetime, advisor_id: int | None = None) -> list[BoardRow]:
+    """Everyone booked for the day with where they are (the advisor's own page): two queries."""
+    if not _sees_bookings(user):
+        return []
+    where, values = _day_where(day, advisor_id=advisor_id, area_id=None)
+    return _rows(where, values, now=now)
 
 
-def day_board(day: date, *, user, now: datetime, advisor=None, area=None, show: frozenset[str] = frozenset()) -> Board:
+def day_board(
+    day: date,
+    *,
+    user,
+    now: datetime,
+    advisor_id: int | None = None,
+    area_id: int | None = None,
+    show: frozenset[str] = frozenset(),
+) -> Board:
     """Today's board: the day's counts and version (one aggregate), the rows shown (one query), their open recalls."""
-    days = _days_bookings(day, user=user, advisor=advisor, area=area)
-    is_open = Q(status__in=OPEN)
-    found = _day_counts(day, user=user, now=now, advisor=advisor, area=area)
+    found = _day_counts(day, user=user, now=now, advisor_id=advisor_id, area_id=area_id)
     counts = {
         str(STATE_LABELS["expected"]): found["open"] - found["late"],
         str(STATE_LABELS["late"]): found["late"],
@@ -287,22 +309,20 @@ def day_board(day: date, *, user, now: datetime, advisor=None, area=None, show: 
     }
     counts = {label: n for label, n in counts.items() if n}
     version = board_version(**found)
+    if not found["count"]:
+        return Board(day, version, counts, True, [], [])
+    where, values = _day_where(day, advisor_id=advisor_id, area_id=area_id)
     if found["count"] <= BOARD_WHOLE_UP_TO:
-        rows = _rows(days, now=now) if found["count"] else []
-        return Board(day, version, counts, True, rows, [])
+        return Board(day, version, counts, True, _rows(where, values, now=now), [])
 
     due_by = max(now, found["first_open"] or now) + DUE_WITHIN
-    shown = Q(status=Booking.Status.ARRIVED) | (is_open & Q(starts_at__lt=due_by))
-    parts = {
-        "later": is_open & Q(starts_at__gte=due_by),
-        "in_service": Q(status=Booking.Status.IN_SERVICE),
-        "done": Q(status__in=DONE),
-    }
-    for name in show:
-        shown |= parts[name]
+    parts = _parts(due_by)
+    drawn = [parts["now"], *(parts[name] for name in sorted(show))]
+    where += " AND (" + " OR ".join(f"({condition})" for condition, _values in drawn) + ")"
+    values += [value for _condition, part_values in drawn for value in part_values]
     folds = {name: Fold(name, 0, name in show) for name in FOLDS}
     rows = []
-    for row in _rows(days.filter(shown), now=now):
+    for row in _rows(where, values, now=now):
         name = _fold_of(row, due_by)
         (rows if name is None else folds[name].rows).append(row)
     # What is folded is counted from the day's aggregate, less what is drawn above it.
@@ -312,9 +332,41 @@ def day_board(day: date, *, user, now: datetime, advisor=None, area=None, show: 
     return Board(day, version, counts, False, rows, [fold for fold in folds.values() if fold.count])
 
 
+def _parts(due_by: datetime) -> dict[str, tuple[str, list]]:
+    """A long board's parts as SQL conditions on `b` with their parameters: what the desk acts on now (the arrived,
+    and the open visits late or due by `due_by`), then each fold. `_fold_of` says which part a row drawn is in."""
+    arrived, in_service = Booking.Status.ARRIVED, Booking.Status.IN_SERVICE
+    open_in, done_in = sql_placeholders(OPEN), sql_placeholders(DONE)
+    return {
+        "now": (f"b.status = %s OR (b.status IN ({open_in}) AND b.starts_at < %s)", [arrived, *OPEN, due_by]),
+        "later": (f"b.status IN ({open_in}) AND b.starts_at >= %s", [*OPEN, due_by]),
+        "in_service": ("b.status = %s", [in_service]),
+        "done": (f"b.status IN ({done_in})", [*DONE]),
+    }
+
+
 def _fold_of(row: BoardRow, due_by: datetime) -> str | None:
     if row.status == Booking.Status.ARRIVED or (row.is_open and row.starts_at < due_by):
         return None
     if row.is_open:
         return "later"
     return "in_service" if row.status == Booking.Status.IN_SERVICE else "done"
+
+
+# The board filter's options, named as `str()` names them: the active areas, the active advisors by name.
+FILTER_AREAS = "SELECT id, name FROM bookings_servicearea WHERE is_active ORDER BY name, id"
+FILTER_ADVISORS = """
+    SELECT id, first_name, last_name, username FROM accounts_user WHERE role = %s AND is_active
+    ORDER BY last_name, first_name, id
+"""
+
+
+def filter_areas() -> list[tuple[int, str]]:
+    """The areas the board may be narrowed to, as (id, name)."""
+    return sql_rows(FILTER_AREAS, [])
+
+
+def filter_advisors() -> list[tuple[int, str]]:
+    """The advisors the board may be narrowed to, as (id, name)."""
+    rows = sql_rows(FILTER_ADVISORS, [Role.ADVISOR])
+    return [(pk, User.name_of(first_name, last_name, username)) for pk, first_name, last_name, username in rows]

@@ -1,4 +1,4 @@
-"""`{% load board %}`: today's board drawn in Python: its rows (`board_rows`), its filter's options (`select_options`).
+"""`{% load board %}`: today's board drawn in Python: its rows (`board_rows`), its filter's selects (`filter_selects`).
 
 A long day's board draws a hundred rows or more and redraws them whenever a visit changes; through the template engine
 each row cost about 150 µs (a lookup and an escape per cell), here a few. Every text that comes from the database goes
@@ -10,6 +10,7 @@ from html import escape
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from bookings.selectors.board import STATE_LABELS
@@ -59,12 +60,24 @@ def board_rows(rows, arrive_query: str = ""):
 
 
 @register.simple_tag
-def select_options(options):
-    """The `<option>`s of a filter's select from (value, label, selected): forty advisors through the template engine
-    cost a lookup, an escape and an `if` each."""
-    return mark_safe(  # noqa: S308 - values and labels are escaped
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(str(label))}</option>'
-            for value, label, selected in options
+def filter_selects(form):
+    """Each select of the board's filter form with its label, options and errors: forty advisors through Django's
+    widgets cost a template per option, through the template engine a lookup, an escape and an `if` each. The options
+    are the form's own choices, so the select offers what the form accepts."""
+    html = []
+    for field in form:
+        chosen = str(field.value() or "")
+        options = "".join(
+            f'<option value="{escape(str(value))}"{" selected" if str(value) == chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label in field.field.choices
         )
-    )
+        errors = "".join(f'<div class="invalid-feedback d-block">{escape(str(error))}</div>' for error in field.errors)
+        html.append(
+            '<div class="col-sm-6 col-md-4 col-xl-3"><div class="mb-2">\n'
+            f'    <label class="form-label" for="{field.id_for_label}">{escape(capfirst(str(field.label)))}</label>\n'
+            f'    <select name="{field.html_name}" id="{field.id_for_label}" '
+            f'class="form-select{" is-invalid" if field.errors else ""}">{options}</select>\n'
+            f"    {errors}\n  </div></div>"
+        )
+    return mark_safe("".join(html))  # noqa: S308 - labels, values and errors are escaped

@@ -13,7 +13,7 @@ from bookings.selectors import bookings as booking_selectors
 from bookings.selectors.board import board_version_now, day_board
 from bookings.services.recalls import recall_campaign_create, recall_vin_mark_done, recall_vins_import
 from tests.bookings.conftest import moment
-from tests.factories import ClientFactory, VehicleFactory
+from tests.factories import AdvisorProfileFactory, ClientFactory, ServiceAreaFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +165,66 @@ def test_the_board_marks_the_cars_with_open_recalls_by_code(
     by_pk = {row.pk: row for row in board.all_rows}
     assert by_pk[recalled.pk].open_recalls == ["OPEN", "RUN"] and by_pk[other.pk].open_recalls == []
     assert page.count("recall-badge") == 1 and "OPEN RUN</span>" in page
+
+
+def test_the_rows_read_in_sql_print_the_dealerships_times_and_names(manager, travel, day, car_owner, petrov, to2):
+    # given: a visit confirmed the day before and arrived; the board reads its rows in hand-written SQL, which hands
+    # back UTC moments (naive on SQLite): the texts must still be the dealership's clock
+    travel(moment(day, 12))
+    booking = visit(
+        car_owner,
+        petrov,
+        to2.area,
+        moment(day, 9, 5),
+        vehicle=car_owner.vehicles.get(),
+        status="arrived",
+        confirmed_at=moment(day - timedelta(days=1), 17, 45),
+        arrived_at=moment(day, 8, 58),
+    )
+
+    # when
+    (row,) = day_board(day, user=manager, now=moment(day, 12)).rows
+
+    # then
+    assert (row.pk, row.starts_at, row.time) == (booking.pk, moment(day, 9, 5), "09:05")
+    assert row.confirmed == f"{day - timedelta(days=1):%d.%m} 17:45" and row.arrived == "08:58"
+    assert (row.client_name, row.vehicle, row.advisor_name) == (str(car_owner), str(booking.vehicle), str(petrov))
+    assert (row.state, row.url, row.arrived_url) == ("arrived", booking.get_absolute_url(), row.url + "arrived/")
+
+
+def test_the_filter_offers_the_active_areas_and_advisors_and_narrows_by_them(
+    as_manager, travel, day, car_owner, petrov, sidorov, to2, django_assert_num_queries
+):
+    travel(moment(day, 12))
+    retired = AdvisorProfileFactory(user__last_name="Бывший", user__is_active=False).user
+    closed = ServiceAreaFactory(name="Закрытый цех", is_active=False)
+    mine = visit(car_owner, sidorov, to2.area, moment(day, 11))
+    visit(car_owner, petrov, to2.area, moment(day, 11, 30))
+
+    # The filtered page reads each select's options once, to check the choice and to draw it: as many queries as
+    # the page without a filter (session, user, counts, rows, the areas, the advisors; no VIN, no recall lookup).
+    with django_assert_num_queries(6):
+        page = as_manager.get(reverse("bookings:board"), {"day": day.isoformat(), "advisor": sidorov.pk})
+
+    assert [row.pk for row in page.context["rows"]] == [mine.pk]
+    html = page.content.decode()
+    assert f'<option value="{sidorov.pk}" selected>{sidorov}</option>' in html
+    assert f'<option value="{petrov.pk}">{petrov}</option>' in html and f'<option value="{to2.area.pk}">' in html
+    assert str(retired) not in html and str(closed) not in html
+    # An advisor who left is refused as a choice, as one who never was.
+    refused = as_manager.get(reverse("bookings:board"), {"day": day.isoformat(), "advisor": retired.pk})
+    assert refused.context["filter_form"].errors.keys() == {"advisor"} and len(refused.context["rows"]) == 2
+
+
+def test_a_quiet_poll_reads_only_the_version_and_a_filtered_one_its_filters_options(
+    as_manager, travel, day, car_owner, petrov, to2, django_assert_num_queries
+):
+    travel(moment(day, 12))
+    visit(car_owner, petrov, to2.area, moment(day, 15))
+    board = reverse("bookings:board")
+    for narrowed, queries in (({}, 3), ({"advisor": petrov.pk}, 4)):
+        version = as_manager.get(board, {"day": day.isoformat(), **narrowed}).context["version"]
+        poll = {"day": day.isoformat(), "version": version, **narrowed}
+        # session, user, the version (and the advisors, to check the one named)
+        with django_assert_num_queries(queries):
+            assert as_manager.get(board, poll, headers={"HX-Request": "true"}).status_code == 204
