@@ -41,7 +41,11 @@ def test_the_client_list_is_what_the_serializer_writes(api_as_manager, manager):
         assigned_manager=manager,
         dms_id="C-1",
         dms_updated_at=timezone.now() - timedelta(days=400),
-        phones=[PhoneInput("89123456789"), PhoneInput("89130000000", kind="work", comment="рабочий")],
+        phones=[
+            PhoneInput("89123456789"),
+            # what an array's text must quote: braces, commas, quotes, a backslash, NULL as a word, spaces
+            PhoneInput("89130000000", kind="work", comment='рабочий, {доб. "12"} \\ NULL '),
+        ],
     )
     client_create(by=manager, name="Без Телефона")
     ClientFactory(dms_id="C-3")
