@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 from bookings.models import Booking
 from bookings.selectors.bookings import (
+    active_areas,
     clock_text,
     sql_filters,
     sql_moment,
@@ -259,7 +260,7 @@ def _rows(where: str, values: list, *, now: datetime) -> list[BoardRow]:
 def _day_and_clock(moment: datetime, zone: tzinfo) -> str:
     """'07.12 09:05' (`clock_text`, with the day and month)."""
     local = moment.astimezone(zone)
-    return f"{local.day:02d}.{local.month:02d} {clock_text(local, zone)}"
+    return f"{local.day:02d}.{local.month:02d} {local.hour:02d}:{local.minute:02d}"
 
 
 # The codes of the campaigns still open for these VINs, as bookings.selectors.recalls.open_recalls_for_vins finds them
@@ -353,8 +354,7 @@ def _fold_of(row: BoardRow, due_by: datetime) -> str | None:
     return "in_service" if row.status == Booking.Status.IN_SERVICE else "done"
 
 
-# The board filter's options, named as `str()` names them: the active areas, the active advisors by name.
-FILTER_AREAS = "SELECT id, name FROM bookings_servicearea WHERE is_active ORDER BY name, id"
+# The advisors the board's filter offers, named as `str()` names them.
 FILTER_ADVISORS = """
     SELECT id, first_name, last_name, username FROM accounts_user WHERE role = %s AND is_active
     ORDER BY last_name, first_name, id
@@ -363,7 +363,7 @@ FILTER_ADVISORS = """
 
 def filter_areas() -> list[tuple[int, str]]:
     """The areas the board may be narrowed to, as (id, name)."""
-    return sql_rows(FILTER_AREAS, [])
+    return [(area.pk, area.name) for area in active_areas()]
 
 
 def filter_advisors() -> list[tuple[int, str]]:

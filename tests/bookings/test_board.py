@@ -228,3 +228,19 @@ def test_a_quiet_poll_reads_only_the_version_and_a_filtered_one_its_filters_opti
         # session, user, the version (and the advisors, to check the one named)
         with django_assert_num_queries(queries):
             assert as_manager.get(board, poll, headers={"HX-Request": "true"}).status_code == 204
+
+
+def test_the_calendars_show_the_active_areas_by_name(as_manager, day, area):
+    # The areas are read in SQL (bookings.selectors.bookings.active_areas) in ServiceArea's order, the closed left out.
+    ServiceAreaFactory(name="Кузовной цех", code="body", daily_capacity_minutes=600)
+    ServiceAreaFactory(name="Архивный цех", code="old", is_active=False)
+
+    plan = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()}).context["plan"]
+    week = as_manager.get(reverse("bookings:week"), {"day": day.isoformat()})
+
+    assert [(str(load.area), load.area.code, load.capacity) for load in plan.areas] == [
+        ("Кузовной цех", "body", 600),
+        ("Слесарный цех", "mech", 480),
+    ]
+    assert [area.code for area in week.context["areas"]] == ["body", "mech"]
+    assert "Кузовной цех" in week.content.decode() and "Архивный цех" not in week.content.decode()
