@@ -1,8 +1,12 @@
 """The one business calendar every rule asks: the time zone, working days and hours, the calling window.
 
 Working hours come from `WorkingHours` (the regular week) and `CalendarDay` (holidays, short days, days off worked),
-which the department head maintains. A `BusinessCalendar` loads the rows for a date range once, so a page that asks
-about a whole week makes two queries, not one per day.
+which the department head maintains: a few dozen rows a year that change a few times a year, and that nearly every
+page asks about (the board, the calendar, free slots, the claims' due states). So the whole calendar is read in two
+queries and kept in the shared cache (accounts.caching: Redis in production) as plain values; a `BusinessCalendar`
+asks the cache first. A change of either table, once committed, leaves a "gone" mark in place of the entry: every
+request reads the database again until the mark expires (AUTH_CACHE_SECONDS), so a request that read the old rows
+just before the change cannot put them back after it. A cache that errs or is switched off (the tests) is a miss.
 """
 
 from dataclasses import dataclass
@@ -10,8 +14,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from accounts.caching import cache_delete, cache_get, cache_set, timeout
 from clientdesk.models import CalendarDay, WorkingHours
 
 
@@ -53,35 +60,60 @@ class DayHours:
         return int((self.end - self.start).total_seconds() // 60)
 
 
+@dataclass(frozen=True)
+class CalendarRules:
+    """The whole calendar as plain values: each weekday's hours, and each exceptional day's (None: closed)."""
+
+    weekly: dict[int, tuple[time, time]]
+    exceptions: dict[date, DayHours | None]
+
+    @classmethod
+    def read(cls) -> "CalendarRules":
+        exceptions = {
+            row.date: None
+            if row.kind == CalendarDay.Kind.HOLIDAY
+            else DayHours(row.date, row.opens, row.closes, row.note)
+            for row in CalendarDay.objects.all()
+        }
+        return cls({row.weekday: (row.opens, row.closes) for row in WorkingHours.objects.all()}, exceptions)
+
+
+CALENDAR_CACHE_KEY = "clientdesk.calendar.v1"
+
+
+def calendar_rules() -> CalendarRules:
+    """The calendar from the shared cache, or read (two queries) and put there where nothing is."""
+    rules = cache_get(CALENDAR_CACHE_KEY)
+    if not isinstance(rules, CalendarRules):
+        rules = CalendarRules.read()
+        cache_set(CALENDAR_CACHE_KEY, rules, timeout(), only_if_absent=True)
+    return rules
+
+
+def _forget_calendar(**_kwargs) -> None:
+    transaction.on_commit(lambda: cache_delete(CALENDAR_CACHE_KEY, gone=True))
+
+
+for _model in (WorkingHours, CalendarDay):
+    post_save.connect(_forget_calendar, sender=_model, dispatch_uid=f"forget-calendar-{_model.__name__}-saved")
+    post_delete.connect(_forget_calendar, sender=_model, dispatch_uid=f"forget-calendar-{_model.__name__}-deleted")
+
+
 class BusinessCalendar:
-    """Working hours of every day in [first, last]; days outside are loaded on demand."""
+    """Working hours of any day, from the calendar's rules (`first`/`last` are kept for the callers' sake: the rules
+    hold every day)."""
 
     LOOKAHEAD_DAYS = 60
 
-    def __init__(self, first: date, last: date | None = None):
-        self._weekly = {row.weekday: row for row in WorkingHours.objects.all()}
-        self._exceptions: dict[date, CalendarDay] = {}
-        self._loaded: tuple[date, date] | None = None
-        self._load(first, last or first)
-
-    def _load(self, first: date, last: date) -> None:
-        if self._loaded and self._loaded[0] <= first and last <= self._loaded[1]:
-            return
-        if self._loaded:
-            first, last = min(first, self._loaded[0]), max(last, self._loaded[1])
-        self._exceptions = {row.date: row for row in CalendarDay.objects.filter(date__range=(first, last))}
-        self._loaded = (first, last)
+    def __init__(self, first: date | None = None, last: date | None = None):
+        self._rules = calendar_rules()
 
     def hours(self, day: date) -> DayHours | None:
         """The day's opening hours, or None when the workshop is closed."""
-        self._load(day, day)
-        exception = self._exceptions.get(day)
-        if exception is not None:
-            if exception.kind == CalendarDay.Kind.HOLIDAY:
-                return None
-            return DayHours(day, exception.opens, exception.closes, exception.note)
-        regular = self._weekly.get(day.weekday())
-        return DayHours(day, regular.opens, regular.closes) if regular else None
+        if day in self._rules.exceptions:
+            return self._rules.exceptions[day]
+        regular = self._rules.weekly.get(day.weekday())
+        return DayHours(day, *regular) if regular else None
 
     def is_working_day(self, day: date) -> bool:
         return self.hours(day) is not None
@@ -89,7 +121,6 @@ class BusinessCalendar:
     def next_working_day(self, day: date, *, include: bool = False) -> date:
         """The first working day after `day` (or `day` itself with include=True)."""
         candidate = day if include else day + timedelta(days=1)
-        self._load(candidate, candidate + timedelta(days=self.LOOKAHEAD_DAYS))
         for _ in range(366):
             if self.is_working_day(candidate):
                 return candidate
@@ -98,7 +129,6 @@ class BusinessCalendar:
 
     def previous_working_day(self, day: date) -> date:
         candidate = day - timedelta(days=1)
-        self._load(candidate - timedelta(days=self.LOOKAHEAD_DAYS), candidate)
         for _ in range(366):
             if self.is_working_day(candidate):
                 return candidate
@@ -106,6 +136,5 @@ class BusinessCalendar:
         raise ValueError("No working day within a year: check the working hours.")
 
     def working_days(self, first: date, last: date) -> list[DayHours]:
-        self._load(first, last)
         days = (first + timedelta(days=n) for n in range((last - first).days + 1))
         return [hours for day in days if (hours := self.hours(day)) is not None]

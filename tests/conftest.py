@@ -1,11 +1,14 @@
 from datetime import datetime
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client as DjangoTestClient
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import caching
 from accounts.roles import Role
 from accounts.services.users import api_key_create
 from tests.factories import UserFactory
@@ -181,3 +184,16 @@ def travel(monkeypatch):
         monkeypatch.setattr(timezone, "now", lambda: moment)
 
     return go
+
+
+@pytest.fixture
+def auth_cache():
+    """The shared cache as production has it for sessions, users, API keys and the calendar (the test settings make it
+    always miss), emptied before and after."""
+    cache = caches["default"]
+    cache.clear()
+    caching._paused_until = 0.0
+    with override_settings(SESSION_CACHE_ALIAS="default"):
+        yield cache
+    cache.clear()
+    caching._paused_until = 0.0
