@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # The security log; the cached user and API key forgotten when saved; the API key scheme for drf-spectacular.
-        from accounts import api_key_cache, audit, backends, schema  # noqa: F401
+        from accounts import audit, backends, key_cache, schema  # noqa: F401

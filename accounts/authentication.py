@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from accounts.api_key_cache import active_key
+from accounts.key_cache import active_key
 from accounts.models import ApiKey
 from accounts.throttle import FailureThrottle, RateThrottle, check_and_count
 from clientdesk.middleware import client_ip
@@ -36,7 +36,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`: keys an integration user holds; see ApiKey.
 
     The key is looked up by its SHA-256 digest (an index lookup, whose timing tells nothing about the key), in the
-    shared cache first (accounts.api_key_cache). Wrong keys are counted per address in the cache (no database write):
+    shared cache first (accounts.key_cache). Wrong keys are counted per address in the cache (no database write):
     past API_KEY_FAILURE_LIMIT in a minute the address gets 429 with Retry-After, before any lookup, until the minute
     is over.
     """

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.api_key_cache import forget_keys
+from accounts.key_cache import forget_keys
 from accounts.models import ApiKey, User
 from accounts.roles import Role
 from clientdesk.text import normalize_name

@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.backends import UserBackend, user_cache_key
+from accounts.backends import UserBackend, remember_user
 from accounts.caching import cache_delete, cache_get, cache_set, timeout
 from accounts.models import ApiKey
 
@@ -44,7 +44,7 @@ def active_key(digest: str) -> ApiKey | None:
     key = ApiKey.objects.active().select_related("user").filter(digest=digest).first()
     if key is not None:
         # The user's entry too, as its backend would write it: the next request reads both from the cache.
-        cache_set(user_cache_key(key.user_id), key.user, timeout(), only_if_absent=True)
+        remember_user(key.user, only_if_absent=True)
         row = tuple(getattr(key, column) for column in _COLUMNS)
         cache_set(key_cache_key(digest), row, timeout(), only_if_absent=True)
     return key

@@ -1,4 +1,4 @@
-"""An API key comes from the shared cache, as sessions and users do (accounts.api_key_cache): once cached, a request
+"""An API key comes from the shared cache, as sessions and users do (accounts.key_cache): once cached, a request
 with a key asks the database nothing about the key or its user; a revocation, new scopes or a deactivation still end
 what they end on the key's next request."""
 
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import caching
-from accounts.api_key_cache import key_cache_key
+from accounts.key_cache import key_cache_key
 from accounts.models import ApiKey
 from accounts.roles import Capability, Role
 from accounts.services.users import api_key_create, api_key_revoke, user_update
