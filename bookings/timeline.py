@@ -30,7 +30,8 @@ def booking_line(entry, user) -> str:
     label = choice_labels(Booking.Status)[booking.status]
     badge_class = Booking.STATUS_BADGES.get(booking.status, "text-bg-danger")
     badge = f'<span class="badge status-{status} {badge_class}">{label}</span>'
-    title = f"<strong>{escape(gettext('Workshop visit'))}</strong> · {escape(booking['area__name'])} · {badge}"
+    visit = escape(gettext("Workshop visit"))
+    title = f"<strong>{visit}</strong> · {escape(booking['area__name'])} · {badge}"
     facts = user_text(booking, "advisor")
     if vehicle := vehicle_text(booking):
         facts += f" · {vehicle}"

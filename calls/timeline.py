@@ -61,7 +61,8 @@ def survey_rows(responses: QuerySet) -> QuerySet:
 def survey_line(entry, user) -> str:
     """The handover's car and the answer: declined, or the CSI score; who asked."""
     response = entry.obj
-    title = f"<strong>{escape(gettext('Follow-up survey'))}</strong> · {vehicle_text(response, 'delivery__vehicle')}"
+    survey = escape(gettext("Follow-up survey"))
+    title = f"<strong>{survey}</strong> · {vehicle_text(response, 'delivery__vehicle')}"
     if response.declined:
         result = escape(gettext("Declined the survey"))
     else:

@@ -26,11 +26,12 @@ def claim_line(entry, user) -> str:
     label = choice_labels(Claim.Status)[claim.status]
     badge_class = Claim.STATUS_BADGES.get(claim.status, "text-bg-secondary")
     badge = f'<span class="badge {badge_class}" data-status="{status}">{label}</span>'
+    claim_word, answer_due = escape(gettext("Claim")), escape(gettext("answer due"))
     title = (
-        f'<strong>{escape(gettext("Claim"))} <a href="{escape(entry.url)}">{escape(claim.number)}</a></strong>'
+        f'<strong>{claim_word} <a href="{escape(entry.url)}">{escape(claim.number)}</a></strong>'
         f" · {escape(claim['category__name'])} · {badge}"
     )
-    due = f"{escape(gettext('answer due'))} {date_format(claim.due_date, 'd.m.Y')}"
+    due = f"{answer_due} {date_format(claim.due_date, 'd.m.Y')}"
     details = (
         f'<div class="small text-body-secondary">{user_text(claim, "assignee")} · {due}</div>'
         f'<div class="small">{escape(Truncator(claim.demand).chars(200))}</div>'

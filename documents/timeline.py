@@ -32,6 +32,7 @@ def document_line(entry, user) -> str:
     location = Document.place(doc.archive_box, doc.archive_shelf)
     details = ""
     if vehicle or location:
-        where = f" · {escape(gettext('Location'))}: {escape(location)}" if location else ""
+        place = escape(gettext("Location"))
+        where = f" · {place}: {escape(location)}" if location else ""
         details = f'<div class="small text-body-secondary">{vehicle}{where}</div>'
     return line_html("document-entry", title, line_day(doc.issued_on), details)

@@ -24,8 +24,9 @@ def tow_line(entry, user) -> str:
         f'<span class="badge tow-status-{status} {TowOrder.STATUS_BADGES.get(order.status, "text-bg-danger")}">'
         f"{choice_labels(TowOrder.Status)[order.status]}</span>"
     )
+    tow_order = escape(gettext("Tow order"))
     title = (
-        f'<strong><a href="{escape(entry.url)}">{escape(gettext("Tow order"))} № {order.pk}</a></strong>'
+        f'<strong><a href="{escape(entry.url)}">{tow_order} № {order.pk}</a></strong>'
         f" · {choice_labels(TowOrder.Problem)[order.problem]} · {badge}"
     )
     facts = escape(order.pickup_address)
@@ -43,9 +44,10 @@ def tint_rows(consultations: QuerySet) -> QuerySet:
 def tint_line(entry, user) -> str:
     """The consultation (a link to it) and its estimate; who consulted, and the note."""
     consultation = entry.obj
+    consultation_word, estimate = escape(gettext("Tinting consultation")), escape(gettext("Estimate"))
     title = (
-        f'<strong><a href="{escape(entry.url)}">{escape(gettext("Tinting consultation"))}</a></strong>'
-        f" · {escape(gettext('Estimate'))}: {localize(consultation.estimate)}"
+        f'<strong><a href="{escape(entry.url)}">{consultation_word}</a></strong>'
+        f" · {estimate}: {localize(consultation.estimate)}"
     )
     facts = " · ".join(text for text in (user_text(consultation, "created_by"), escape(consultation.note)) if text)
     details = f'<div class="small text-body-secondary text-break">{facts}</div>' if facts else ""
