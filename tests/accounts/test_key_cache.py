@@ -3,9 +3,7 @@ with a key asks the database nothing about the key or its user; a revocation, ne
 what they end on the key's next request."""
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -18,18 +16,6 @@ from accounts.services.users import api_key_create, api_key_revoke, user_update
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/clients/"
-
-
-@pytest.fixture
-def auth_cache():
-    """The cache as production has it for sessions, users and keys (the test settings make it always miss)."""
-    cache = caches["default"]
-    cache.clear()
-    caching._paused_until = 0.0
-    with override_settings(SESSION_CACHE_ALIAS="default"):
-        yield cache
-    cache.clear()
-    caching._paused_until = 0.0
 
 
 def with_key(raw: str) -> APIClient:
