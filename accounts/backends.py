@@ -1,5 +1,5 @@
 """The sign-in backend: Django's ModelBackend, with the user that every request looks up (`get_user`) kept in the
-shared cache (accounts.caching). Saving or deleting a user removes the entry at once and again when the transaction
+shared cache (clientdesk.caching). Saving or deleting a user removes the entry at once and again when the transaction
 commits (a request between the two would otherwise cache the row as it was), so a deactivation or a new password
 ends that user's sessions on their next request, as without the cache. One race is left, bounded by the entry's
 lifetime (AUTH_CACHE_SECONDS): a request of that same user that read the row just before the change committed and
@@ -22,8 +22,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 
-from accounts.caching import cache_delete, cache_get, cache_set, timeout
 from accounts.models import User
+from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
 
 _COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
 # The columns in the key: a deploy that changes them (or what an entry holds) never unpickles an entry of the old shape.

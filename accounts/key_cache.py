@@ -1,5 +1,5 @@
 """The API key a request names, looked up in the shared cache before the database, as sessions and users are
-(accounts.caching): an integration's request then asks the database nothing before its own queries.
+(clientdesk.caching): an integration's request then asks the database nothing before its own queries.
 
 An entry holds the key's own columns, never its user: the user comes through the user's own entry
 (accounts.backends), so a deactivation or a role change shows on the key's next request, as it does for a session.
@@ -19,8 +19,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.backends import UserBackend, remember_user
-from accounts.caching import cache_delete, cache_get, cache_set, timeout
 from accounts.models import ApiKey
+from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
 
 _COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
 # The columns in the entry's name: a deploy that changes them never reads an entry of the old shape.

@@ -1,12 +1,12 @@
-"""The session store (SESSION_ENGINE): Django's cached_db, through accounts.caching so that the cache is a shortcut and
-never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
+"""The session store (SESSION_ENGINE): Django's cached_db, through clientdesk.caching so that the cache is a shortcut
+and never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
 cache; a read finds it in the cache or else in the database (and puts it back in the cache for a while)."""
 
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
-from accounts.caching import cache_delete, cache_get, cache_set, timeout
+from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
 
 # Sessions signed in before accounts.backends.UserBackend (Django's ModelBackend, which it extends) go on after the
 # deploy that brought it, instead of signing every member of staff out at once mid-shift.

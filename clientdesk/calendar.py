@@ -3,7 +3,7 @@
 Working hours come from `WorkingHours` (the regular week) and `CalendarDay` (holidays, short days, days off worked),
 which the department head maintains: a few dozen rows a year that change a few times a year, and that nearly every
 page asks about (the board, the calendar, free slots, the claims' due states). So the whole calendar is read in two
-queries and kept in the shared cache (accounts.caching: Redis in production) as plain values; a `BusinessCalendar`
+queries and kept in the shared cache (clientdesk.caching: Redis in production) as plain values; a `BusinessCalendar`
 asks the cache first. A change of either table, once committed, leaves a "gone" mark in place of the entry: every
 request reads the database again until the mark expires (AUTH_CACHE_SECONDS), so a request that read the old rows
 just before the change cannot put them back after it. A cache that errs or is switched off (the tests) is a miss.
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from accounts.caching import cache_delete, cache_get, cache_set, timeout
+from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
 from clientdesk.models import CalendarDay, WorkingHours
 
 

@@ -8,9 +8,9 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import caching
 from accounts.roles import Role
 from accounts.services.users import api_key_create
+from clientdesk import caching
 from tests.factories import UserFactory
 
 

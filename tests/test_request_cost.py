@@ -15,8 +15,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts import caching
 from accounts.services.users import user_update
+from clientdesk import caching
 
 pytestmark = pytest.mark.django_db
 
@@ -196,8 +196,8 @@ def test_a_session_signed_in_before_the_cached_backend_goes_on(auth_cache, manag
 
 
 def test_a_session_read_just_before_sign_out_cannot_come_back_into_the_cache(auth_cache, manager):
-    from accounts.caching import cache_get, cache_set
     from accounts.sessions import SessionStore
+    from clientdesk.caching import cache_get, cache_set
 
     web = signed_in(manager)
     key = web.cookies[settings.SESSION_COOKIE_NAME].value

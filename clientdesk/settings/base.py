@@ -155,7 +155,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Every signed-in request reads its session and its user: both sit in the shared cache (Redis; without it the file
 # cache every process on the machine shares) in front of the database, at most AUTH_CACHE_SECONDS, removed at once on
-# sign-out, deactivation and password change; a cache that is down is a miss (accounts.caching).
+# sign-out, deactivation and password change; a cache that is down is a miss (clientdesk.caching).
 SESSION_ENGINE = "accounts.sessions"
 SESSION_CACHE_ALIAS = "default"
 AUTH_CACHE_SECONDS = 300

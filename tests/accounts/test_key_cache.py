@@ -7,11 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts import caching
 from accounts.key_cache import key_cache_key
 from accounts.models import ApiKey
 from accounts.roles import Capability, Role
 from accounts.services.users import api_key_create, api_key_revoke, user_update
+from clientdesk import caching
 
 pytestmark = pytest.mark.django_db
 

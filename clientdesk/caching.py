@@ -1,14 +1,14 @@
-"""Who is asking, answered from the shared cache: every signed-in request reads its session and its user, and both
-change rarely, so both are kept in the cache (SESSION_CACHE_ALIAS: Redis in production, shared by every web process)
-in front of the database, which stays the truth.
+"""The shared cache in front of the database for what nearly every request reads and rarely changes: who is asking
+(the session, the user, an API key: accounts.sessions, accounts.backends, accounts.key_cache) and the rules every
+page works by (the business calendar: clientdesk.calendar; the workshop's areas: bookings.selectors). They live in
+SESSION_CACHE_ALIAS: Redis in production, shared by every web process; the database stays the truth.
 
 The cache is only ever a shortcut:
 - an entry lives at most AUTH_CACHE_SECONDS, so whatever changed the database behind the cache's back (a queryset
   update, a restore) shows within that time;
-- a sign-out, a deactivation or a password change removes the entry at once (accounts.sessions, accounts.backends);
-  a signed-out session's entry becomes a "gone" mark that lives AUTH_CACHE_SECONDS, and a read from the database fills
-  the cache only where nothing is (`add`), so a request that read the session just before the sign-out cannot put it
-  back after it;
+- a sign-out, a deactivation, a password change or a change of the rules removes the entry at once; a removed entry
+  becomes a "gone" mark that lives AUTH_CACHE_SECONDS, and a read from the database fills the cache only where nothing
+  is (`add`), so a request that read the old rows just before the change cannot put them back after it;
 - a cache that errs (Redis down or hung) is a miss: the request reads the database, and this process leaves the cache
   alone for PAUSE_AFTER_ERROR_SECONDS, so a hung Redis costs one request its socket timeout, not every request.
 """
