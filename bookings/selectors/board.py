@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import Role
 from bookings.models import Booking
 from bookings.selectors.bookings import (
     active_areas,
+    advisor_names,
     clock_text,
     sql_filters,
     sql_moment,
@@ -354,13 +354,6 @@ def _fold_of(row: BoardRow, due_by: datetime) -> str | None:
     return "in_service" if row.status == Booking.Status.IN_SERVICE else "done"
 
 
-# The advisors the board's filter offers, named as `str()` names them.
-FILTER_ADVISORS = """
-    SELECT id, first_name, last_name, username FROM accounts_user WHERE role = %s AND is_active
-    ORDER BY last_name, first_name, id
-"""
-
-
 def filter_areas() -> list[tuple[int, str]]:
     """The areas the board may be narrowed to, as (id, name)."""
     return [(area.pk, area.name) for area in active_areas()]
@@ -368,5 +361,4 @@ def filter_areas() -> list[tuple[int, str]]:
 
 def filter_advisors() -> list[tuple[int, str]]:
     """The advisors the board may be narrowed to, as (id, name)."""
-    rows = sql_rows(FILTER_ADVISORS, [Role.ADVISOR])
-    return [(pk, User.name_of(first_name, last_name, username)) for pk, first_name, last_name, username in rows]
+    return [(advisor.pk, advisor.name) for advisor in advisor_names()]

@@ -1,19 +1,22 @@
 """Reads for the booking pages and API: the day and week calendars, today's board, the booking card, data checks."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete, post_save
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
 from bookings import timeline
-from bookings.models import Booking, BookingTransition, ServiceType
+from bookings.models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
+from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
 from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
 from clientdesk.views import url_maker
 from clients.models import Client
@@ -73,15 +76,76 @@ class Area:
         return self.name
 
 
-# The active areas in ServiceArea's order, with what the calendars print: on the day calendar the ORM took longer to
-# build this query than to read the day's load.
+@dataclass(frozen=True)
+class Advisor:
+    """An active service advisor as the board's filter and the calendar's cards name them (`User.name_of`)."""
+
+    pk: int
+    name: str
+    # With an active advisor profile: receives clients (bookings.selectors.slots.active_advisors), has a calendar card.
+    receives: bool
+
+
+# The active areas in ServiceArea's order, and the active advisors by name, with what the pages print.
 ACTIVE_AREAS = """
     SELECT id, code, name, daily_capacity_minutes FROM bookings_servicearea WHERE is_active ORDER BY name, id
 """
+ACTIVE_ADVISORS = """
+    SELECT u.id, u.first_name, u.last_name, u.username, p.is_active FROM accounts_user u
+    LEFT JOIN bookings_advisorprofile p ON p.user_id = u.id WHERE u.role = %s AND u.is_active
+    ORDER BY u.last_name, u.first_name, u.id
+"""
+# Both change a few times a year and every draw of the board and the calendars prints them, so they are kept in the
+# shared cache (clientdesk.caching: Redis in production) as the business calendar is: a committed change of an area, a
+# user's name, role or state, or an advisor profile leaves a "gone" mark, and the next reads see the change.
+AREAS_CACHE_KEY = "bookings.active_areas.v1"
+ADVISORS_CACHE_KEY = "bookings.active_advisors.v1"
 
 
 def active_areas() -> list[Area]:
-    return [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])]
+    return _cached(AREAS_CACHE_KEY, lambda: [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])])
+
+
+def advisor_names() -> list[Advisor]:
+    return _cached(
+        ADVISORS_CACHE_KEY,
+        lambda: [
+            Advisor(pk, User.name_of(first_name, last_name, username), bool(receives))
+            for pk, first_name, last_name, username, receives in sql_rows(ACTIVE_ADVISORS, [Role.ADVISOR])
+        ],
+    )
+
+
+def _cached(key: str, read: Callable[[], list]) -> list:
+    """The entry from the shared cache, or read and put there where nothing is (never over a "gone" mark)."""
+    value = cache_get(key)
+    if value is None:
+        value = read()
+        cache_set(key, value, timeout(), only_if_absent=True)
+    return value
+
+
+def _forgetting(key: str, fields: frozenset[str] | None = None) -> Callable:
+    """A receiver that leaves the entry's "gone" mark once the change is committed: on any save or deletion, or, with
+    `fields`, on a save that may change one of them (not a sign-in's last_login, nor a new password)."""
+
+    def forget(update_fields=None, **_kwargs) -> None:
+        if fields is None or update_fields is None or fields & set(update_fields):
+            transaction.on_commit(lambda: cache_delete(key, gone=True))
+
+    return forget
+
+
+# What an advisor's entry prints or is chosen by.
+ADVISOR_FIELDS = frozenset({"first_name", "last_name", "username", "role", "is_active"})
+for _key, _model, _fields in (
+    (AREAS_CACHE_KEY, ServiceArea, None),
+    (ADVISORS_CACHE_KEY, User, ADVISOR_FIELDS),
+    (ADVISORS_CACHE_KEY, AdvisorProfile, None),
+):
+    _uid = f"forget-{_key}-{_model.__name__}"
+    post_save.connect(_forgetting(_key, _fields), sender=_model, weak=False, dispatch_uid=_uid)
+    post_delete.connect(_forgetting(_key), sender=_model, weak=False, dispatch_uid=_uid)
 
 
 @dataclass
@@ -197,15 +261,6 @@ DAY_LOAD = """
 """
 
 
-# The advisors who receive clients (bookings.selectors.slots.active_advisors), in its order, with only what a card
-# prints: forty profiles and users built as models were a fifth of the page's time.
-DAY_ADVISORS = """
-    SELECT u.id, u.first_name, u.last_name, u.username FROM bookings_advisorprofile p
-    JOIN accounts_user u ON u.id = p.user_id WHERE p.is_active AND u.is_active AND u.role = %s
-    ORDER BY u.last_name, u.first_name, u.id
-"""
-
-
 def _day_load(start: datetime, end: datetime, *, user) -> list[tuple]:
     """(advisor id, area id, count, minutes, first moment, last moment) of the day's occupying bookings."""
     if Booking.objects.visible_to(user).query.is_empty():
@@ -217,7 +272,7 @@ def _day_load(start: datetime, end: datetime, *, user) -> list[tuple]:
 def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPlan:
     """The load of one day per area and per advisor: one aggregate per (advisor, area); the visits listed for a short
     day, or for the advisors `opened`."""
-    hours = BusinessCalendar(day).hours(day)
+    hours = BusinessCalendar().hours(day)
     start, end = day_bounds(day)
     zone = local_zone()
     load = _day_load(start, end, user=user)
@@ -225,10 +280,9 @@ def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPla
     for _advisor_id, area_id, _count, minutes, _first, _last in load:
         used[area_id] += minutes
     areas = [AreaLoad(area, used[area.pk], area.capacity) for area in active_areas()]
-    by_advisor = {
-        user_id: AdvisorDay(user_id, User.name_of(first_name, last_name, username))
-        for user_id, first_name, last_name, username in sql_rows(DAY_ADVISORS, [Role.ADVISOR])
-    }
+    # A card for each advisor who receives clients, in slots.active_advisors' order (forty profiles and users built as
+    # models were a fifth of the page's time).
+    by_advisor = {advisor.pk: AdvisorDay(advisor.pk, advisor.name) for advisor in advisor_names() if advisor.receives}
     unassigned = 0
     # An advisor's first and last visit over their areas, as moments; written as times once per advisor.
     spans: dict[int, tuple] = {}
@@ -264,7 +318,7 @@ class WeekDay:
 def week_plan(monday: date, *, user) -> list[WeekDay]:
     """Seven days of load per area: one aggregate query for the whole week."""
     sunday = monday + timedelta(days=6)
-    calendar = BusinessCalendar(monday, sunday)
+    calendar = BusinessCalendar()
     start, _end = day_bounds(monday)
     _start, end = day_bounds(sunday)
     rows = (
