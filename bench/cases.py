@@ -410,7 +410,7 @@ def _workshop_days(bench: Bench, *, ahead: int, past_share: float) -> list[date]
         return []
     first, last = local_date(first), local_date(last)
     today = local_date(timezone.now())
-    calendar = BusinessCalendar(first, last)
+    calendar = BusinessCalendar()
     soon = [d for d in (today + timedelta(days=n) for n in range(ahead)) if d <= last and calendar.is_working_day(d)]
     span = (min(today, last) - first).days
     days = []
@@ -753,14 +753,10 @@ class PlanningDay:
         if last is None:
             raise SystemExit("No bookings: run `manage.py seed_large_bookings` first.")
         rules = CallRules.current()
-        lookup = BusinessCalendar(local_date(last), local_date(last) + timedelta(days=30))
+        calendar = BusinessCalendar()
         # Two working days after the last booking: neither the visit day nor the day before holds one already.
-        visit_day = lookup.next_working_day(lookup.next_working_day(local_date(last)))
-        now = confirmation_due(visit_day, rules, lookup)
-        today = local_date(now)
-        # As run_planners builds it.
-        first = today - timedelta(days=rules.planner_catch_up_days + 70)
-        calendar = BusinessCalendar(first, today + timedelta(days=40))
+        visit_day = calendar.next_working_day(calendar.next_working_day(local_date(last)))
+        now = confirmation_due(visit_day, rules, calendar)
         return cls(bench.planned, visit_day, now, now, rules, calendar)
 
     def bounds(self) -> dict:

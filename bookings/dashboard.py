@@ -89,7 +89,7 @@ def _area_hours(user, period: Period):
         .annotate(minutes=Sum("planned_minutes"))
         .order_by()
     )
-    days = BusinessCalendar(period.first, period.last).working_days(period.first, period.last)
+    days = BusinessCalendar().working_days(period.first, period.last)
     booked = [round(used.get(area.pk, 0) / 60, 1) for area in areas]
     capacity = [round(area.daily_capacity_minutes * len(days) / 60, 1) for area in areas]
     return areas, booked, capacity, days
@@ -289,7 +289,7 @@ def own_load_tile(user, period: Period) -> TileData:
     the slots the workshop's hours give them, in the period, the previous period, and on average for the advisors;
     by day, booked against capacity. A constant number of queries whatever the rows."""
     previous = period.previous()
-    calendar = BusinessCalendar(previous.first, period.last)
+    calendar = BusinessCalendar()
     open_days = {which: calendar.working_days(p.first, p.last) for which, p in (("now", period), ("before", previous))}
     profiles = _advisors()
     mine = next((p for p in profiles if p.user_id == user.pk), None)

@@ -100,12 +100,9 @@ for _model in (WorkingHours, CalendarDay):
 
 
 class BusinessCalendar:
-    """Working hours of any day, from the calendar's rules (`first`/`last` are kept for the callers' sake: the rules
-    hold every day)."""
+    """Working hours of any day, from the calendar's rules (read once per calendar: from the cache, or two queries)."""
 
-    LOOKAHEAD_DAYS = 60
-
-    def __init__(self, first: date | None = None, last: date | None = None):
+    def __init__(self):
         self._rules = calendar_rules()
 
     def hours(self, day: date) -> DayHours | None:

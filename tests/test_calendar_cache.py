@@ -22,38 +22,38 @@ def calendar_queries(read) -> int:
 
 
 def test_once_read_the_calendar_asks_the_database_nothing(auth_cache):
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY).hours(MONDAY)) == 2
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY).next_working_day(MONDAY)) == 0
+    assert calendar_queries(lambda: BusinessCalendar().hours(MONDAY)) == 2
+    assert calendar_queries(lambda: BusinessCalendar().next_working_day(MONDAY)) == 0
 
 
 def test_without_the_cache_each_calendar_reads_the_two_tables():
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY).hours(MONDAY)) == 2
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY).hours(MONDAY)) == 2
+    assert calendar_queries(lambda: BusinessCalendar().hours(MONDAY)) == 2
+    assert calendar_queries(lambda: BusinessCalendar().hours(MONDAY)) == 2
 
 
 def test_a_new_holiday_shows_on_the_next_read(auth_cache, django_capture_on_commit_callbacks):
-    assert BusinessCalendar(MONDAY).is_working_day(MONDAY)
+    assert BusinessCalendar().is_working_day(MONDAY)
     with django_capture_on_commit_callbacks(execute=True):
         CalendarDay.objects.create(date=MONDAY, kind=CalendarDay.Kind.HOLIDAY, note="Closed for stocktaking")
-    assert not BusinessCalendar(MONDAY).is_working_day(MONDAY)
+    assert not BusinessCalendar().is_working_day(MONDAY)
     # and, while the change's mark lives, a read from the database does not put an entry back
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY)) == 2
-    assert calendar_queries(lambda: BusinessCalendar(MONDAY)) == 2
+    assert calendar_queries(lambda: BusinessCalendar()) == 2
+    assert calendar_queries(lambda: BusinessCalendar()) == 2
 
 
 def test_new_weekly_hours_show_on_the_next_read(auth_cache, django_capture_on_commit_callbacks):
-    BusinessCalendar(MONDAY)
+    BusinessCalendar()
     assert auth_cache.get(CALENDAR_CACHE_KEY) is not None
     row = WorkingHours.objects.get(weekday=MONDAY.weekday())
     with django_capture_on_commit_callbacks(execute=True):
         row.opens = time(7, 30)
         row.save()
-    assert BusinessCalendar(MONDAY).hours(MONDAY).opens == time(7, 30)
+    assert BusinessCalendar().hours(MONDAY).opens == time(7, 30)
 
 
 def test_a_removed_day_off_shows_on_the_next_read(auth_cache, django_capture_on_commit_callbacks):
     day = CalendarDay.objects.create(date=MONDAY, kind=CalendarDay.Kind.HOLIDAY)
-    assert not BusinessCalendar(MONDAY).is_working_day(MONDAY)
+    assert not BusinessCalendar().is_working_day(MONDAY)
     with django_capture_on_commit_callbacks(execute=True):
         day.delete()
-    assert BusinessCalendar(MONDAY).is_working_day(MONDAY)
+    assert BusinessCalendar().is_working_day(MONDAY)

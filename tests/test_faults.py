@@ -94,7 +94,7 @@ def test_a_late_booking_is_saved_and_answered_while_the_broker_hangs(paused_redi
     petrov = AdvisorProfileFactory(user__username="petrov").user
     to2 = ServiceTypeFactory(code="to2", area=ServiceAreaFactory(code="mech"), standard_minutes=60)
     today = local_date(timezone.now())
-    tomorrow = BusinessCalendar(today).next_working_day(today)
+    tomorrow = BusinessCalendar().next_working_day(today)
     body = {
         "client": car_owner.pk,
         "advisor": petrov.pk,

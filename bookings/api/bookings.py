@@ -248,7 +248,7 @@ class FreeSlotsView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         area, minutes = services.plan_for(data["service_types"])
-        calendar = BusinessCalendar(data["date_from"], data["date_to"])
+        calendar = BusinessCalendar()
         slots = []
         day = data["date_from"]
         while day <= data["date_to"]:

@@ -183,7 +183,7 @@ def free_slots(
 
     The sweep compares plain numbers (POSIX seconds): the slot grid is laid out once per slot length, each advisor's
     bookings are walked once in time order (they never overlap), and a `Slot` is made only for a free slot."""
-    calendar = calendar or BusinessCalendar(day)
+    calendar = calendar or BusinessCalendar()
     hours = calendar.hours(day)
     if hours is None:
         return []
@@ -218,7 +218,7 @@ def nearest_free_slots(
 ) -> list[Slot]:
     """The free slots closest to the wanted time, on that day or the next working days (for a refusal's message)."""
     first = max(local_date(around), local_date(timezone.now()))
-    calendar = BusinessCalendar(first, first + timedelta(days=SEARCH_DAYS))
+    calendar = BusinessCalendar()
     found: list[Slot] = []
     for offset in range(SEARCH_DAYS):
         day = first + timedelta(days=offset)

@@ -277,7 +277,7 @@ def booking_create(
         dms_id=dms_id,
         created_by=by,
     )
-    _check_time(booking, calendar=BusinessCalendar(local_date(starts_at)), now=timezone.now())
+    _check_time(booking, calendar=BusinessCalendar(), now=timezone.now())
     _check_slot_and_capacity(booking, by=by)
     _save(booking, by=by)
     booking.service_types.set(types)
@@ -303,7 +303,7 @@ def booking_reschedule(
     booking.advisor_until = starts_at + timedelta(minutes=profile.slot_minutes)
     booking.status = Booking.Status.SCHEDULED
     booking.confirmed_at = None
-    _check_time(booking, calendar=BusinessCalendar(local_date(starts_at)), now=timezone.now())
+    _check_time(booking, calendar=BusinessCalendar(), now=timezone.now())
     _check_slot_and_capacity(booking, by=by)
     _save(booking, by=by, reason=reason or "rescheduled")
     _record(booking, by=by, previous=old_status, to=booking.status, note=reason, old=old_starts, new=starts_at)

@@ -573,7 +573,7 @@ def bookings_outside_hours(*, first: date, last: date) -> int:
         starts_at__gte=max(start, timezone.now()),
         starts_at__lt=end,
     ).values_list("starts_at", "advisor_until")
-    calendar = BusinessCalendar(first, last)
+    calendar = BusinessCalendar()
     outside = 0
     for starts_at, until in rows.iterator():
         hours = calendar.hours(local_date(starts_at))

@@ -41,7 +41,7 @@ from clients.models import Client, ClientPhone
 
 def _next_working_day() -> date:
     today = local_date(timezone.now())
-    return BusinessCalendar(today).next_working_day(today)
+    return BusinessCalendar().next_working_day(today)
 
 
 _booking_column = partial(model_column, Booking)
@@ -182,7 +182,7 @@ class SlotPickerView(CapabilityRequiredMixin, View):
             exclude = Booking.objects.visible_to(request.user).filter(pk=booking_id).select_related("area").first()
             if exclude is not None and area is None:
                 area, minutes = exclude.area, exclude.planned_minutes
-        calendar = BusinessCalendar(day)
+        calendar = BusinessCalendar()
         context = {"day": day, "hours": calendar.hours(day), "area": area, "minutes": minutes, "slots": []}
         if area is not None and minutes:
             context["slots"] = free_slots(

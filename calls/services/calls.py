@@ -283,12 +283,12 @@ def call_task_work(
         if task.attempts >= rules.max_attempts:
             _close(task, status=CallTask.Status.UNREACHABLE, outcome=label, now=now)
         else:
-            calendar = BusinessCalendar(local_date(now))
+            calendar = BusinessCalendar()
             task.status, task.outcome = CallTask.Status.OPEN, label
             task.next_attempt_at = next_calling_time(now + timedelta(minutes=rules.retry_minutes), rules, calendar)
             task.claimed_by = task.claimed_at = None
     elif outcome == TaskOutcome.CALL_BACK:
-        calendar = BusinessCalendar(local_date(call_back_at))
+        calendar = BusinessCalendar()
         task.status, task.outcome = CallTask.Status.OPEN, label
         task.next_attempt_at = next_calling_time(call_back_at, rules, calendar)
         task.claimed_by = task.claimed_at = None
@@ -458,7 +458,7 @@ def call_tasks_follow_booking(*, booking, by: User | None) -> None:
     status = booking.status
     if status == booking.Status.SCHEDULED:
         visit_day = local_date(booking.starts_at)
-        due = confirmation_due(visit_day, CallRules.current(), BusinessCalendar(visit_day))
+        due = confirmation_due(visit_day, CallRules.current(), BusinessCalendar())
         if task.due_at == due and task.is_pending:
             return
         task.due_at = task.next_attempt_at = due

@@ -292,7 +292,7 @@ def _calling_days(campaign: Campaign, *, now: datetime) -> list[date]:
     first = max(campaign.starts_on, today)
     if campaign.ends_on < first:
         raise ValidationError({"ends_on": _("The campaign's last day has passed; move its dates.")})
-    calendar = BusinessCalendar(first, campaign.ends_on)
+    calendar = BusinessCalendar()
     days = [hours.day for hours in calendar.working_days(first, campaign.ends_on)]
     if not days:
         message = _("There is no working day between %(first)s and %(last)s; move the campaign's dates.") % {

@@ -2,7 +2,7 @@
 per reservation, made at once inside the calling window; the unique constraint on (kind, reservation) makes a second
 announcement, a retry or a replay harmless."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from calls.models import CallRules, CallTask
 from calls.services.planning import next_calling_time
-from clientdesk.calendar import BusinessCalendar, local_date
+from clientdesk.calendar import BusinessCalendar
 from clientdesk.timefmt import local_datetime_text
 from fleet.events import LoanerReturnOverdue
 from fleet.models import HandoverAct, Reservation
@@ -28,8 +28,7 @@ def loaner_return_task_create(*, reservation_id: int, now: datetime) -> CallTask
     if existing is not None:
         return existing
     rules = CallRules.current()
-    today = local_date(now)
-    due = next_calling_time(now, rules, BusinessCalendar(today, today + timedelta(days=14)))
+    due = next_calling_time(now, rules, BusinessCalendar())
     handed_over = reservation.acts.filter(direction=HandoverAct.Direction.OUT).select_related("by").first()
     owners = (handed_over.by if handed_over else None, reservation.created_by)
     assignee = next((u for u in owners if u is not None and u.is_active and u.role == Role.MANAGER), None)

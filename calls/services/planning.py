@@ -58,7 +58,7 @@ def follow_up_call_day(delivery: Delivery, *, rules: CallRules | None = None) ->
     """The day the buyer of this handover gets the follow-up call, by the department's rules and calendar."""
     rules = rules or CallRules.current()
     delivered_on = local_date(delivery.delivered_at)
-    calendar = BusinessCalendar(delivered_on, delivered_on + timedelta(days=rules.follow_up_day + 14))
+    calendar = BusinessCalendar()
     return follow_up_day(delivered_on, rules, calendar)
 
 
@@ -75,7 +75,7 @@ def planning_request_soon(*, visit_at: datetime) -> bool:
     is pending at a time, so a burst of bookings queues one run, not hundreds; the caller queues it with
     `PLAN_SOON_EXPIRES` as its expiry."""
     today = local_date(timezone.now())
-    if local_date(visit_at) > BusinessCalendar(today).next_working_day(today):
+    if local_date(visit_at) > BusinessCalendar().next_working_day(today):
         return False
     now = timezone.now()
     Heartbeat.objects.get_or_create(name=PLAN_SOON_MARKER, defaults={"beat_at": NEVER})
@@ -232,8 +232,7 @@ def run_planners(*, now: datetime | None = None) -> PlanningRun:
     """All planners in one transaction: a crash half-way leaves nothing half-planned, and the next run redoes it."""
     now = now or timezone.now()
     rules = CallRules.current()
-    today = local_date(now)
-    calendar = BusinessCalendar(today - timedelta(days=rules.planner_catch_up_days + 70), today + timedelta(days=40))
+    calendar = BusinessCalendar()
     with transaction.atomic():
         run = PlanningRun(
             confirmations=plan_confirmations(now=now, rules=rules, calendar=calendar),

@@ -91,7 +91,7 @@ def papers_due_cutoff(now: datetime | None = None) -> datetime:
     due within N working days after the handover day, so on a day D the deliveries of days before the N-th working
     day before D are late."""
     today = local_date(now or timezone.now())
-    calendar = BusinessCalendar(today)
+    calendar = BusinessCalendar()
     day = today
     for _step in range(due_working_days()):
         day = calendar.previous_working_day(day)

@@ -159,7 +159,7 @@ def car_clear(*, car: FleetCar, by: User | None, note: str = "") -> CarStep:
 def inspection_horizon(opened_at: datetime) -> datetime:
     """When an inspection opened at `opened_at` can be counted on to be closed: the end of the next working day (the
     transport head inspects in working hours; that leaves them the rest of this day and a whole working day)."""
-    calendar = BusinessCalendar(local_date(opened_at))
+    calendar = BusinessCalendar()
     return calendar.hours(calendar.next_working_day(local_date(opened_at))).end
 
 

@@ -80,7 +80,7 @@ def tint_card_context(request, consultation, *, order_form=None, alternatives=()
     if can_order and order_form is None:
         today = local_date(timezone.now())
         order_form = TintOrderForm(
-            initial={"day": BusinessCalendar(today).next_working_day(today)},
+            initial={"day": BusinessCalendar().next_working_day(today)},
             can_pick_time=request.user.has_capability(Capability.OVERRIDE_CAPACITY),
         )
     return {

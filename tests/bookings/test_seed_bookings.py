@@ -112,7 +112,7 @@ def test_bookings_lie_in_working_hours_and_mostly_within_capacity(clients_loaded
 
     bookings = list(Booking.objects.all())
     days = [local_date(b.starts_at) for b in bookings]
-    calendar = BusinessCalendar(min(days), max(days))
+    calendar = BusinessCalendar()
     used: dict[tuple, int] = defaultdict(int)
     overridden = set()
     for booking, day in zip(bookings, days, strict=True):

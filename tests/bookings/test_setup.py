@@ -85,18 +85,18 @@ def snapshot() -> dict:
 def test_changed_hours_are_what_the_calendar_answers_with_the_author_in_the_history(head):
     saturday = upcoming(SAT)
     working_hours_set(by=head, weekday=SAT, opens=t(10), closes=t(15))
-    hours = BusinessCalendar(saturday).hours(saturday)
+    hours = BusinessCalendar().hours(saturday)
     assert (hours.opens, hours.closes) == (t(10), t(15))
     assert WorkingHours.history.filter(weekday=SAT).first().history_user == head
 
 
 def test_a_day_off_can_be_opened_and_closed_again(head):
     sunday = upcoming(SUN)
-    assert not BusinessCalendar(sunday).is_working_day(sunday)
+    assert not BusinessCalendar().is_working_day(sunday)
     working_hours_set(by=head, weekday=SUN, opens=t(10), closes=t(16))
-    assert BusinessCalendar(sunday).hours(sunday).minutes == 6 * 60
+    assert BusinessCalendar().hours(sunday).minutes == 6 * 60
     assert working_hours_clear(by=head, weekday=SUN) is True
-    assert not BusinessCalendar(sunday).is_working_day(sunday)
+    assert not BusinessCalendar().is_working_day(sunday)
     removal = WorkingHours.history.filter(weekday=SUN).first()
     assert (removal.history_type, removal.history_user) == ("-", head)
     assert working_hours_clear(by=head, weekday=SUN) is False
@@ -142,7 +142,7 @@ def test_the_week_may_move_to_days_it_did_not_have(head):
     assert sorted(changed) == list(Weekday)
     assert week_now() == {SUN: (t(10), t(16))}
     saturday = upcoming(SAT)
-    assert BusinessCalendar(saturday).next_working_day(saturday) == saturday + timedelta(days=1)
+    assert BusinessCalendar().next_working_day(saturday) == saturday + timedelta(days=1)
 
 
 def test_saving_the_same_week_writes_no_history(head):
@@ -158,7 +158,7 @@ def test_a_holiday_closes_the_day_and_working_days_skip_it(head):
     monday = upcoming(MON)
     saturday, tuesday = monday - timedelta(days=2), monday + timedelta(days=1)
     calendar_day_set(by=head, date=monday, kind=HOLIDAY, note="День России")
-    calendar = BusinessCalendar(saturday, tuesday)
+    calendar = BusinessCalendar()
     assert calendar.hours(monday) is None
     assert calendar.next_working_day(saturday) == tuesday  # Sunday is a day off, Monday a holiday
     assert calendar.previous_working_day(tuesday) == saturday
@@ -168,9 +168,9 @@ def test_a_holiday_closes_the_day_and_working_days_skip_it(head):
 
 def test_a_short_day_is_shorter(head):
     wednesday = upcoming(WED)
-    regular = BusinessCalendar(wednesday).hours(wednesday)
+    regular = BusinessCalendar().hours(wednesday)
     calendar_day_set(by=head, date=wednesday, kind=SHORT, opens=t(8), closes=t(15), note="предпраздничный")
-    hours = BusinessCalendar(wednesday).hours(wednesday)
+    hours = BusinessCalendar().hours(wednesday)
     assert (hours.opens, hours.closes, hours.note) == (t(8), t(15), "предпраздничный")
     assert hours.minutes == 7 * 60 < regular.minutes
 
@@ -179,7 +179,7 @@ def test_a_worked_sunday_is_open(head):
     sunday = upcoming(SUN)
     saturday = sunday - timedelta(days=1)
     calendar_day_set(by=head, date=sunday, kind=WORKING, opens=t(10), closes=t(16), note="перенос")
-    calendar = BusinessCalendar(saturday, sunday)
+    calendar = BusinessCalendar()
     assert calendar.hours(sunday).minutes == 6 * 60
     assert calendar.next_working_day(saturday) == sunday
 
@@ -224,7 +224,7 @@ def test_removing_an_exception_restores_the_regular_week_and_is_in_the_history(h
     monday = upcoming(MON)
     calendar_day_set(by=head, date=monday, kind=HOLIDAY)
     assert calendar_day_remove(by=head, date=monday) is True
-    assert BusinessCalendar(monday).hours(monday).minutes == 12 * 60
+    assert BusinessCalendar().hours(monday).minutes == 12 * 60
     removal = CalendarDay.history.first()
     assert (removal.history_type, removal.history_user, removal.date) == ("-", head, monday)
     assert calendar_day_remove(by=head, date=monday) is False

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def reference(*, day, area, planned_minutes, advisor=None, exclude_booking=None, not_before=None):
     """The definition, slot by slot: a slot of each active advisor's length from opening to closing is free when it
     starts no earlier than `not_before` and no occupying booking of the advisor overlaps it."""
-    hours = BusinessCalendar(day).hours(day)
+    hours = BusinessCalendar().hours(day)
     if hours is None:
         return []
     if selector.area_minutes_used(area, day, exclude_booking=exclude_booking) + planned_minutes > (

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def visit_and_call_day(min_offset=3):
     """A visit day whose previous working day (the call day) is still ahead of today."""
     visit = working_day(min_offset)
-    calendar = BusinessCalendar(visit)
+    calendar = BusinessCalendar()
     return visit, calendar.previous_working_day(visit)
 
 
@@ -54,7 +54,7 @@ def test_a_booking_gets_exactly_one_confirmation_due_the_working_day_before(mana
 def test_nothing_is_planned_before_the_call_day(manager, car_owner, petrov, to2):
     visit, call_day = visit_and_call_day(min_offset=4)
     book_on(visit, manager, car_owner, petrov, [to2])
-    the_day_before = BusinessCalendar(call_day).previous_working_day(call_day)
+    the_day_before = BusinessCalendar().previous_working_day(call_day)
     assert run_planners(now=at(the_day_before, time(20))).confirmations == 0
 
 
@@ -112,7 +112,7 @@ def test_a_moved_booking_moves_its_call_and_a_cancelled_one_cancels_it(
     with django_capture_on_commit_callbacks(execute=True):
         booking_reschedule(booking=booking, by=manager, starts_at=at(later, time(12)))
     task = CallTask.objects.get()
-    assert task.due_at == at(BusinessCalendar(later).previous_working_day(later), time(10))
+    assert task.due_at == at(BusinessCalendar().previous_working_day(later), time(10))
     assert task.is_pending
     with django_capture_on_commit_callbacks(execute=True):
         booking_cancel(booking=booking, by=manager, reason="передумал")
@@ -159,10 +159,10 @@ def make_delivery(client, delivered_on: date, hour=15):
 def test_follow_up_on_the_seventh_day(manager, car_owner):
     delivered = local_date(timezone.now()) - timedelta(days=3)
     call_day = delivered + timedelta(days=7)
-    while not BusinessCalendar(call_day).is_working_day(call_day):
+    while not BusinessCalendar().is_working_day(call_day):
         call_day += timedelta(days=1)
     make_delivery(car_owner, delivered)
-    before = BusinessCalendar(call_day).previous_working_day(call_day)
+    before = BusinessCalendar().previous_working_day(call_day)
     assert run_planners(now=at(before, time(20))).follow_ups == (1 if before >= delivered + timedelta(days=7) else 0)
     CallTask.objects.all().delete()
     assert run_planners(now=at(call_day, time(8))).follow_ups == 1
@@ -249,7 +249,7 @@ def test_dealing_stays_even_when_the_sequence_skips_ids(car_owner, petrov, to2):
 
 
 def test_plan_soon_requests_coalesce_into_one_pending_run():
-    tomorrow = BusinessCalendar(local_date(timezone.now())).next_working_day(local_date(timezone.now()))
+    tomorrow = BusinessCalendar().next_working_day(local_date(timezone.now()))
     visit = at(tomorrow, time(10))
     # one request is queued; while it is pending, further ones queue nothing
     assert [planning_request_soon(visit_at=visit) for _ in range(5)] == [True, False, False, False, False]
@@ -269,7 +269,7 @@ def test_a_burst_of_late_bookings_queues_one_planner_run(
     sent = []
     monkeypatch.setattr(calls_events, "send_after_commit", lambda task, **kw: sent.append((task.name, kw)))
     today = local_date(timezone.now())
-    tomorrow = BusinessCalendar(today).next_working_day(today)
+    tomorrow = BusinessCalendar().next_working_day(today)
     for advisor, hour in ((petrov, 10), (sidorov, 10)):
         with django_capture_on_commit_callbacks(execute=True):
             book_on(tomorrow, manager, car_owner, advisor, [to2], hour=hour)

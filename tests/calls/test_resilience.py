@@ -98,7 +98,7 @@ def make_bookings(day, count: int) -> list[Booking]:
 def next_working_day():
     """The day whose visits the planner confirms today (plan_calls plans for the real now)."""
     today = local_date(timezone.now())
-    return BusinessCalendar(today).next_working_day(today)
+    return BusinessCalendar().next_working_day(today)
 
 
 def assert_one_confirmation_each(bookings) -> None:
@@ -396,7 +396,7 @@ def test_two_planner_processes_at_once_create_every_task_exactly_once(tmp_path, 
     CallRules.current()
     colleague = UserFactory(username="colleague", role=Role.MANAGER)
     visit = working_day(3)
-    call_day = BusinessCalendar(visit).previous_working_day(visit)
+    call_day = BusinessCalendar().previous_working_day(visit)
     now = at(call_day, clock(8, 30))
     batches = [120, 60, 0, 90, 30]
 
@@ -618,9 +618,7 @@ def test_with_redis_stopped_pages_and_api_work_and_the_next_planner_run_catches_
     assert result["created"] == 2
     assert_one_confirmation_each(bookings)
     rules = CallRules.current()
-    assert set(CallTask.objects.values_list("due_at", flat=True)) == {
-        confirmation_due(day, rules, BusinessCalendar(day))
-    }
+    assert set(CallTask.objects.values_list("due_at", flat=True)) == {confirmation_due(day, rules, BusinessCalendar())}
 
 
 class WaitedForTheBroker(AssertionError):
@@ -738,13 +736,13 @@ def test_a_booking_made_moved_and_cancelled_moves_its_call_through_the_events_wi
 
     # when: one visit moves to the working day after, another is cancelled
     moved, cancelled = bookings[0], bookings[1]
-    later = BusinessCalendar(day).next_working_day(day)
+    later = BusinessCalendar().next_working_day(day)
     booking_reschedule(booking=moved, by=manager, starts_at=at(later, clock(11)))
     booking_cancel(booking=cancelled, by=manager, reason="передумал")
 
     # then: at once, with no planner run in between
     moved_task = CallTask.objects.get(booking=moved)
-    assert moved_task.due_at == confirmation_due(later, CallRules.current(), BusinessCalendar(later))
+    assert moved_task.due_at == confirmation_due(later, CallRules.current(), BusinessCalendar())
     assert moved_task.is_pending
     assert CallTask.objects.get(booking=cancelled).status == CallTask.Status.CANCELLED
     assert CallTask.objects.get(booking=bookings[2]).is_pending

@@ -125,7 +125,7 @@ def test_no_answer_is_retried_with_spacing_then_unreachable(manager, confirmatio
     assert task.next_attempt_at >= before + timedelta(minutes=90)
     local = timezone.localtime(task.next_attempt_at)
     assert time(9) <= local.time() <= time(21)
-    assert BusinessCalendar(local.date()).is_working_day(local.date())
+    assert BusinessCalendar().is_working_day(local.date())
     task = call_task_work(task=task, by=manager, outcome=TaskOutcome.BUSY)
     assert task.status == "open"
     task = call_task_work(task=task, by=manager, outcome=TaskOutcome.NO_ANSWER)
@@ -332,5 +332,5 @@ def test_planned_tasks_show_in_the_queue_on_the_day(as_manager, manager, car_own
     visit = working_day(1)
     booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=at(visit, time(18)), service_types=[to2])
     run_planners()
-    if local_date(timezone.now()) == BusinessCalendar(visit).previous_working_day(visit):
+    if local_date(timezone.now()) == BusinessCalendar().previous_working_day(visit):
         assert as_manager.get(reverse("calls:queue")).context["queue"].counts.get("confirmation") == 1

@@ -446,7 +446,7 @@ class Plan:
         today = workshop.today
         self.first_day = today - timedelta(days=past_days)
         self.last_day = today + timedelta(days=future_days)
-        calendar = BusinessCalendar(self.first_day, self.last_day)
+        calendar = BusinessCalendar()
         grids: dict[int, list[tuple[int, int]]] = {}
         self.days: list[Day] = []
         for hours in calendar.working_days(self.first_day, self.last_day):

@@ -119,7 +119,7 @@ class DemoWork:
         self.head, self.managers, self.dms, self.advisors = head, managers, dms, advisors
         self.now = timezone.now()
         self.today = local_date(self.now)
-        self.calendar = BusinessCalendar(self.today - timedelta(days=PAST_DAYS + 7), self.today + timedelta(days=60))
+        self.calendar = BusinessCalendar()
         self.types = {t.code: t for t in ServiceType.objects.select_related("area")}
         self.slot = {p.user_id: p.slot_minutes for p in AdvisorProfile.objects.all()}
         cars = Vehicle.objects.filter(owner__merged_into__isnull=True).select_related("owner").order_by("pk")
