@@ -97,7 +97,7 @@ ACTIVE_ADVISORS = """
 """
 # Both change a few times a year and every draw of the board and the calendars prints them, so they are kept in the
 # shared cache (clientdesk.caching: Redis in production) as the business calendar is: a committed change of an area, a
-# user's name, role or state, or an advisor profile leaves a "gone" mark, and the next reads see the change.
+# advisor's name, role or state, or an advisor profile leaves a "gone" mark, and the next reads see the change.
 AREAS_CACHE_KEY = "bookings.active_areas.v1"
 ADVISORS_CACHE_KEY = "bookings.active_advisors.v1"
 
@@ -125,26 +125,34 @@ def _cached(key: str, read: Callable[[], list]) -> list:
     return value
 
 
-def _forgetting(key: str, fields: frozenset[str] | None = None) -> Callable:
-    """A receiver that leaves the entry's "gone" mark once the change is committed: on any save or deletion, or, with
-    `fields`, on a save that may change one of them (not a sign-in's last_login, nor a new password)."""
-
-    def forget(update_fields=None, **_kwargs) -> None:
-        if fields is None or update_fields is None or fields & set(update_fields):
-            transaction.on_commit(lambda: cache_delete(key, gone=True))
-
-    return forget
+def _forget(key: str) -> None:
+    """Leave the entry's "gone" mark once the change is committed."""
+    transaction.on_commit(lambda: cache_delete(key, gone=True))
 
 
-# What an advisor's entry prints or is chosen by.
+def _forgetting(key: str) -> Callable:
+    return lambda **_kwargs: _forget(key)
+
+
+# What an advisor's entry prints or is chosen by: a sign-in's last_login or a new password leaves it be.
 ADVISOR_FIELDS = frozenset({"first_name", "last_name", "username", "role", "is_active"})
-for _key, _model, _fields in (
-    (AREAS_CACHE_KEY, ServiceArea, None),
-    (ADVISORS_CACHE_KEY, User, ADVISOR_FIELDS),
-    (ADVISORS_CACHE_KEY, AdvisorProfile, None),
-):
+
+
+def _forget_advisors_for(instance, update_fields=None, **_kwargs) -> None:
+    """A user's save forgets the advisors if it may change them: an advisor's, or one the entry lists (a role or a
+    state taken away), or any while there is no entry (a read in flight may hold what the save changes). A manager's
+    save leaves the entry be."""
+    if update_fields is not None and not ADVISOR_FIELDS & set(update_fields):
+        return
+    listed = cache_get(ADVISORS_CACHE_KEY)
+    if listed is None or instance.role == Role.ADVISOR or any(advisor.pk == instance.pk for advisor in listed):
+        _forget(ADVISORS_CACHE_KEY)
+
+
+for _key, _model in ((AREAS_CACHE_KEY, ServiceArea), (ADVISORS_CACHE_KEY, User), (ADVISORS_CACHE_KEY, AdvisorProfile)):
     _uid = f"forget-{_key}-{_model.__name__}"
-    post_save.connect(_forgetting(_key, _fields), sender=_model, weak=False, dispatch_uid=_uid)
+    _on_save = _forget_advisors_for if _model is User else _forgetting(_key)
+    post_save.connect(_on_save, sender=_model, weak=False, dispatch_uid=_uid)
     post_delete.connect(_forgetting(_key), sender=_model, weak=False, dispatch_uid=_uid)
 
 

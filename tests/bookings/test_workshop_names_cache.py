@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
+from accounts.services.users import user_update
 from bookings.selectors.bookings import ADVISORS_CACHE_KEY, active_areas, advisor_names
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,16 @@ def test_a_sign_in_or_a_new_password_keeps_the_advisors_and_a_new_role_forgets_t
         petrov.role = Role.MANAGER
         petrov.save(update_fields=["role"])
     assert advisor_names() == []
+
+
+def test_a_managers_save_keeps_the_advisors_and_an_advisor_made_manager_leaves_them(
+    auth_cache, manager, head, petrov, sidorov, django_capture_on_commit_callbacks
+):
+    advisor_names()
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(user=manager, by=head, first_name="Мария-Анна")
+    assert auth_cache.get(ADVISORS_CACHE_KEY) == advisor_names()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(user=sidorov, by=head, role=Role.MANAGER)  # a full save: the entry lists him
+    assert [advisor.pk for advisor in advisor_names()] == [petrov.pk]
