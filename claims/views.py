@@ -75,14 +75,19 @@ class ClaimListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         filterset = ClaimFilter(self.request.GET or None, queryset=rows, bounds=selectors.due_bounds())
         if filterset.is_bound and not filterset.is_valid():
             return Claim.objects.none()  # a filter it refuses exports nothing, not everything
-        return (filterset.qs if filterset.is_bound else rows).order_by("due_date", "id")
+        field, ascending = SORTS[self.sort()]
+        return (filterset.qs if filterset.is_bound else rows).order_by(field if ascending else f"-{field}", "id")
+
+    def sort(self) -> str:
+        """The order the page shows, which the export keeps: `?sort=due` (soonest first, the default) or `received`."""
+        return self.request.GET.get("sort") if self.request.GET.get("sort") in SORTS else "due"
 
     def get_context_data(self, **kwargs):
         queryset = selectors.claim_list_rows(Claim.objects.visible_to(self.request.user))
         bounds = selectors.due_bounds()
         filterset = ClaimFilter(self.request.GET or None, queryset=queryset, bounds=bounds)
         rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-        sort = self.request.GET.get("sort") if self.request.GET.get("sort") in SORTS else "due"
+        sort = self.sort()
         field, ascending = SORTS[sort]
         page = KeysetPage(rows, after=self.request.GET.get("after"), time_field=field, ascending=ascending)
         page.object_list = selectors.shape_list_rows(page.object_list, bounds)

@@ -27,3 +27,14 @@ def test_a_manager_may_not_export_the_claims_and_a_refused_filter_exports_nothin
     make_claim()
     assert as_manager.get(reverse("claims:list"), {"export": "csv"}).status_code == 403
     assert len(csv_lines(as_head.get(reverse("claims:list"), {"due_state": "someday", "export": "csv"}))) == 1
+
+
+@pytest.mark.parametrize(("sort", "first"), [("due", "older"), ("received", "newer"), ("nonsense", "older")])
+def test_the_export_keeps_the_order_the_page_shows(as_head, make_claim, sort, first):
+    claims = {
+        "older": make_claim(received_at=timezone.now() - timedelta(days=30)),  # due first
+        "newer": make_claim(received_at=timezone.now() - timedelta(days=2)),  # received last
+    }
+    lines = csv_lines(as_head.get(reverse("claims:list"), {"sort": sort, "export": "csv"}))
+    # was always soonest due first, whatever the page showed
+    assert claims[first].number in lines[1], lines
