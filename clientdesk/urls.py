@@ -6,8 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clientdesk import views
 
+# Django tries the patterns in order on every request: the pages' prefixed apps first, the accounts' unprefixed
+# patterns (sign-in, home, users) last, so a page's or an API route's resolving does not walk eighteen of them first.
 urlpatterns = [
-    path("", include("accounts.urls")),
     path("healthz", views.health, name="health"),
     path("clients/", include("clients.urls")),
     path("calls/", include("calls.urls")),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
 ]
 
 handler404 = "clientdesk.middleware.page_not_found"

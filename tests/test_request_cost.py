@@ -7,7 +7,6 @@ import time
 
 import pytest
 from django.conf import settings
-from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client as DjangoTestClient
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("accounts:password-change")  # a signed-in page that asks the database nothing of its own
 LOGIN = reverse("accounts:login")
 PASSWORD = "Secret-pass-123"
-
-
-@pytest.fixture
-def auth_cache():
-    """The cache as production has it for sessions and users (the test settings make it always miss)."""
-    cache = caches["default"]
-    cache.clear()
-    caching._paused_until = 0.0
-    with override_settings(SESSION_CACHE_ALIAS="default"):
-        yield cache
-    cache.clear()
-    caching._paused_until = 0.0
 
 
 def signed_in(user) -> DjangoTestClient:

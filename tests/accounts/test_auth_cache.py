@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import User
-from tests.test_request_cost import PAGE, PASSWORD, auth_cache, signed_in, tables_read  # noqa: F401 - the fixture
+from tests.test_request_cost import PAGE, PASSWORD, signed_in, tables_read
 
 # The cache on, as production has it (the test settings make it always miss).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("auth_cache")]
