@@ -144,13 +144,18 @@ class ExportMixin:
     def get(self, request, *args, **kwargs):
         return self.exported(request) or super().get(request, *args, **kwargs)
 
+    def may_export(self, user) -> bool:
+        """Whether this user may export the list they see: `export_capability` if the list names one (a list may
+        answer otherwise, as the fleet's cars, which the transport head exports too)."""
+        return not self.export_capability or user.has_capability(self.export_capability)
+
     def exported(self, request) -> HttpResponse | None:
         """The export `?export=` asks for, or None for the page (a view whose class defines `get` itself calls this
         first)."""
         kind = request.GET.get("export")
         if kind not in ("csv", "xlsx"):
             return None
-        if self.export_capability and not request.user.has_capability(self.export_capability):
+        if not self.may_export(request.user):
             raise PermissionDenied
         export = self.export_request(kind)
         queryset = self.export_queryset()
