@@ -81,9 +81,10 @@ class CalendarRules:
 CALENDAR_CACHE_KEY = "clientdesk.calendar.v1"
 
 
-def calendar_rules() -> CalendarRules:
-    """The calendar from the shared cache, or read (two queries) and put there where nothing is."""
-    rules = cache_get(CALENDAR_CACHE_KEY)
+def calendar_rules(entries: dict | None = None) -> CalendarRules:
+    """The calendar from the shared cache, or read (two queries) and put there where nothing is. `entries`: what the
+    caller already fetched from the cache with other rules in one round trip (`cache_get_many`), looked up instead."""
+    rules = entries.get(CALENDAR_CACHE_KEY) if entries is not None else cache_get(CALENDAR_CACHE_KEY)
     if not isinstance(rules, CalendarRules):
         rules = CalendarRules.read()
         cache_set(CALENDAR_CACHE_KEY, rules, timeout(), only_if_absent=True)
@@ -100,10 +101,11 @@ for _model in (WorkingHours, CalendarDay):
 
 
 class BusinessCalendar:
-    """Working hours of any day, from the calendar's rules (read once per calendar: from the cache, or two queries)."""
+    """Working hours of any day, from the calendar's rules (read once per calendar: from the cache, or two queries;
+    or given, when the caller fetched them with other entries)."""
 
-    def __init__(self):
-        self._rules = calendar_rules()
+    def __init__(self, rules: CalendarRules | None = None):
+        self._rules = rules or calendar_rules()
 
     def hours(self, day: date) -> DayHours | None:
         """The day's opening hours, or None when the workshop is closed."""

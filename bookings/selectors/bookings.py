@@ -16,8 +16,15 @@ from accounts.models import User
 from accounts.roles import Role
 from bookings import timeline
 from bookings.models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
-from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
-from clientdesk.calendar import BusinessCalendar, DayHours, day_bounds, local_zone
+from clientdesk.caching import cache_delete, cache_get, cache_get_many, cache_set, timeout
+from clientdesk.calendar import (
+    CALENDAR_CACHE_KEY,
+    BusinessCalendar,
+    DayHours,
+    calendar_rules,
+    day_bounds,
+    local_zone,
+)
 from clientdesk.views import url_maker
 from clients.models import Client
 from clients.selectors import client_duplicates
@@ -102,23 +109,25 @@ AREAS_CACHE_KEY = "bookings.active_areas.v1"
 ADVISORS_CACHE_KEY = "bookings.active_advisors.v1"
 
 
-def active_areas() -> list[Area]:
-    return _cached(AREAS_CACHE_KEY, lambda: [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])])
+def active_areas(entries: dict | None = None) -> list[Area]:
+    return _cached(AREAS_CACHE_KEY, lambda: [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])], entries)
 
 
-def advisor_names() -> list[Advisor]:
+def advisor_names(entries: dict | None = None) -> list[Advisor]:
     return _cached(
         ADVISORS_CACHE_KEY,
         lambda: [
             Advisor(pk, User.name_of(first_name, last_name, username), bool(receives))
             for pk, first_name, last_name, username, receives in sql_rows(ACTIVE_ADVISORS, [Role.ADVISOR])
         ],
+        entries,
     )
 
 
-def _cached(key: str, read: Callable[[], list]) -> list:
-    """The entry from the shared cache, or read and put there where nothing is (never over a "gone" mark)."""
-    value = cache_get(key)
+def _cached(key: str, read: Callable[[], list], entries: dict | None = None) -> list:
+    """The entry from the shared cache, or read and put there where nothing is (never over a "gone" mark).
+    `entries`: what the caller already fetched with other keys in one round trip (`cache_get_many`)."""
+    value = entries.get(key) if entries is not None else cache_get(key)
     if value is None:
         value = read()
         cache_set(key, value, timeout(), only_if_absent=True)
@@ -280,17 +289,21 @@ def _day_load(start: datetime, end: datetime, *, user) -> list[tuple]:
 def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPlan:
     """The load of one day per area and per advisor: one aggregate per (advisor, area); the visits listed for a short
     day, or for the advisors `opened`."""
-    hours = BusinessCalendar().hours(day)
+    # The calendar, the areas and the advisors in one round trip to the shared cache, not three (0.1 ms each).
+    rules = cache_get_many([CALENDAR_CACHE_KEY, AREAS_CACHE_KEY, ADVISORS_CACHE_KEY])
+    hours = BusinessCalendar(calendar_rules(rules)).hours(day)
     start, end = day_bounds(day)
     zone = local_zone()
     load = _day_load(start, end, user=user)
     used: dict[int, int] = defaultdict(int)
     for _advisor_id, area_id, _count, minutes, _first, _last in load:
         used[area_id] += minutes
-    areas = [AreaLoad(area, used[area.pk], area.capacity) for area in active_areas()]
+    areas = [AreaLoad(area, used[area.pk], area.capacity) for area in active_areas(rules)]
     # A card for each advisor who receives clients, in slots.active_advisors' order (forty profiles and users built as
     # models were a fifth of the page's time).
-    by_advisor = {advisor.pk: AdvisorDay(advisor.pk, advisor.name) for advisor in advisor_names() if advisor.receives}
+    by_advisor = {
+        advisor.pk: AdvisorDay(advisor.pk, advisor.name) for advisor in advisor_names(rules) if advisor.receives
+    }
     unassigned = 0
     # An advisor's first and last visit over their areas, as moments; written as times once per advisor.
     spans: dict[int, tuple] = {}

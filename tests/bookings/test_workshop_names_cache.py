@@ -2,6 +2,8 @@
 (bookings.selectors.bookings.active_areas, advisor_names): a draw asks the database nothing about them while the entry
 lives, and a committed change of an area, a user or an advisor profile shows on the very next draw."""
 
+from unittest import mock
+
 import pytest
 from django.contrib.auth.signals import user_logged_in
 from django.db import connection
@@ -10,7 +12,8 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from accounts.services.users import user_update
-from bookings.selectors.bookings import ADVISORS_CACHE_KEY, active_areas, advisor_names
+from bookings.selectors.bookings import ADVISORS_CACHE_KEY, AREAS_CACHE_KEY, active_areas, advisor_names, day_plan
+from clientdesk.calendar import CALENDAR_CACHE_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +88,37 @@ def test_a_managers_save_keeps_the_advisors_and_an_advisor_made_manager_leaves_t
     with django_capture_on_commit_callbacks(execute=True):
         user_update(user=sidorov, by=head, role=Role.MANAGER)  # a full save: the entry lists him
     assert [advisor.pk for advisor in advisor_names()] == [petrov.pk]
+
+
+def test_the_day_calendar_reads_its_rules_from_the_cache_in_one_round_trip(auth_cache, manager, day, to2, petrov):
+    day_plan(day, user=manager)  # fills the calendar's, the areas' and the advisors' entries
+    with (
+        mock.patch("bookings.selectors.bookings.cache_get") as areas_one_by_one,
+        mock.patch("clientdesk.calendar.cache_get") as calendar_one_by_one,
+        mock.patch.object(auth_cache, "get_many", wraps=auth_cache.get_many) as get_many,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        plan = day_plan(day, user=manager)
+    assert areas_one_by_one.call_count == calendar_one_by_one.call_count == 0
+    assert get_many.call_count == 1
+    assert set(get_many.call_args.args[0]) == {CALENDAR_CACHE_KEY, AREAS_CACHE_KEY, ADVISORS_CACHE_KEY}
+    rules_tables = (
+        "bookings_servicearea",
+        "bookings_advisorprofile",
+        "clientdesk_workinghours",
+        "clientdesk_calendarday",
+    )
+    assert not [q for q in queries if any(table in q["sql"] for table in rules_tables)]
+    assert [load.area.pk for load in plan.areas] == [to2.area.pk]
+    assert [advisor.user_id for advisor in plan.advisors] == [petrov.pk]
+    assert plan.hours is not None
+
+
+def test_a_cache_that_errs_on_the_joint_read_leaves_the_day_calendar_to_the_database(
+    auth_cache, as_manager, day, to2, petrov
+):
+    with mock.patch.object(auth_cache, "get_many", side_effect=ConnectionError("redis down")):
+        page = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()})
+    assert page.status_code == 200
+    assert [a.user_id for a in page.context["plan"].advisors] == [petrov.pk]
+    assert to2.area.name in page.content.decode()
