@@ -42,7 +42,9 @@ def call_line(entry, user) -> str:
     if vehicle := vehicle_text(call):
         facts += f" · {vehicle}"
     if call.duration:
-        facts += " · " + escape(gettext("%(seconds)s s") % {"seconds": localize(call.duration)})
+        # the figure and its unit kept together on a narrow screen
+        seconds = gettext("%(seconds)s s") % {"seconds": localize(call.duration)}
+        facts += " · " + escape(seconds).replace(" ", "\N{NO-BREAK SPACE}")
     details = f'<div class="small text-body-secondary">{facts}</div>'
     if call.notes:
         details += f'<div class="small">{linebreaksbr(call.notes)}</div>'

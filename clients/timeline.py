@@ -23,11 +23,10 @@ def line_html(classes: str, title: str, moment: str, details: str = "", *, href:
     """The frame of a line: the title and its moment on one row, then the details. `title` and `details` are HTML
     (their texts escaped by the caller); with `href` the whole line is a link; `wrap` lets a long title wrap under
     the moment."""
-    row_classes = "d-flex justify-content-between flex-wrap gap-1" if wrap else "d-flex justify-content-between"
-    head = (
-        f'<div class="{row_classes}"><span>{title}</span><small class="text-body-secondary">{moment}</small></div>'
-        f"{details}"
-    )
+    # The moment never breaks (a phone's <main> wraps words anywhere): the title gives way.
+    row_classes = "d-flex justify-content-between flex-wrap gap-1" if wrap else "d-flex justify-content-between gap-2"
+    moment = f'<small class="text-body-secondary text-nowrap">{moment}</small>'
+    head = f'<div class="{row_classes}"><span>{title}</span>{moment}</div>{details}'
     if href:
         return f'<a class="list-group-item list-group-item-action {classes}" href="{escape(href)}">{head}</a>\n'
     return f'<div class="list-group-item {classes}">{head}</div>\n'

@@ -73,7 +73,7 @@ def test_a_call_line_shows_duration_notes_by_line_and_what_a_complaint_offers(as
     )
     html = as_manager.get(car.owner.get_absolute_url(), headers={"Accept-Language": "en"}).content.decode()
     assert "<strong>Outbound</strong> · Complaint · Resolved" in html
-    assert "+7 916 123-45-67 · 125 s" in html
+    assert "+7 916 123-45-67 · 125\N{NO-BREAK SPACE}s" in html  # the figure and its unit stay together
     assert "первая строка<br>вторая &lt;строка&gt;" in html
     claim_from_call = f"{reverse('claims:create')}?call={Call.objects.get().pk}"
     assert f'class="btn btn-sm btn-outline-danger call-action" href="{claim_from_call}"' in html
