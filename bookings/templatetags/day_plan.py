@@ -1,8 +1,9 @@
-"""`{% load day_plan %}`: the day calendar's advisor cards and visit lists, drawn in Python.
+"""`{% load day_plan %}`: the day calendar's area boxes, advisor cards and visit lists, drawn in Python.
 
 The day calendar draws a card per advisor (forty in a dealer group) and, on a short day, every visit; through the
 template engine each card cost about 100 µs (a dozen lookups, ifs and escapes), which made it most of the page's own
-time. Here a card is one f-string. Every text from the database goes through `html.escape` (what Django's `escape`
+time. Here a card is one f-string, and so is each area's box with its bar (through the engine: a loop, five
+variables resolved and escaped, and a tag, per area). Every text from the database goes through `html.escape` (what Django's `escape`
 does, without its check for lazy strings on every call); the URLs are made from ids.
 """
 
@@ -12,6 +13,8 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+
+from bookings.templatetags.percent_bar import bar_html
 
 register = template.Library()
 
@@ -28,6 +31,20 @@ def _visit_items(visits) -> str:
 def _visit_list(visits) -> str:
     items = _visit_items(visits) or f'<li class="text-body-secondary">{escape(gettext("Free all day."))}</li>'
     return f'<ul class="list-unstyled small mb-0 day-visits">\n  {items}\n</ul>'
+
+
+@register.simple_tag
+def day_areas(plan):
+    """A box per area: its name, the minutes booked of its capacity, and the bar of that share."""
+    minutes_label = escape(gettext("min"))
+    return mark_safe(  # noqa: S308 - the area's name is escaped; the figures are numbers
+        "".join(
+            f'<div class="col-md-6 col-xl-3">\n    <div class="d-flex justify-content-between small">'
+            f"<strong>{escape(load.area.name)}</strong><span>{load.used} / {load.capacity} {minutes_label}</span>"
+            f"</div>\n    {bar_html(load.percent, load.level, load.area.name)}  </div>\n"
+            for load in plan.areas
+        )
+    )
 
 
 @register.simple_tag
