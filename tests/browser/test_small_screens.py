@@ -203,3 +203,25 @@ def test_no_page_scrolls_sideways_on_a_phone(page, js_errors, live_server, usern
             too_wide[path] = width
     assert too_wide == {}
     assert js_errors == []
+
+
+@pytest.mark.parametrize("path", ["/calls/", "/workshop/bookings/", "/clients/list/"])
+def test_on_a_phone_a_list_comes_before_its_filters(page, js_errors, live_server, path):
+    """A list's filter form was taller than a phone's screen: it is folded behind a Filters button there, shown when
+    the page is filtered, and always shown from a tablet's width on."""
+    UserFactory(username="maria", role=Role.MANAGER)
+    signed_in_manager(page, live_server)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}{path}")
+    form = page.locator("main form[method=get].collapse")
+    toggle = page.get_by_role("button", name="Filters")
+    expect(form).to_be_hidden()
+    assert_tappable(page, toggle)
+    toggle.click()
+    expect(form).to_be_visible()
+    assert page_width(page) <= PHONE["width"]
+
+    page.set_viewport_size(TABLET)
+    page.goto(f"{live_server.url}{path}")
+    expect(form).to_be_visible()
+    expect(toggle).to_be_hidden()
