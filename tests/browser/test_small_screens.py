@@ -16,6 +16,7 @@ from bookings.models import Booking
 from bookings.selectors import board as board_selectors
 from calls.models import CallTask
 from clientdesk.calendar import at, day_bounds, local_date
+from clientdesk.models import CalendarDay
 from tests.browser.test_manager_desk import sign_in, switch_language
 from tests.commands import run
 from tests.factories import (
@@ -225,3 +226,17 @@ def test_on_a_phone_a_list_comes_before_its_filters(page, js_errors, live_server
     page.goto(f"{live_server.url}{path}")
     expect(form).to_be_visible()
     expect(toggle).to_be_hidden()
+
+
+def test_a_table_with_hidden_labels_scrolls_in_its_own_box_on_a_phone(page, js_errors, live_server):
+    """The service set-up's holidays table holds visually-hidden texts (absolutely placed): they reached as far as the
+    wide table would, and the whole page scrolled sideways on a phone."""
+    UserFactory(username="maria", role=Role.HEAD)
+    today = local_date(timezone.now())
+    for n in range(1, 4):
+        CalendarDay.objects.create(date=today + timedelta(days=n), kind=CalendarDay.Kind.HOLIDAY, note="Праздник")
+    signed_in_manager(page, live_server)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/workshop/setup/")
+    expect(page.locator("#calendar-days")).to_be_visible()
+    assert page_width(page) <= PHONE["width"]
