@@ -279,11 +279,12 @@ DAY_LOAD = """
 
 
 def _day_load(start: datetime, end: datetime, *, user) -> list[tuple]:
-    """(advisor id, area id, count, minutes, first moment, last moment) of the day's occupying bookings."""
+    """(advisor id, area id, count, minutes, first, last) of the day's occupying bookings; the first and last moments
+    as the database hands them back (aware on PostgreSQL, text on SQLite: either compares as the moments do), for
+    `sql_moment` to make moments of the few the page prints."""
     if Booking.objects.visible_to(user).query.is_empty():
         return []
-    rows = sql_rows(DAY_LOAD, [start, end, *Booking.FREEING_STATUSES])
-    return [(*row[:4], sql_moment(row[4]), sql_moment(row[5])) for row in rows]
+    return sql_rows(DAY_LOAD, [start, end, *Booking.FREEING_STATUSES])
 
 
 def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPlan:
@@ -293,21 +294,19 @@ def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPla
     rules = cache_get_many([CALENDAR_CACHE_KEY, AREAS_CACHE_KEY, ADVISORS_CACHE_KEY])
     hours = BusinessCalendar(calendar_rules(rules)).hours(day)
     start, end = day_bounds(day)
-    zone = local_zone()
-    load = _day_load(start, end, user=user)
-    used: dict[int, int] = defaultdict(int)
-    for _advisor_id, area_id, _count, minutes, _first, _last in load:
-        used[area_id] += minutes
-    areas = [AreaLoad(area, used[area.pk], area.capacity) for area in active_areas(rules)]
     # A card for each advisor who receives clients, in slots.active_advisors' order (forty profiles and users built as
     # models were a fifth of the page's time).
     by_advisor = {
         advisor.pk: AdvisorDay(advisor.pk, advisor.name) for advisor in advisor_names(rules) if advisor.receives
     }
-    unassigned = 0
-    # An advisor's first and last visit over their areas, as moments; written as times once per advisor.
+    used: dict[int, int] = defaultdict(int)
+    unassigned = total = 0
+    # An advisor's first and last visit over their areas; made moments and written as times once per advisor (a
+    # dealer group's day has over a hundred (advisor, area) groups, and the page prints forty spans).
     spans: dict[int, tuple] = {}
-    for advisor_id, _area_id, count, _minutes, first, last in load:
+    for advisor_id, area_id, count, minutes, first, last in _day_load(start, end, user=user):
+        used[area_id] += minutes
+        total += count
         advisor = by_advisor.get(advisor_id)
         if advisor is None:
             unassigned += count
@@ -315,10 +314,12 @@ def day_plan(day: date, *, user, opened: frozenset[int] = frozenset()) -> DayPla
         earliest, latest = spans.get(advisor_id, (first, last))
         spans[advisor_id] = (min(earliest, first), max(latest, last))
         advisor.count += count
+    zone = local_zone()
     for pk, (first, last) in spans.items():
         advisor = by_advisor[pk]
-        advisor.first, advisor.last = clock_text(first, zone), clock_text(last, zone)
-    listed = sum(count for _advisor_id, _area_id, count, *_rest in load) <= DAY_LISTED_UP_TO
+        advisor.first, advisor.last = clock_text(sql_moment(first), zone), clock_text(sql_moment(last), zone)
+    areas = [AreaLoad(area, used[area.pk], area.capacity) for area in active_areas(rules)]
+    listed = total <= DAY_LISTED_UP_TO
     wanted = [pk for pk in by_advisor if pk in opened]
     if listed or wanted:
         visits = day_visits(day, user=user, advisors=None if listed else wanted)

@@ -125,6 +125,24 @@ def test_a_long_day_calendar_lists_an_advisors_visits_on_demand(
     assert by_advisor[sidorov.pk].bookings is None
 
 
+def test_a_day_calendar_card_spans_an_advisors_visits_over_their_areas(
+    as_manager, monkeypatch, day, car_owner, petrov, sidorov, to2
+):
+    monkeypatch.setattr(booking_selectors, "DAY_LISTED_UP_TO", 1)
+    body_shop = ServiceAreaFactory(name="Кузовной цех", code="body", daily_capacity_minutes=480)
+    visit(car_owner, petrov, to2.area, moment(day, 9, 30))
+    visit(car_owner, petrov, body_shop, moment(day, 8, 15) + timedelta(seconds=20, microseconds=5))
+    visit(car_owner, petrov, to2.area, moment(day, 16))
+    visit(car_owner, petrov, body_shop, moment(day, 15))
+
+    plan = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()}).context["plan"]
+    assert {a.user_id: (a.count, a.first, a.last) for a in plan.advisors} == {
+        petrov.pk: (4, "08:15", "16:00"),
+        sidorov.pk: (0, "", ""),
+    }
+    assert {load.area.code: load.used for load in plan.areas} == {"mech": 60, "body": 60}
+
+
 def test_a_redraw_in_place_sends_no_query_for_the_filters_form(as_manager, long_day, day, django_assert_num_queries):
     poll = {"day": day.isoformat(), "version": "stale"}
     # session, user, the poll's version, the board's counts, its rows (no VIN on these visits: no recall lookup);
