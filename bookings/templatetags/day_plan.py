@@ -3,8 +3,8 @@
 The day calendar draws a card per advisor (forty in a dealer group) and, on a short day, every visit; through the
 template engine each card cost about 100 µs (a dozen lookups, ifs and escapes), which made it most of the page's own
 time. Here a card is one f-string, and so is each area's box with its bar (through the engine: a loop, five
-variables resolved and escaped, and a tag, per area). Every text from the database goes through `html.escape` (what Django's `escape`
-does, without its check for lazy strings on every call); the URLs are made from ids.
+variables resolved and escaped, and a tag, per area). Every text from the database goes through `html.escape` (what
+Django's `escape` does, without its check for lazy strings on every call); the URLs are made from ids.
 """
 
 from html import escape
@@ -12,7 +12,7 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from bookings.templatetags.percent_bar import bar_html
 
@@ -47,6 +47,11 @@ def day_areas(plan):
     )
 
 
+def _clients(count: int) -> str:
+    """ "3 clients", with the plural the language asks for ("3 клиента", "5 клиентов")."""
+    return escape(ngettext("%(count)d client", "%(count)d clients", count) % {"count": count})
+
+
 @register.simple_tag
 def day_visits(visits):
     """One advisor's visits of the day (the list under a card, and the HTMX answer when a folded card is opened)."""
@@ -58,8 +63,9 @@ def day_advisors(plan):
     """A card per advisor: name, count, first and last visit; the visits listed (a short day, or the card opened), or
     a fold fetched when opened (HTMX; a link without JavaScript), or "free all day"."""
     # Literal gettext calls, so that makemessages finds each text here.
-    clients_label, visits_label = escape(gettext("clients")), escape(gettext("Visits"))
-    show_label, free_label = escape(gettext("Show the visits")), escape(gettext("Free all day."))
+    visits_label, show_label = escape(gettext("Visits")), escape(gettext("Show the visits"))
+    # A day the workshop is closed says so, not that everyone is free.
+    free_label = escape(gettext("Free all day.") if plan.hours else gettext("Closed"))
     day_url = reverse("bookings:day")
     day_text = plan.day.isoformat()
     html = []
@@ -87,7 +93,7 @@ def day_advisors(plan):
             body = f'<p class="small text-body-secondary mb-0">{free_label}</p>'
         html.append(
             '<div class="col-md-6 col-xl-4">\n    <div class="card"><div class="card-body">\n'
-            f'      <h3 class="h6">{escape(adv.name)} <small class="text-body-secondary">· {adv.count} {clients_label}'
+            f'      <h3 class="h6">{escape(adv.name)} <small class="text-body-secondary">· {_clients(adv.count)}'
             f"{span}</small></h3>\n      {body}\n    </div></div>\n  </div>\n"
         )
     return mark_safe("".join(html))  # noqa: S308 - every text from the database is escaped

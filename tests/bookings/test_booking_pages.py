@@ -422,3 +422,17 @@ def test_week_plan_query_count_is_pinned(as_manager, django_assert_num_queries, 
     with django_assert_num_queries(6):
         response = as_manager.get(reverse("bookings:week"), {"day": day.isoformat()})
     assert sum(d.bookings for d in response.context["week"]) == rows
+
+
+def test_the_day_counts_each_advisors_clients_in_the_languages_plural_and_a_closed_day_says_so(
+    as_manager, manager, car_owner, petrov, sidorov, to2, day
+):
+    booking_create(by=manager, client=car_owner, advisor=petrov, starts_at=moment(day, 9), service_types=[to2])
+    html = as_manager.get(reverse("bookings:day"), {"day": day.isoformat()}, headers={"Accept-Language": "ru"})
+    text = html.content.decode()
+    # were "1 клиенты" and "0 клиенты"
+    assert "· 1 клиент" in text and "· 0 клиентов" in text and "клиенты" not in text
+    assert "Свободен весь день." in text
+    closed = day + timedelta(days=(6 - day.weekday()) % 7 or 7)  # a Sunday: the default week closes it
+    text = as_manager.get(reverse("bookings:day"), {"day": closed.isoformat()}).content.decode()
+    assert "Free all day." not in text  # "everyone is free" on a day the workshop is closed
