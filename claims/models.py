@@ -20,7 +20,7 @@ from accounts.roles import Capability, Role
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.uploads import stored_name
-from clients.models import Vehicle
+from clients.models import LinkedCarLabel
 
 MANAGEMENT_ROLES = (Role.WORKSHOP_MANAGEMENT, Role.SALES_MANAGEMENT)
 
@@ -99,7 +99,7 @@ class ClaimQuerySet(VisibleQuerySet):
         return self.exclude(status__in=Claim.ANSWERED_STATUSES)
 
 
-class Claim(TimeStampedModel):
+class Claim(LinkedCarLabel, TimeStampedModel):
     """A client's claim, from registration to the client informed of the outcome and the claim closed."""
 
     class Kind(models.TextChoices):
@@ -356,14 +356,6 @@ class Claim(TimeStampedModel):
     @property
     def client_label(self) -> str:
         return self.__dict__["client_name"] if "client_name" in self.__dict__ else self.client.name
-
-    @property
-    def car_label(self) -> str:
-        if "vehicle_make" not in self.__dict__:
-            return str(self.vehicle) if self.vehicle_id else ""
-        if self.vehicle_id is None:
-            return ""
-        return Vehicle.label(self.vehicle_make, self.vehicle_model, self.vehicle_plate)
 
     @property
     def category_label(self) -> str:

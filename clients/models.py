@@ -266,6 +266,20 @@ class Vehicle(TimeStampedModel):
         return f"{make} {model} {plate}" if plate else f"{make} {model}"
 
 
+class LinkedCarLabel:
+    """`car_label` of a model with a `vehicle` link (a claim, a document): read from the `vehicle_make`,
+    `vehicle_model` and `vehicle_plate` columns a list annotates (no car model per row), or from the linked car when
+    the row was loaded otherwise; "" without a car."""
+
+    @property
+    def car_label(self) -> str:
+        if "vehicle_make" not in self.__dict__:
+            return str(self.vehicle) if self.vehicle_id else ""
+        if self.vehicle_id is None:
+            return ""
+        return Vehicle.label(self.vehicle_make, self.vehicle_model, self.vehicle_plate)
+
+
 class DeliveryQuerySet(VisibleQuerySet):
     view_capability = Capability.VIEW_CLIENTS
 

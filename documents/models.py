@@ -14,14 +14,14 @@ from clientdesk.indexes import TrigramIndex
 from clientdesk.models import TimeStampedModel
 from clientdesk.querysets import VisibleQuerySet
 from clientdesk.timefmt import local_date_text
-from clients.models import Vehicle
+from clients.models import LinkedCarLabel
 
 
 class DocumentQuerySet(VisibleQuerySet):
     view_capability = Capability.VIEW_DOCUMENTS
 
 
-class Document(TimeStampedModel):
+class Document(LinkedCarLabel, TimeStampedModel):
     """One paper: a sale contract, a handover act, a waybill... with its state from the client's signature to the
     archive shelf. `state` moves only through `documents.services.document_transition` (see `TRANSITIONS`)."""
 
@@ -213,14 +213,6 @@ class Document(TimeStampedModel):
         if "client_name" in self.__dict__:
             return self.client_name or ""
         return self.client.name if self.client_id else ""
-
-    @property
-    def car_label(self) -> str:
-        if "vehicle_make" not in self.__dict__:
-            return str(self.vehicle) if self.vehicle_id else ""
-        if self.vehicle_id is None:
-            return ""
-        return Vehicle.label(self.vehicle_make, self.vehicle_model, self.vehicle_plate)
 
     @property
     def vin_label(self) -> str:
