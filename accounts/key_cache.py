@@ -14,13 +14,13 @@ Whatever else changes keys behind the cache's back shows within AUTH_CACHE_SECON
 import hashlib
 from collections.abc import Iterable
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.backends import UserBackend, remember_user
 from accounts.models import ApiKey
-from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
+from clientdesk.caching import cache_get, cache_set, forget_changed, timeout
 
 _COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
 # The columns in the entry's name: a deploy that changes them never reads an entry of the old shape.
@@ -52,14 +52,7 @@ def active_key(digest: str) -> ApiKey | None:
 
 def forget_keys(digests: Iterable[str]) -> None:
     """The keys' entries marked gone now and once more when the transaction commits."""
-    names = [key_cache_key(digest) for digest in digests]
-
-    def forget() -> None:
-        for name in names:
-            cache_delete(name, gone=True)
-
-    forget()
-    transaction.on_commit(forget)
+    forget_changed([key_cache_key(digest) for digest in digests])
 
 
 @receiver(post_save, sender=ApiKey, dispatch_uid="clientdesk-forget-saved-api-key")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 
 from bookings.models import Booking
 from clients.timeline import (
-    choice_labels,
+    choice_label,
     line_html,
     line_moment,
     user_columns,
@@ -27,7 +27,7 @@ def booking_line(entry, user) -> str:
     """The area and status, the advisor and the car; the whole line opens the visit."""
     booking = entry.obj
     status = escape(booking.status)
-    label = choice_labels(Booking.Status)[booking.status]
+    label = choice_label(Booking.Status, booking.status)
     badge_class = Booking.STATUS_BADGES.get(booking.status, "text-bg-danger")
     badge = f'<span class="badge status-{status} {badge_class}">{label}</span>'
     visit = escape(gettext("Workshop visit"))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from calls.models import Call
 from calls.templatetags.call_actions import call_action_links
 from clients.timeline import (
-    choice_labels,
+    choice_label,
     line_html,
     line_moment,
     user_columns,
@@ -34,8 +34,9 @@ def call_line(entry, user) -> str:
     """Direction, purpose, outcome; who talked, on which number, about which car, how long; the notes; and on a
     complaint what other apps offer (register a claim from it)."""
     call = entry.obj
-    directions, purposes, outcomes = (choice_labels(c) for c in (Call.Direction, Call.Purpose, Call.Outcome))
-    title = f"<strong>{directions[call.direction]}</strong> · {purposes[call.purpose]} · {outcomes[call.outcome]}"
+    direction = choice_label(Call.Direction, call.direction)
+    purpose, outcome = choice_label(Call.Purpose, call.purpose), choice_label(Call.Outcome, call.outcome)
+    title = f"<strong>{direction}</strong> · {purpose} · {outcome}"
     facts = user_text(call, "manager")
     if phone := Call.phone_label(call.phone_e164, call.phone_number):
         facts += f" · {escape(phone)}"

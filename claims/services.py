@@ -89,7 +89,6 @@ def claim_due_date(*, category: ClaimCategory, received_at: datetime, agreed_ter
 
 def due_soon_limit(today: date, *, calendar: BusinessCalendar | None = None) -> date:
     """The last due date that counts as "due soon" today: the second working day from today."""
-    # Loaded once past the calendar's own look-ahead, so finding the working days takes its two queries only.
     calendar = calendar or BusinessCalendar()
     day = today
     for _n in range(DUE_SOON_WORKING_DAYS):

@@ -15,10 +15,12 @@ The cache is only ever a shortcut:
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +99,25 @@ def cache_delete(key: str, *, gone: bool = False) -> None:
         logger.error(
             "Cache entry %s could not be removed; it may answer for up to %ss more", key, settings.AUTH_CACHE_SECONDS
         )
+
+
+def forget_changed(keys: list[str]) -> None:
+    """What a change of the rows behind these entries does: a "gone" mark now, so the rest of the change's own
+    transaction reads the database, and again once it commits, so a read in flight cannot put the old rows back."""
+
+    def forget() -> None:
+        for key in keys:
+            cache_delete(key, gone=True)
+
+    forget()
+    transaction.on_commit(forget)
+
+
+def cached_read(key: str, read: Callable[[], Any], entries: dict | None = None) -> Any:
+    """The entry from the shared cache, or `read()` and put there where nothing is (never over a "gone" mark).
+    `entries`: what the caller already fetched with other keys in one round trip (`cache_get_many`)."""
+    value = entries.get(key) if entries is not None else cache_get(key)
+    if value is None:
+        value = read()
+        cache_set(key, value, timeout(), only_if_absent=True)
+    return value

@@ -14,11 +14,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
+from clientdesk.caching import cached_read, forget_changed
 from clientdesk.models import CalendarDay, WorkingHours
 
 
@@ -84,15 +83,11 @@ CALENDAR_CACHE_KEY = "clientdesk.calendar.v1"
 def calendar_rules(entries: dict | None = None) -> CalendarRules:
     """The calendar from the shared cache, or read (two queries) and put there where nothing is. `entries`: what the
     caller already fetched from the cache with other rules in one round trip (`cache_get_many`), looked up instead."""
-    rules = entries.get(CALENDAR_CACHE_KEY) if entries is not None else cache_get(CALENDAR_CACHE_KEY)
-    if not isinstance(rules, CalendarRules):
-        rules = CalendarRules.read()
-        cache_set(CALENDAR_CACHE_KEY, rules, timeout(), only_if_absent=True)
-    return rules
+    return cached_read(CALENDAR_CACHE_KEY, CalendarRules.read, entries)
 
 
 def _forget_calendar(**_kwargs) -> None:
-    transaction.on_commit(lambda: cache_delete(CALENDAR_CACHE_KEY, gone=True))
+    forget_changed([CALENDAR_CACHE_KEY])
 
 
 for _model in (WorkingHours, CalendarDay):

@@ -136,7 +136,8 @@ class ExportMixin:
 
     export_columns: list[Column] = []
     export_name = "export"
-    export_capability: str | None = None  # what exporting this list needs beyond seeing it
+    # What exporting this list needs beyond seeing it: a capability, or several of which any one will do.
+    export_capability: str | tuple[str, ...] | None = None
 
     def export_queryset(self) -> QuerySet:  # pragma: no cover - every list using the mixin defines it
         raise NotImplementedError
@@ -145,9 +146,11 @@ class ExportMixin:
         return self.exported(request) or super().get(request, *args, **kwargs)
 
     def may_export(self, user) -> bool:
-        """Whether this user may export the list they see: `export_capability` if the list names one (a list may
-        answer otherwise, as the fleet's cars, which the transport head exports too)."""
-        return not self.export_capability or user.has_capability(self.export_capability)
+        """Whether this user may export the list they see: one of `export_capability` if the list names any."""
+        needed = self.export_capability
+        if not needed:
+            return True
+        return any(user.has_capability(capability) for capability in ((needed,) if isinstance(needed, str) else needed))
 
     def exported(self, request) -> HttpResponse | None:
         """The export `?export=` asks for, or None for the page (a view whose class defines `get` itself calls this

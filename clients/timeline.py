@@ -67,6 +67,12 @@ def _labels(choices: type[Choices], language: str | None) -> dict[str, str]:
     return {value: escape(str(label)) for value, label in choices.choices}
 
 
+def choice_label(choices: type[Choices], value: str) -> str:
+    """One value's label in the active language, escaped; a value the choices no longer hold shows as it is stored
+    (a line is never why the card fails)."""
+    return choice_labels(choices).get(value) or escape(value)
+
+
 def choice_labels(choices: type[Choices]) -> dict[str, str]:
     """The labels of a model's choices in the active language, escaped: made once per process and language rather
     than translated on every line."""

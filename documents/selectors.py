@@ -91,7 +91,7 @@ def shape_list_rows(rows: list[dict]) -> list[ListRow]:
                 get_kind_display=_KIND_LABELS.get(kind, kind),
                 get_state_display=_STATE_LABELS.get(state, state),
                 state_badge=Document.STATE_BADGES.get(state, "text-bg-danger"),
-                location=" / ".join(part for part in (row["archive_box"], row["archive_shelf"]) if part),
+                location=Document.place(row["archive_box"], row["archive_shelf"]),
                 client_label=row["client_name"] or "",
                 car_label=car,
                 vin_label=row["vehicle_vin"] or "",

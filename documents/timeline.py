@@ -6,7 +6,7 @@ from html import escape
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from clients.timeline import choice_labels, line_day, line_html, vehicle_columns, vehicle_text
+from clients.timeline import choice_label, line_day, line_html, vehicle_columns, vehicle_text
 from documents.models import Document
 
 
@@ -22,11 +22,11 @@ def document_line(entry, user) -> str:
     """The kind and number (a link to the document) and its state, the date it bears; the car and where the paper
     lies."""
     doc = entry.obj
-    name = choice_labels(Document.Kind)[doc.kind]
+    name = choice_label(Document.Kind, doc.kind)
     if doc.number:
         name += f" № {escape(doc.number)}"
     badge_class = Document.STATE_BADGES.get(doc.state, "text-bg-danger")
-    state = f'<span class="badge {badge_class}">{choice_labels(Document.State)[doc.state]}</span>'
+    state = f'<span class="badge {badge_class}">{choice_label(Document.State, doc.state)}</span>'
     title = f'<a href="{escape(entry.url)}"><strong>{name}</strong></a> · {state}'
     vehicle = vehicle_text(doc)
     location = Document.place(doc.archive_box, doc.archive_shelf)

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
-from clients.timeline import choice_labels, line_html, line_moment, user_columns, user_text
+from clients.timeline import choice_label, line_html, line_moment, user_columns, user_text
 from reception.models import TowOrder
 
 
@@ -22,12 +22,12 @@ def tow_line(entry, user) -> str:
     status = escape(order.status)
     badge = (
         f'<span class="badge tow-status-{status} {TowOrder.STATUS_BADGES.get(order.status, "text-bg-danger")}">'
-        f"{choice_labels(TowOrder.Status)[order.status]}</span>"
+        f"{choice_label(TowOrder.Status, order.status)}</span>"
     )
     tow_order = escape(gettext("Tow order"))
     title = (
         f'<strong><a href="{escape(entry.url)}">{tow_order} № {order.pk}</a></strong>'
-        f" · {choice_labels(TowOrder.Problem)[order.problem]} · {badge}"
+        f" · {choice_label(TowOrder.Problem, order.problem)} · {badge}"
     )
     facts = escape(order.pickup_address)
     if order["contractor__name"] is not None:

@@ -57,3 +57,11 @@ def test_a_removed_day_off_shows_on_the_next_read(auth_cache, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         day.delete()
     assert BusinessCalendar().is_working_day(MONDAY)
+
+
+def test_the_change_s_own_transaction_reads_the_new_calendar(auth_cache):
+    """A service that adds a holiday and then plans in the same transaction plans around it (the entry was dropped
+    only on commit, so it planned from the cached week)."""
+    assert BusinessCalendar().is_working_day(MONDAY)
+    CalendarDay.objects.create(date=MONDAY, kind=CalendarDay.Kind.HOLIDAY)
+    assert not BusinessCalendar().is_working_day(MONDAY)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.roles import Role
 from bookings import timeline
 from bookings.models import AdvisorProfile, Booking, BookingTransition, ServiceArea, ServiceType
-from clientdesk.caching import cache_delete, cache_get, cache_get_many, cache_set, timeout
+from clientdesk.caching import cache_get, cache_get_many, cached_read, forget_changed
 from clientdesk.calendar import (
     CALENDAR_CACHE_KEY,
     BusinessCalendar,
@@ -110,11 +110,11 @@ ADVISORS_CACHE_KEY = "bookings.active_advisors.v1"
 
 
 def active_areas(entries: dict | None = None) -> list[Area]:
-    return _cached(AREAS_CACHE_KEY, lambda: [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])], entries)
+    return cached_read(AREAS_CACHE_KEY, lambda: [Area(*row) for row in sql_rows(ACTIVE_AREAS, [])], entries)
 
 
 def advisor_names(entries: dict | None = None) -> list[Advisor]:
-    return _cached(
+    return cached_read(
         ADVISORS_CACHE_KEY,
         lambda: [
             Advisor(pk, User.name_of(first_name, last_name, username), bool(receives))
@@ -124,19 +124,8 @@ def advisor_names(entries: dict | None = None) -> list[Advisor]:
     )
 
 
-def _cached(key: str, read: Callable[[], list], entries: dict | None = None) -> list:
-    """The entry from the shared cache, or read and put there where nothing is (never over a "gone" mark).
-    `entries`: what the caller already fetched with other keys in one round trip (`cache_get_many`)."""
-    value = entries.get(key) if entries is not None else cache_get(key)
-    if value is None:
-        value = read()
-        cache_set(key, value, timeout(), only_if_absent=True)
-    return value
-
-
 def _forget(key: str) -> None:
-    """Leave the entry's "gone" mark once the change is committed."""
-    transaction.on_commit(lambda: cache_delete(key, gone=True))
+    forget_changed([key])
 
 
 def _forgetting(key: str) -> Callable:

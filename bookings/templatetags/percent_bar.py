@@ -12,16 +12,12 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
-@register.simple_tag
-def percent_bar(percent: int, level: str = "", label: str = "", title: str = "") -> str:
-    """A bar for a share: `percent` (may pass 100: the bar stops full, the figure says how far), `level` (a Bootstrap
+@register.simple_tag(name="percent_bar")
+def bar_html(percent: int, level: str = "", label: str = "", title: str = "") -> str:
+    """`{% percent_bar %}`, and the same bar for tags that draw it among their own HTML (the day calendar's areas): a
+    bar for a share, `percent` (may pass 100: the bar stops full, the figure says how far), `level` (a Bootstrap
     colour, "success" when not given), `label` for screen readers, `title` on hover. The figure sits beside the bar,
     so a thin bar keeps it readable."""
-    return bar_html(percent, level, label, title)
-
-
-def bar_html(percent: int, level: str = "", label: str = "", title: str = "") -> str:
-    """The bar as `percent_bar` draws it, for tags that draw it among their own HTML (the day calendar's areas)."""
     hover = f' title="{conditional_escape(title)}"' if title else ""
     colour = conditional_escape(level or "success")
     width = 100 if percent > 100 else percent

@@ -9,7 +9,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -22,6 +21,7 @@ from clientdesk.exports import ExportMixin, model_column
 from clientdesk.filters import day_from_query
 from clientdesk.timefmt import local_datetime_text
 from clientdesk.views import SubmitOnceMixin, apply_validation_error, url_maker
+from clients.timeline import line_moment
 from fleet import selectors
 from fleet.forms import CarForm, NoteForm
 from fleet.models import FleetCar
@@ -43,22 +43,12 @@ class BoardView(CapabilityRequiredMixin, TemplateView):
         # Each row links its reservation, car and client: reversed once for the page, not three times a row.
         links = (url_maker("fleet:reservation-detail"), url_maker("fleet:car-detail"), url_maker("clients:detail"))
         visit_url = url_maker("bookings:detail")
-        # The times as the `date` filter writes them, each distinct time once: the rows share a few start and return
-        # times (the loaners go out on the hour, the test drives at set times).
-        shown: dict = {}
-
-        def when(moment):
-            text = shown.get(moment)
-            if text is None:
-                text = shown[moment] = date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-            return text
-
         for row in (*board.out, *board.coming):
             row.url, row.car_url, row.client_url = (
                 make(pk) for make, pk in zip(links, (row.pk, row.car_id, row.client_id), strict=True)
             )
             row.booking_url = visit_url(row.booking_id) if row.booking_id else ""
-            row.starts_text, row.ends_text = when(row.starts_at), when(row.ends_at)
+            row.starts_text, row.ends_text = line_moment(row.starts_at), line_moment(row.ends_at)
         step = timedelta(days=7 if week else 1)
         return super().get_context_data(
             board=board,
@@ -95,11 +85,8 @@ class CarListView(ExportMixin, CapabilityRequiredMixin, TemplateView):
         model_column(FleetCar, "inspection_until"),
     ]
 
-    export_capability = Capability.EXPORT_PERSONAL_DATA
-
-    def may_export(self, user) -> bool:
-        """The head, and the transport head, whose fleet it is (the cars are no one's personal data)."""
-        return super().may_export(user) or user.has_capability(Capability.MANAGE_FLEET)
+    # The head, who exports every list, and the transport head, whose fleet it is (the cars are no one's personal data).
+    export_capability = (Capability.EXPORT_PERSONAL_DATA, Capability.MANAGE_FLEET)
 
     def chosen(self, cars):
         use = self.request.GET.get("use")

@@ -137,3 +137,9 @@ def test_the_card_prefills_the_call_form_from_the_address(as_manager, car):
     assert 'value="out" class="form-check-input" id="id_direction_1" required checked' in html
     assert 'name="phone_number" value="+79161234567"' in html
     assert '<option value="" selected>' in html  # no car chosen yet
+
+
+def test_a_value_its_choices_no_longer_hold_shows_as_stored_not_a_failed_card():
+    with translation.override("ru"):
+        assert timeline.choice_label(Call.Direction, "in") == "Входящий"
+        assert timeline.choice_label(Call.Direction, "<retired>") == "&lt;retired&gt;"  # was a KeyError: the card a 500
