@@ -5,7 +5,7 @@ person to say, so such a migration does not rewrite rows: it stops before changi
 the rows that break it (by `labels[model]`, the primary key otherwise); fix those rows and migrate again.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 SHOWN = 20
 
@@ -13,8 +13,10 @@ SHOWN = 20
 def refuse_rows_breaking(apps, schema_editor, *, app_label: str, operations, labels: dict | None = None) -> None:
     broken = []
     for operation in operations:
-        if not isinstance(operation, migrations.AddConstraint):
-            continue
+        if not isinstance(operation, migrations.AddConstraint) or not isinstance(
+            operation.constraint, models.CheckConstraint
+        ):
+            continue  # only a CHECK has a condition a row can break; a unique constraint's own error names its rows
         model = apps.get_model(app_label, operation.model_name)
         rows = model._base_manager.using(schema_editor.connection.alias).exclude(operation.constraint.condition)
         field = (labels or {}).get(operation.model_name, "pk")
