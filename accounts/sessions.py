@@ -40,3 +40,18 @@ class SessionStore(cached_db.SessionStore):
         session_key = session_key or self.session_key
         if session_key:
             cache_delete(self.cache_key_prefix + session_key, gone=True)
+
+
+def session_cache_key(session_key: str | None) -> str | None:
+    """Where the shared cache keeps the session of this key (`SessionStore.cache_key`); None for a malformed key."""
+    store = SessionStore()
+    if not session_key or not store._validate_session_key(session_key):
+        return None
+    return store.cache_key_prefix + session_key
+
+
+def cached_session_data(entry: dict) -> dict:
+    """A session as `SessionStore.load` hands it on, from its cache entry."""
+    if entry.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
+        return {**entry, BACKEND_SESSION_KEY: RENAMED_BACKENDS[entry[BACKEND_SESSION_KEY]]}
+    return entry

@@ -8,6 +8,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import dashboard, timeline
+        from bookings.selectors import board  # noqa: F401 - connects the poll digest's forgetting to booking saves
         from bookings.selectors.bookings import client_timeline_bookings, vehicle_timeline_bookings
         from clients import extensions as clients
 

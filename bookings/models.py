@@ -226,6 +226,14 @@ class Booking(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.client} · {local_datetime_text(self.starts_at)}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        booking = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        # Where the visit stood when read, for what a change moves it away from (the board's poll cache forgets the
+        # day, advisor and area it leaves as well as those it goes to). None for a column the read deferred.
+        booking.loaded_place = tuple(booking.__dict__.get(name) for name in ("starts_at", "advisor_id", "area_id"))
+        return booking
+
     def get_absolute_url(self) -> str:
         return reverse("bookings:detail", args=[self.pk])
 

@@ -86,13 +86,14 @@ def cache_set(key: str, value: Any, seconds: int, *, only_if_absent: bool = Fals
         _pause("write", key)
 
 
-def cache_delete(key: str, *, gone: bool = False) -> None:
+def cache_delete(key: str, *, gone: bool = False, gone_seconds: int | None = None) -> None:
     """Tried even while paused: a sign-out or a deactivation must reach the cache if it can at all. When it cannot,
-    the entry lives on at most AUTH_CACHE_SECONDS from when it was written."""
+    the entry lives on at most AUTH_CACHE_SECONDS from when it was written. `gone_seconds`: how long the "gone" mark
+    lives, for entries that live shorter than AUTH_CACHE_SECONDS (it only has to outlast a read in flight)."""
     try:
         cache = caches[settings.SESSION_CACHE_ALIAS]
         if gone:
-            cache.set(key, GONE, settings.AUTH_CACHE_SECONDS)
+            cache.set(key, GONE, gone_seconds or settings.AUTH_CACHE_SECONDS)
         else:
             cache.delete(key)
     except Exception:
@@ -101,23 +102,24 @@ def cache_delete(key: str, *, gone: bool = False) -> None:
         )
 
 
-def forget_changed(keys: list[str]) -> None:
+def forget_changed(keys: list[str], *, gone_seconds: int | None = None) -> None:
     """What a change of the rows behind these entries does: a "gone" mark now, so the rest of the change's own
     transaction reads the database, and again once it commits, so a read in flight cannot put the old rows back."""
 
     def forget() -> None:
         for key in keys:
-            cache_delete(key, gone=True)
+            cache_delete(key, gone=True, gone_seconds=gone_seconds)
 
     forget()
     transaction.on_commit(forget)
 
 
-def cached_read(key: str, read: Callable[[], Any], entries: dict | None = None) -> Any:
+def cached_read(key: str, read: Callable[[], Any], entries: dict | None = None, *, seconds: int | None = None) -> Any:
     """The entry from the shared cache, or `read()` and put there where nothing is (never over a "gone" mark).
-    `entries`: what the caller already fetched with other keys in one round trip (`cache_get_many`)."""
+    `entries`: what the caller already fetched with other keys in one round trip (`cache_get_many`); `seconds`: a
+    shorter life than AUTH_CACHE_SECONDS."""
     value = entries.get(key) if entries is not None else cache_get(key)
     if value is None:
         value = read()
-        cache_set(key, value, timeout(), only_if_absent=True)
+        cache_set(key, value, seconds or timeout(), only_if_absent=True)
     return value

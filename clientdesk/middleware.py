@@ -114,11 +114,16 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         # The API answers personal data to whoever holds a key (no session user then): never stored either.
-        if is_api_request(request) or _signed_in(request):
-            add_never_cache_headers(response)
-        return response
+        return site_headers(response, private=is_api_request(request) or _signed_in(request))
+
+
+def site_headers(response, *, private: bool):
+    """The headers SecurityHeadersMiddleware gives every answer; also for an answer made before it (a shortcut)."""
+    response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if private:
+        add_never_cache_headers(response)
+    return response
 
 
 # --- The proxy in front ----------------------------------------------------------------------------------------------

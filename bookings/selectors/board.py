@@ -11,9 +11,11 @@ draw and every 30 s poll of every open board sends them, and the ORM took longer
 joins: 0.9 ms) than the database to answer it. Who may see the bookings is asked of `visible_to` (`_sees_bookings`).
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -28,6 +30,7 @@ from bookings.selectors.bookings import (
     sql_rows,
     vehicle_label,
 )
+from clientdesk.caching import cached_read, forget_changed
 from clientdesk.calendar import day_bounds, local_date, local_zone
 from clientdesk.views import url_maker
 
@@ -192,10 +195,96 @@ def board_version(*, count: int, changed: datetime | None, late: int, due: int, 
 
 
 def board_version_now(
-    day: date, *, user, now: datetime, advisor_id: int | None = None, area_id: int | None = None
+    day: date, *, user, now: datetime, advisor_id: int | None = None, area_id: int | None = None, entries=None
 ) -> str:
-    """The board's version from one aggregate over the day's bookings, so a poll that finds nothing new is cheap."""
-    return board_version(**_day_counts(day, user=user, now=now, advisor_id=advisor_id, area_id=area_id))
+    """The board's version as a poll compares it: from the day's digest in the shared cache (`DayDigest`), so a poll
+    that finds nothing new asks the database nothing. `entries`: what the caller fetched already (`cache_get_many`)."""
+    if not _sees_bookings(user):
+        return board_version(count=0, changed=None, late=0, due=0)
+    return day_digest(day, advisor_id=advisor_id, area_id=area_id, entries=entries).version(now)
+
+
+# --- The quiet poll's digest ------------------------------------------------------------------------------------------
+# Every open board polls every 30 s; at a dealer group's size that is a few hundred polls a minute for the same day
+# and almost all find nothing new. What the version is made of is kept per day (and filter) in the shared cache
+# (clientdesk.caching), with the open visits' times, so lateness is worked out at each poll from the clock: a board
+# moves when one of its own clients turns late, never all at once. A saved or deleted booking forgets the entries of
+# the places it leaves and goes to (`_forget_board_digests`); an entry lives POLL_DIGEST_SECONDS at most, which bounds
+# what a change behind the signals' back (a raw UPDATE, a restore) could leave stale.
+
+POLL_DIGEST_SECONDS = 60
+# How long a forgotten entry may not be filled again: longer than a read in flight takes to write it.
+POLL_DIGEST_GONE_SECONDS = 5
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment as whole microseconds since the epoch: exact, so comparing them is comparing the moments."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class DayDigest:
+    """What the board's version is made of, for a day and filter: how many visits, their last change, and the open
+    visits' times (microseconds since the epoch, in order), of which the late and the due are counted at each poll."""
+
+    count: int
+    changed: datetime | None
+    open_starts: tuple[int, ...]
+
+    def version(self, now: datetime) -> str:
+        return board_version(
+            count=self.count,
+            changed=self.changed,
+            late=bisect_left(self.open_starts, _micros(now - LATE_AFTER)),
+            due=bisect_left(self.open_starts, _micros(now + DUE_WITHIN)),
+        )
+
+
+DAY_VISITS = "SELECT b.status, b.starts_at, b.updated_at FROM bookings_booking b WHERE {where}"
+
+
+def digest_key(day: date, *, advisor_id: int | None = None, area_id: int | None = None) -> str:
+    return f"bookings.board_digest.v1.{day.isoformat()}.{advisor_id or ''}.{area_id or ''}"
+
+
+def day_digest(
+    day: date, *, advisor_id: int | None = None, area_id: int | None = None, entries: dict | None = None
+) -> DayDigest:
+    def read() -> DayDigest:
+        where, values = _day_where(day, advisor_id=advisor_id, area_id=area_id)
+        count, changed, starts = 0, None, []
+        for status, starts_at, updated_at in sql_rows(DAY_VISITS.format(where=where), values):
+            count += 1
+            updated_at = sql_moment(updated_at)
+            changed = updated_at if changed is None else max(changed, updated_at)
+            if status in OPEN:
+                starts.append(_micros(sql_moment(starts_at)))
+        return DayDigest(count, changed, tuple(sorted(starts)))
+
+    key = digest_key(day, advisor_id=advisor_id, area_id=area_id)
+    return cached_read(key, read, entries, seconds=POLL_DIGEST_SECONDS)
+
+
+def _digest_keys(starts_at: datetime | None, advisor_id: int | None, area_id: int | None) -> list[str]:
+    """The entries a booking at this place counts in: its day whole, by its advisor, by its area, by both."""
+    if starts_at is None:
+        return []
+    day = local_date(starts_at)
+    return [
+        digest_key(day, advisor_id=advisor, area_id=area) for advisor in (None, advisor_id) for area in (None, area_id)
+    ]
+
+
+def _forget_board_digests(sender, instance: Booking, **_kwargs) -> None:
+    place = (instance.starts_at, instance.advisor_id, instance.area_id)
+    keys = {key for known in (place, getattr(instance, "loaded_place", None)) if known for key in _digest_keys(*known)}
+    forget_changed(sorted(keys), gone_seconds=POLL_DIGEST_GONE_SECONDS)
+    instance.loaded_place = place  # where the next change of this same object moves it from
+
+
+post_save.connect(_forget_board_digests, sender=Booking, dispatch_uid="bookings-forget-board-digests")
+post_delete.connect(_forget_board_digests, sender=Booking, dispatch_uid="bookings-forget-board-digests")
 
 
 # The day's visits (`where`) with what a board row prints, in time order.
