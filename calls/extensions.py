@@ -10,6 +10,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 
 from clientdesk.registry import Registry
 
@@ -27,6 +28,17 @@ call_actions: Registry[Callable[..., tuple[str, str] | None]] = Registry("call_a
 def actions_for_call(call, user) -> list[tuple[str, str]]:
     """The contributed actions that apply to this call and that `user` may take, as (label, url) in their order."""
     return [action for make in call_actions if (action := make(call, user)) is not None]
+
+
+def call_action_links(call, user) -> str:
+    """The actions as buttons (escaped HTML): after a call is logged (the `call_action_links` tag) and on its line of
+    the timeline (calls.timeline)."""
+    if call is None:
+        return ""
+    return "".join(
+        f'<a class="btn btn-sm btn-outline-danger call-action" href="{escape(url)}">{escape(str(label))}</a>'
+        for label, url in actions_for_call(call, user)
+    )
 
 
 def queue_panel_contexts(request) -> list[tuple[str, dict]]:

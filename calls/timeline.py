@@ -8,8 +8,8 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
+from calls.extensions import call_action_links
 from calls.models import Call
-from calls.templatetags.call_actions import call_action_links
 from clients.timeline import (
     choice_label,
     line_html,
