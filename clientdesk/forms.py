@@ -6,6 +6,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from clientdesk.querysets import VisibleQuerySet
+
 # The hidden field that carries a form's one-time token (clientdesk.views.SubmitOnceMixin).
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - a field name, not a secret
 
@@ -84,3 +86,15 @@ class ServiceModelForm(StyledFormMixin, forms.ModelForm):
 
     def validate_constraints(self):
         pass
+
+
+class VisibleLinksForm(StyledForm):
+    """A form whose links to records (a client, a car, a booking, documents...) are looked up among the rows its user
+    may see (`visible_to(user)`), as the API's `VisibleRelatedField` does: a hidden record answers as one that is not
+    there, so the form can neither attach nor probe it. The fields declare the whole table; the user narrows it."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and isinstance(field.queryset, VisibleQuerySet):
+                field.queryset = field.queryset.visible_to(user)

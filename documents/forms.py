@@ -5,8 +5,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import User
 from bookings.models import Booking
 from clientdesk.filters import BoundedDateField
-from clientdesk.forms import StyledForm
-from clientdesk.querysets import VisibleQuerySet
+from clientdesk.forms import StyledForm, VisibleLinksForm
 from clients.models import Client, Delivery, Vehicle
 from documents.models import Correspondence, Document, Registry
 
@@ -18,18 +17,6 @@ def _by_number(label, queryset, help_text=""):
     return forms.ModelChoiceField(
         label=label, queryset=queryset, required=False, widget=forms.NumberInput(), help_text=help_text
     )
-
-
-class VisibleLinksForm(StyledForm):
-    """A form whose links to records (a client, a car, a booking, documents...) are looked up among the rows its user
-    may see (`visible_to(user)`), as the API's `VisibleRelatedField` does: a hidden record answers as one that is not
-    there, so the form can neither attach nor probe it. The fields declare the whole table; the user narrows it."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField) and isinstance(field.queryset, VisibleQuerySet):
-                field.queryset = field.queryset.visible_to(user)
 
 
 class DocumentForm(VisibleLinksForm):

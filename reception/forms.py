@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.forms import SlotChoiceMixin
 from bookings.models import ServiceType
-from clientdesk.forms import StyledForm
+from clientdesk.forms import StyledForm, VisibleLinksForm
 from clients.forms import PhoneNumberField
 from clients.models import Client, Vehicle
 from reception.models import PrintedMaterial, TintFilm, TowContractor, TowOrder, WindowZone
@@ -16,11 +16,11 @@ def _active_contractors():
     return TowContractor.objects.filter(is_active=True)
 
 
-class TowOrderForm(StyledForm):
+class TowOrderForm(VisibleLinksForm):
     """A tow order as a manager takes it on the phone: who (found or new), where, what happened, where to, when."""
 
     client = forms.ModelChoiceField(
-        label=_("Client"), queryset=Client.objects.none(), required=False, widget=forms.HiddenInput
+        label=_("Client"), queryset=Client.objects.active(), required=False, widget=forms.HiddenInput
     )
     new_client_name = forms.CharField(
         label=_("Or a new client's name"),
@@ -29,7 +29,7 @@ class TowOrderForm(StyledForm):
         help_text=_("When the caller is not on file."),
     )
     vehicle = forms.ModelChoiceField(
-        label=_("Vehicle"), queryset=Vehicle.objects.none(), required=False, widget=forms.HiddenInput
+        label=_("Vehicle"), queryset=Vehicle.objects.all(), required=False, widget=forms.HiddenInput
     )
     car = forms.CharField(
         label=_("Car"), max_length=100, required=False, help_text=_("Make, model, plate, when not on file.")
@@ -60,10 +60,8 @@ class TowOrderForm(StyledForm):
         label=_("Work at the workshop"), queryset=ServiceType.objects.none(), required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.visible_to(user).active()
-        self.fields["vehicle"].queryset = Vehicle.objects.visible_to(user)
         self.fields["contractor"].queryset = _active_contractors()
         self.fields["service_type"].queryset = ServiceType.objects.filter(is_active=True)
         self.fields["problem"].widget.attrs["class"] = "form-check-input"
@@ -134,14 +132,14 @@ class RestockForm(StyledForm):
     quantity = forms.IntegerField(label=_("Added"), min_value=1, max_value=100_000)
 
 
-class TintConsultationForm(StyledForm):
+class TintConsultationForm(VisibleLinksForm):
     """The consultation as the manager fills it with the client: the car, its glass, a film per window zone."""
 
     client = forms.ModelChoiceField(
-        label=_("Client"), queryset=Client.objects.none(), widget=forms.HiddenInput, required=False
+        label=_("Client"), queryset=Client.objects.active(), widget=forms.HiddenInput, required=False
     )
     vehicle = forms.ModelChoiceField(
-        label=_("Vehicle"), queryset=Vehicle.objects.none(), required=False, widget=forms.HiddenInput
+        label=_("Vehicle"), queryset=Vehicle.objects.all(), required=False, widget=forms.HiddenInput
     )
     glass_transmission = forms.IntegerField(
         label=_("Glass light transmission, %"),
@@ -153,10 +151,8 @@ class TintConsultationForm(StyledForm):
     client_warned = forms.BooleanField(label=_("The client was warned about the legal limit"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.visible_to(user).active()
-        self.fields["vehicle"].queryset = Vehicle.objects.visible_to(user)
         films = TintFilm.objects.filter(is_active=True)
         for zone, label in WindowZone.choices:
             self.fields[f"film_{zone}"] = forms.ModelChoiceField(label=label, queryset=films, required=False)
