@@ -42,11 +42,11 @@ class QuietBoardPollMiddleware:
 
     @staticmethod
     def nothing_new(request) -> bool:
+        if request.method != "GET" or request.path_info != board_path():
+            return False
         query = request.GET
         if (
-            request.method != "GET"
-            or request.path_info != board_path()
-            or request.headers.get("HX-Request") != "true"
+            request.headers.get("HX-Request") != "true"
             or not query.get("version")
             or not POLL_PARAMETERS.issuperset(query)  # a filter: the board's own way (BoardFilterForm)
         ):
