@@ -5,11 +5,12 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FullResultSet, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, connections, transaction
 from django.db.models import Field
 from django.db.models.expressions import RawSQL
+from django.db.models.query import BaseIterable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import ISO_8601, exceptions, mixins, serializers, status, viewsets
@@ -30,6 +31,7 @@ from clientdesk.errors import (
     Conflict,
 )
 from clientdesk.models import IdempotencyKey
+from clientdesk.pagination import PositionedRow
 
 
 def exception_handler(exc, context):
@@ -273,6 +275,122 @@ def from_text_bool(text: str) -> bool:
     return text == "true"
 
 
+def _own_column(model, path: str) -> Field | None:
+    """The model's own column a `values()` path names (a foreign key: its id), when the database's value is the one
+    `values()` gives (no `from_db_value`); else None."""
+    try:
+        field = model._meta.get_field(path)
+    except FieldDoesNotExist:
+        return None
+    if not field.concrete or field.many_to_many or field.column is None or hasattr(field, "from_db_value"):
+        return None
+    return field
+
+
+def plain_query(query) -> bool:
+    """Whether a query reads its model's table alone, filtered and nothing more: the queries LeanRows reads."""
+    table = query.model._meta.db_table
+    # An alias no longer referred to is a join the ORM trimmed (`merged_into__isnull` reads the table's own column).
+    return (
+        all(alias == table or not query.alias_refcount[alias] for alias in query.alias_map)
+        and query.default_cols
+        and not query.is_sliced
+        and not (query.select or query.values_select or query.annotations or query.distinct or query.group_by)
+        and not (query.extra or query.extra_tables or query.extra_order_by or query.combinator)
+        and not query.select_for_update
+    )
+
+
+class LeanRows(BaseIterable):
+    """A lean list's page read with a select list made once per list around the WHERE clause that the request's own
+    queryset compiles to, yielding the rows written by the read plan (PositionedRow, for the cursor).
+
+    Building the page's query with `values()` and compiling all of it took about 0.5 ms a request, nearly what
+    PostgreSQL took to run it; the select list depends only on the list's serializer, and the order and limit are the
+    pagination's. The filters are still the ORM's own (django-filter, `visible_to`): their WHERE is compiled by
+    Django's compiler, for a query of the model's table alone (`plain_query`; anything else reads through values())."""
+
+    table: str  # quoted
+    select: str  # the plan's columns in the answer's order, then the ordering's that the answer does not hold
+    select_params: tuple
+    names: tuple[str, ...]
+    written: tuple[tuple[str, int, object], ...]  # the fields whose value is written: name, index in the row, how
+    columns: dict[str, tuple[int, str]]  # an ordering field: its index in the row and its column
+
+    def __iter__(self):
+        query = self.queryset.query
+        db = connections[self.queryset.db]
+        try:
+            where, params = query.get_compiler(connection=db).compile(query.where)
+        except EmptyResultSet:  # `none()`: a user who may not see the rows
+            return
+        except FullResultSet:
+            where, params = "", ()
+        sql = [f"SELECT {self.select} FROM {self.table}"]  # noqa: S608 - names from the models, values as parameters
+        if where:
+            sql.append(f"WHERE {where}")
+        if query.order_by:
+            order = (f"{self.columns[o.lstrip('-')][1]} {'DESC' if o[0] == '-' else 'ASC'}" for o in query.order_by)
+            sql.append(f"ORDER BY {', '.join(order)}")
+        if query.high_mark is not None:
+            sql.append(f"LIMIT {query.high_mark - query.low_mark:d}")
+        if query.low_mark:
+            sql.append(f"OFFSET {query.low_mark:d}")
+        with db.cursor() as cursor:
+            cursor.execute(" ".join(sql), (*self.select_params, *params))
+            rows = cursor.fetchall()
+        position = self.columns[query.order_by[0].lstrip("-")][0] if query.order_by else None
+        names, written, zone = self.names, self.written, timezone.get_current_timezone()
+        for row in rows:
+            # The plan's columns come first, in the answer's order; the ordering's own, if any, after them.
+            answer = PositionedRow(zip(names, row, strict=False))
+            answer.position = None if position is None else row[position]
+            for name, index, how in written:
+                value = row[index]
+                if value is not None:
+                    answer[name] = iso_time(value, zone) if how is iso_time else how.to_representation(value)
+            yield answer
+
+
+def lean_rows(model, plan, annotations: dict, ordering: list[str]) -> type[LeanRows] | None:
+    """LeanRows for a list whose fields are all columns of the model's own table or RawSQL annotations (NestedRows),
+    paginated by columns of its own; None for any other list."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    select, params, written, columns = [], [], [], {}
+    for index, (name, path, how) in enumerate(plan):
+        if path.startswith("lean_"):
+            expression = annotations[path.removeprefix("lean_")]
+            if not isinstance(expression, RawSQL):
+                return None
+            select.append(f"({expression.sql})")
+            params.extend(expression.params)
+        else:
+            field = _own_column(model, path)
+            if field is None:
+                return None
+            select.append(f"{table}.{quote(field.column)}")
+            columns[path] = (index, select[-1])
+        if how is not None:
+            written.append((name, index, how))
+    for name in ordering:
+        if name not in columns:
+            field = _own_column(model, name)
+            if field is None:
+                return None
+            columns[name] = (len(select), f"{table}.{quote(field.column)}")
+            select.append(columns[name][1])
+    attributes = {
+        "table": table,
+        "select": ", ".join(select),
+        "select_params": tuple(params),
+        "names": tuple(name for name, _path, _how in plan),
+        "written": tuple(written),
+        "columns": columns,
+    }
+    return type(f"{model.__name__}LeanRows", (LeanRows,), attributes)
+
+
 class LeanPage(list):
     """A page of rows already written as the list's serializer writes them: `get_serializer` hands it back as its
     own serializer, whose data it is."""
@@ -417,17 +535,22 @@ class BaseViewSet(viewsets.GenericViewSet):
         return {}
 
     def paginate_queryset(self, queryset):
-        """On PostgreSQL a list's page is read as `values()` rows and written by the serializer's read plan: one query
-        for the page (and whatever `lean_annotations` adds to it), no model instance, prefetch or DRF field call per
-        row. A serializer with a field the plan cannot read (a method field, nested rows without an annotation), or a
-        viewset that handles its page itself, keeps DRF's way."""
+        """On PostgreSQL a list's page is read as rows written by the serializer's read plan: one query for the page
+        (and whatever `lean_annotations` adds to it), no model instance, prefetch or DRF field call per row. A query of
+        the model's table alone is read by LeanRows, any other as `values()`. A serializer with a field the plan cannot
+        read (a method field, nested rows without an annotation), or a viewset that handles its page itself, keeps
+        DRF's way."""
         lean = self._lean_plan(queryset) if self.action == "list" else None
         if lean is None:
             return super().paginate_queryset(queryset)
-        plan, columns = lean
+        plan, columns, rows = lean
+        queryset = queryset.select_related(None).prefetch_related(None)
+        if rows is not None and plain_query(queryset.query):
+            queryset._iterable_class = rows  # as values() sets its own; kept by the pagination's filter and slice
+            page = super().paginate_queryset(queryset)
+            return None if page is None else LeanPage(page)
         annotations = {f"lean_{name}": expression for name, expression in self.lean_annotations().items()}
-        shaped = queryset.select_related(None).prefetch_related(None).values(*columns, **annotations)
-        page = super().paginate_queryset(shaped)
+        page = super().paginate_queryset(queryset.values(*columns, **annotations))
         if page is None:
             return None
         zone = timezone.get_current_timezone()
@@ -450,14 +573,16 @@ class BaseViewSet(viewsets.GenericViewSet):
             return args[0]  # written already (paginate_queryset)
         return super().get_serializer(*args, **kwargs)
 
-    def _lean_plan(self, queryset) -> tuple[list, list[str]] | None:
-        """The list's read plan and the columns to read (with the pagination's ordering), or None for DRF's way."""
+    def _lean_plan(self, queryset) -> tuple[list, list[str], type[LeanRows] | None] | None:
+        """The list's read plan, the columns to read (with the pagination's ordering) and its LeanRows, if it has
+        one; None for DRF's way."""
         if connection.vendor != "postgresql" or type(self).paginate_queryset is not BaseViewSet.paginate_queryset:
             return None
         cls = type(self)
         made = cls.__dict__.get("_lean_made")
         if made is None:
-            plan = values_plan(self.get_serializer_class()(), queryset.model, self.lean_annotations())
+            annotations = self.lean_annotations()
+            plan = values_plan(self.get_serializer_class()(), queryset.model, annotations)
             model_fields = {f.name for f in queryset.model._meta.get_fields()}
             loose = (
                 set()
@@ -465,15 +590,18 @@ class BaseViewSet(viewsets.GenericViewSet):
                 else {path for _name, path, _how in plan if "__" not in path and not path.startswith("lean_")}
                 - model_fields
             )
-            made = cls._lean_made = (plan, loose)
-        plan, loose = made
+            ordering = getattr(self.paginator, "ordering", None) or ()
+            ordering = [name.lstrip("-") for name in ((ordering,) if isinstance(ordering, str) else ordering)]
+            columns = None if plan is None else [path for _name, path, _how in plan if not path.startswith("lean_")]
+            columns = None if plan is None else list(dict.fromkeys([*columns, *ordering]))
+            # A filter backend that orders (DRF's OrderingFilter) would give the pagination an ordering per request.
+            chosen = any(hasattr(backend, "get_ordering") for backend in self.filter_backends)
+            rows = None if plan is None or loose or chosen else lean_rows(queryset.model, plan, annotations, ordering)
+            made = cls._lean_made = (plan, loose, columns, rows)
+        plan, loose, columns, rows = made
         if plan is None or not loose <= queryset.query.annotations.keys():
             return None  # a field the plan cannot read, or one whose annotation this queryset does not make
-        columns = [path for _name, path, _how in plan if not path.startswith("lean_")]
-        ordering = getattr(self.paginator, "ordering", None) or ()
-        for position in (ordering,) if isinstance(ordering, str) else ordering:
-            columns.append(position.lstrip("-"))
-        return plan, list(dict.fromkeys(columns))
+        return plan, columns, rows
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):

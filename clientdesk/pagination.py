@@ -5,6 +5,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 
 
+class PositionedRow(dict):
+    """A row already written as its answer that carries, beside it, the raw value of its list's first ordering field:
+    the cursor's position, which the written answer may not hold as the database gave it (a time as text)."""
+
+    __slots__ = ("position",)
+
+
 class IdCursorPagination(CursorPagination):
     """Keyset pages ordered by id: steady cost at any depth, no COUNT(*).
 
@@ -42,6 +49,11 @@ class IdCursorPagination(CursorPagination):
             except DjangoValidationError as error:
                 raise self.invalid_cursor() from error
         return cursor
+
+    def _get_position_from_instance(self, instance, ordering):
+        if isinstance(instance, PositionedRow):
+            return str(instance.position)
+        return super()._get_position_from_instance(instance, ordering)
 
     def get_page_size(self, request):
         """DRF ignores a page size it cannot read; an integrator's typo is a 400 naming the parameter instead."""

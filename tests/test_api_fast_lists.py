@@ -1,0 +1,168 @@
+"""A list of the model's own columns is read by `clientdesk.api.LeanRows` (its select list made once, the request's
+WHERE compiled by the ORM): its answers must be, byte for byte, what the `values()` path answers, and what the
+serializer writes, for any rows, filters, cursors and page sizes."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import override_settings
+
+import clientdesk.api
+from clients.api.clients import ClientSerializer, ClientViewSet, VehicleSerializer
+from clients.models import Client, Vehicle
+from clients.services.clients import PhoneInput, client_create
+from tests.factories import ClientFactory, VehicleFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+PRE_1900 = datetime(1899, 6, 1, 12, 0, 0, 123400, tzinfo=UTC)  # Moscow's local mean time then: +02:30:17
+FAR_FUTURE = datetime(9998, 12, 31, 20, 59, 59, 999999, tzinfo=UTC)
+WHOLE_SECOND = datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC)  # no microseconds: isoformat leaves them out
+DST_SUMMER = datetime(2010, 7, 1, 12, 0, 0, 500000, tzinfo=UTC)  # Moscow kept summer time until 2011: +04:00
+
+
+@pytest.fixture
+def varied_clients(manager):
+    """Clients with what a row can hold: nulls and blanks, several phones and none, text JSON must escape, and times
+    from before 1900 to the year 9998, with and without microseconds."""
+    client_create(
+        by=manager,
+        name='Кавычки " и \\ обратная, \u2028 разделитель строк',
+        email="a@example.com",
+        notes="строка\nдругая\tтаб",
+        consent_personal_data=True,
+        consent_marketing=True,
+        assigned_manager=manager,
+        dms_id="D-1",
+        dms_updated_at=WHOLE_SECOND,
+        phones=[PhoneInput("89123456789"), PhoneInput("89130000000", kind="work", comment='{доб. "12"}, NULL')],
+    )
+    client_create(by=manager, name="Без Телефона", source="dms")
+    old = ClientFactory(source="dms", consent_personal_data=False, consent_personal_data_at=None)
+    far = ClientFactory(kind="company", preferred_contact_time="после 18:00", data_issue="телефон не отвечает")
+    Client.objects.filter(pk=old.pk).update(created_at=PRE_1900, updated_at=DST_SUMMER)
+    Client.objects.filter(pk=far.pk).update(created_at=WHOLE_SECOND, updated_at=FAR_FUTURE, dms_updated_at=PRE_1900)
+    merged_into = ClientFactory()
+    ClientFactory(merged_into=merged_into)  # not listed: the list shows active clients
+    return {"old": old.pk, "far": far.pk}
+
+
+def both_ways(api, monkeypatch, url: str, params: dict | None = None) -> tuple[bytes, bytes]:
+    """The answer through LeanRows and through `values()`."""
+    fast = api.get(url, params or {})
+    with monkeypatch.context() as patched:
+        patched.setattr(clientdesk.api, "plain_query", lambda query: False)
+        slow = api.get(url, params or {})
+    assert fast.status_code == slow.status_code
+    return fast.content, slow.content
+
+
+@pytest.mark.parametrize("zone", ["Europe/Moscow", "UTC", "America/New_York"])
+def test_the_fast_list_writes_what_the_serializer_writes(api_as_manager, varied_clients, zone, monkeypatch):
+    with override_settings(TIME_ZONE=zone):
+        fast, slow = both_ways(api_as_manager, monkeypatch, "/api/v1/clients/", {"page_size": 100})
+        expected = ClientSerializer(Client.objects.active().order_by("-id"), many=True).data
+
+    assert fast == slow
+    rows = api_as_manager.get("/api/v1/clients/", {"page_size": 100}).json()["results"]
+    assert len(rows) == len(expected) == 5
+    with override_settings(TIME_ZONE=zone):
+        assert api_as_manager.get("/api/v1/clients/", {"page_size": 100}).json()["results"] == [
+            dict(row) for row in expected
+        ]
+
+
+def test_the_times_are_written_as_drf_writes_them(api_as_manager, varied_clients):
+    rows = {row["id"]: row for row in api_as_manager.get("/api/v1/clients/").json()["results"]}
+    old, far = rows[varied_clients["old"]], rows[varied_clients["far"]]
+
+    assert old["created_at"] == "1899-06-01T14:30:17.123400+02:30:17"
+    assert old["updated_at"] == "2010-07-01T16:00:00.500000+04:00"
+    assert far["updated_at"] == "9998-12-31T23:59:59.999999+03:00"
+    assert far["created_at"] == "2026-01-01T12:00:00+03:00"
+    assert far["dms_updated_at"] == "1899-06-01T14:30:17.123400+02:30:17"
+    with override_settings(TIME_ZONE="UTC"):
+        body = api_as_manager.get("/api/v1/clients/").content.decode()
+    assert '"created_at":"2026-01-01T09:00:00Z"' in body
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"page_size": 2},
+        {"page_size": 1, "source": "dms"},
+        {"kind": "company"},
+        {"consent_marketing": "true"},
+        {"dms_id": "D-1"},
+        {"q": "Телефона"},
+        {"updated_since": "2020-01-01T00:00:00Z", "page_size": 1},
+    ],
+)
+def test_pages_filters_and_cursors_answer_as_the_values_path(api_as_manager, varied_clients, monkeypatch, params):
+    """Every page, walked forwards by `next` and back by `previous`, with its links, byte for byte."""
+    url, seen = "/api/v1/clients/", 0
+    pages = []
+    while url and seen < 10:
+        fast, slow = both_ways(api_as_manager, monkeypatch, url, params if seen == 0 else None)
+        assert fast == slow
+        pages.append(api_as_manager.get(url, params if seen == 0 else None).json())
+        url, seen = pages[-1]["next"], seen + 1
+    for page in reversed(pages[1:]):
+        fast, slow = both_ways(api_as_manager, monkeypatch, page["previous"])
+        assert fast == slow
+
+
+def test_the_manager_filter_and_the_dms_key(dms_api, manager, varied_clients, monkeypatch):
+    fast, slow = both_ways(dms_api, monkeypatch, "/api/v1/clients/", {"assigned_manager": manager.pk})
+
+    assert fast == slow
+    assert len(dms_api.get("/api/v1/clients/", {"assigned_manager": manager.pk}).json()["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"source": "nonsense"},
+        {"assigned_manager": 999999},
+        {"cursor": "/w=="},  # not ASCII text
+        {"cursor": "cD14"},  # p=x: not an id
+        {"page_size": 0},
+    ],
+)
+def test_a_bad_filter_cursor_or_page_size_is_refused_as_before(api_as_manager, varied_clients, monkeypatch, params):
+    fast, slow = both_ways(api_as_manager, monkeypatch, "/api/v1/clients/", params)
+
+    assert fast == slow
+    assert api_as_manager.get("/api/v1/clients/", params).status_code == 400
+
+
+def test_the_vehicle_list_goes_the_same_way(api_as_manager, monkeypatch):
+    owner = ClientFactory()
+    VehicleFactory(owner=owner, delivered_at=WHOLE_SECOND, year=2020, mileage=15000)
+    VehicleFactory(owner=owner)
+
+    fast, slow = both_ways(api_as_manager, monkeypatch, "/api/v1/vehicles/", {"owner": owner.pk})
+
+    assert fast == slow
+    expected = VehicleSerializer(Vehicle.objects.order_by("-id"), many=True).data
+    assert api_as_manager.get("/api/v1/vehicles/").json()["results"] == [dict(row) for row in expected]
+
+
+def test_a_query_of_more_than_the_table_is_left_to_values():
+    assert clientdesk.api.plain_query(Client.objects.active().filter(source="dms").query)
+    assert not clientdesk.api.plain_query(Client.objects.filter(phones__number="+79123456789").query)
+    assert not clientdesk.api.plain_query(Client.objects.filter(assigned_manager__username="mgr").query)
+    assert not clientdesk.api.plain_query(Client.objects.distinct().query)
+
+
+def test_rows_a_user_may_not_see_are_not_read(manager, django_assert_num_queries):
+    """`visible_to` answers `none()` to a user without the capability: no query, no row."""
+    ClientFactory()
+    view = ClientViewSet()
+    plan = clientdesk.api.values_plan(ClientSerializer(), Client, view.lean_annotations())
+    hidden = Client.objects.none()
+    hidden._iterable_class = clientdesk.api.lean_rows(Client, plan, view.lean_annotations(), ["id"])
+
+    with django_assert_num_queries(0):
+        assert list(hidden.order_by("-id")[:3]) == []
