@@ -1,6 +1,6 @@
 """Who may open what: every page and endpoint, anonymous and each role; and a refused write changes nothing."""
 
-from datetime import date, time, timedelta
+from datetime import date, time
 
 import pytest
 from django.test import Client as DjangoTestClient
@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import Absence, SecurityEventKind
 from accounts.services.users import api_key_create
-from bookings.models import Booking
 from bookings.services.recalls import recall_campaign_create
 from calls.models import CallTask
 from calls.services.campaigns import campaign_create
@@ -22,7 +21,14 @@ from reception.services.materials import material_create
 from reception.services.tinting import tint_consultation_create, tint_film_save
 from reception.services.tow import tow_contractor_create
 from tests.bookings.conftest import working_day
-from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceTypeFactory, VehicleFactory
+from tests.factories import (
+    AdvisorProfileFactory,
+    BookingFactory,
+    CallFactory,
+    ClientFactory,
+    ServiceTypeFactory,
+    VehicleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +49,8 @@ def objects(users):
     advisor = AdvisorProfileFactory(user=users["advisor"]).user
     service = ServiceTypeFactory()
     starts = at(working_day(), time(10))
-    booking = Booking.objects.create(
-        client=client,
-        vehicle=vehicle,
-        area=service.area,
-        advisor=advisor,
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=90,
+    booking = BookingFactory(
+        client=client, vehicle=vehicle, area=service.area, advisor=advisor, starts_at=starts, planned_minutes=90
     )
     return {
         "client": client,

@@ -12,7 +12,7 @@ from bookings.services.recalls import recall_campaign_create, recall_vins_import
 from clientdesk.calendar import day_bounds, local_date
 from clientdesk.models import Notification
 from tests.bookings.conftest import moment
-from tests.factories import ClientFactory, UserFactory, VehicleFactory
+from tests.factories import BookingFactory, ClientFactory, UserFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -226,14 +226,12 @@ def test_reschedule_page(as_manager, manager, car_owner, petrov, to2, day):
 def test_board_marks_an_arrival_without_leaving_the_page(as_manager, manager, car_owner, petrov, to2, noon):
     now = noon
     # bypass the service's "not in the past" rule to put a booking on today's board, whatever the clock says
-    booking = Booking.objects.create(
+    booking = BookingFactory(
         client=car_owner,
         vehicle=car_owner.vehicles.get(),
         area=to2.area,
         advisor=petrov,
         starts_at=now - timedelta(minutes=40),
-        advisor_until=now - timedelta(minutes=10),
-        planned_minutes=60,
     )
     page = as_manager.get(reverse("bookings:board")).content.decode()
     assert "state-late" in page and car_owner.name in page
@@ -252,14 +250,7 @@ def test_the_board_poll_answers_204_until_something_changes(
 ):
     now = noon
     # bypass the service's "not in the past" rule to put a booking on today's board, whatever the clock says
-    booking = Booking.objects.create(
-        client=car_owner,
-        area=to2.area,
-        advisor=petrov,
-        starts_at=now + timedelta(minutes=5),
-        advisor_until=now + timedelta(minutes=35),
-        planned_minutes=60,
-    )
+    booking = BookingFactory(client=car_owner, area=to2.area, advisor=petrov, starts_at=now + timedelta(minutes=5))
     page = as_manager.get(reverse("bookings:board"))
     version = page.context["version"]
     assert f'data-version="{version}"' in page.content.decode()
@@ -284,14 +275,7 @@ def test_the_board_version_changes_when_a_client_turns_late_and_agrees_with_the_
     manager, car_owner, petrov, to2, noon
 ):
     now = noon
-    Booking.objects.create(
-        client=car_owner,
-        area=to2.area,
-        advisor=petrov,
-        starts_at=now - timedelta(minutes=10),
-        advisor_until=now + timedelta(minutes=20),
-        planned_minutes=60,
-    )
+    BookingFactory(client=car_owner, area=to2.area, advisor=petrov, starts_at=now - timedelta(minutes=10))
     today = local_date(now)
     board = day_board(today, user=manager, now=now)
     assert board_version_now(today, user=manager, now=now) == board.version
@@ -306,14 +290,7 @@ def test_the_board_narrows_to_an_area_or_an_advisor_and_stays_narrowed(
     now = noon
     starts = max(now - timedelta(minutes=5), day_bounds(local_date(now))[0])
     for advisor, service in ((petrov, to2), (sidorov, diag)):
-        Booking.objects.create(
-            client=car_owner,
-            area=service.area,
-            advisor=advisor,
-            starts_at=starts,
-            advisor_until=starts + timedelta(minutes=30),
-            planned_minutes=60,
-        )
+        BookingFactory(client=car_owner, area=service.area, advisor=advisor, starts_at=starts)
     board = reverse("bookings:board")
     today = local_date(now).isoformat()
 
@@ -342,14 +319,8 @@ def test_the_board_narrows_to_an_area_or_an_advisor_and_stays_narrowed(
 def test_advisor_sees_only_their_arrivals(web, car_owner, petrov, sidorov, to2, noon):
     now = noon
     for adv in (petrov, sidorov):
-        Booking.objects.create(
-            client=car_owner,
-            area=to2.area,
-            advisor=adv,
-            starts_at=now + timedelta(minutes=5),
-            advisor_until=now + timedelta(minutes=35),
-            planned_minutes=60,
-            comment=adv.username,
+        BookingFactory(
+            client=car_owner, area=to2.area, advisor=adv, starts_at=now + timedelta(minutes=5), comment=adv.username
         )
     web.force_login(petrov)
     assert web.get(reverse("home"))["Location"] == reverse("bookings:my-arrivals")
@@ -375,14 +346,12 @@ def _fill(count, car_owner, area, day):
     for adv in advisors:
         AdvisorProfile.objects.create(user=adv)
     for n in range(count):
-        starts = moment(day, 8) + timedelta(minutes=30 * (n % 20))
-        Booking.objects.create(
+        BookingFactory(
             client=car_owner,
             vehicle=car_owner.vehicles.get(),
             area=area,
             advisor=advisors[n],
-            starts_at=starts,
-            advisor_until=starts + timedelta(minutes=30),
+            starts_at=moment(day, 8) + timedelta(minutes=30 * (n % 20)),
             planned_minutes=30,
         )
 

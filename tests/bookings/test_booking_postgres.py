@@ -9,7 +9,7 @@ from bookings.models import Booking
 from bookings.services.bookings import SlotUnavailable, booking_create
 from tests.bookings.conftest import moment
 from tests.concurrency import run_at_once
-from tests.factories import UserFactory
+from tests.factories import BookingFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -35,20 +35,10 @@ def test_twenty_managers_racing_for_the_last_slot_get_one_booking_and_nineteen_r
 
 def test_the_exclusion_constraint_itself_refuses_an_overlap(car_owner, petrov, area, day):
     first = moment(day, 10)
-    fields = dict(client=car_owner, area=area, advisor=petrov, planned_minutes=60)
-    Booking.objects.create(starts_at=first, advisor_until=first + timedelta(minutes=30), **fields)
+    fields = dict(client=car_owner, area=area, advisor=petrov)
+    BookingFactory(starts_at=first, **fields)
     with pytest.raises(IntegrityError, match="booking_advisor_no_overlap"), transaction.atomic():
-        Booking.objects.create(
-            starts_at=first + timedelta(minutes=15), advisor_until=first + timedelta(minutes=45), **fields
-        )
+        BookingFactory(starts_at=first + timedelta(minutes=15), **fields)
     # a cancelled booking does not hold the slot
-    Booking.objects.create(
-        starts_at=first + timedelta(hours=2),
-        advisor_until=first + timedelta(hours=2, minutes=30),
-        status="cancelled",
-        cancel_reason="x",
-        **fields,
-    )
-    Booking.objects.create(
-        starts_at=first + timedelta(hours=2), advisor_until=first + timedelta(hours=2, minutes=30), **fields
-    )
+    BookingFactory(starts_at=first + timedelta(hours=2), status="cancelled", **fields)
+    BookingFactory(starts_at=first + timedelta(hours=2), **fields)

@@ -13,7 +13,7 @@ from bookings.models import Booking
 from clientdesk.calendar import at
 from clientdesk.dashboard import Period, advisor_tiles, draw, own_tiles
 from clientdesk.models import CalendarDay
-from tests.factories import AdvisorProfileFactory, ClientFactory, ServiceAreaFactory, UserFactory
+from tests.factories import AdvisorProfileFactory, BookingFactory, ClientFactory, ServiceAreaFactory, UserFactory
 from tests.reports.test_dashboard import charts, figures, rows_behind
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +42,14 @@ def workshop(db):
     sidorov = AdvisorProfileFactory(user__username="sidorov", user__last_name="Сидоров", slot_minutes=60).user
     client = ClientFactory(name="Иванов Иван")
 
-    def visit(advisor, when, status, slot=30, **kwargs):
-        Booking.objects.create(
+    def visit(advisor, when, status, slot=30):
+        BookingFactory(
             client=client,
             area=area,
             advisor=advisor,
             starts_at=when,
             advisor_until=when + timedelta(minutes=slot),
-            planned_minutes=60,
             status=status,
-            **kwargs,
         )
 
     # Petrov's Monday: 00:30 (21:30 UTC on the Sunday) completed, 10:00 arrived, 11:00 in service, 12:00 no-show,
@@ -62,7 +60,7 @@ def workshop(db):
     visit(petrov, moment(DAY, 11), S.IN_SERVICE)
     visit(petrov, moment(DAY, 12), S.NO_SHOW)
     visit(petrov, moment(DAY, 13), S.SCHEDULED)
-    visit(petrov, moment(DAY, 14), S.CANCELLED, cancel_reason="Передумал")
+    visit(petrov, moment(DAY, 14), S.CANCELLED)
     visit(petrov, moment(DAY, 23, 30), S.CONFIRMED)
     visit(petrov, moment(BEFORE, 23, 45), S.COMPLETED)
     visit(petrov, moment(AFTER, 0, 10), S.SCHEDULED)
@@ -204,12 +202,11 @@ def _more_visits(size: int, workshop) -> None:
     for n in range(size):
         for who in ("petrov", "sidorov"):
             when = start + timedelta(minutes=60 * n + (0 if who == "petrov" else 30))
-            Booking.objects.create(
+            BookingFactory(
                 client=workshop["client"],
                 area=workshop["area"],
                 advisor=workshop[who],
                 starts_at=when,
-                advisor_until=when + timedelta(minutes=30),
                 planned_minutes=30,
                 status=S.COMPLETED if n % 2 else S.SCHEDULED,
             )

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from bookings import imports
 from bookings.imports import parse_vin_file, parse_vin_list
-from bookings.models import Booking, RecallCampaign, RecallVin, ServiceArea
+from bookings.models import Booking, RecallCampaign, RecallVin
 from bookings.selectors.recalls import bookings_with_open_recall, open_recalls_for_vin, open_recalls_for_vins
 from bookings.services.recalls import (
     recall_campaign_create,
@@ -26,7 +26,7 @@ from bookings.services.recalls import (
 from bookings.views.recalls import SESSION_KEY
 from clientdesk.calendar import local_date
 from clientdesk.errors import Conflict
-from tests.factories import VehicleFactory
+from tests.factories import BookingFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -308,26 +308,8 @@ def test_mark_done_at_a_visit_for_another_car_is_refused(head, advisor, visit):
 
 
 @pytest.fixture
-def area(db):
-    return ServiceArea.objects.create(name="Mechanical", code="mech", daily_capacity_minutes=480)
-
-
-def make_booking(*, vehicle, area, advisor, hours_from_now=24) -> Booking:
-    starts = timezone.now() + timedelta(hours=hours_from_now)
-    return Booking.objects.create(
-        client=vehicle.owner,
-        vehicle=vehicle,
-        area=area,
-        advisor=advisor,
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=60,
-    )
-
-
-@pytest.fixture
-def visit(area, advisor):
-    return make_booking(vehicle=VehicleFactory(vin=vin(500)), area=area, advisor=advisor)
+def visit(advisor):
+    return BookingFactory(vehicle=VehicleFactory(vin=vin(500)), advisor=advisor)  # tomorrow
 
 
 def test_open_recalls_respect_dates_and_done_marks(head, django_assert_num_queries):
@@ -352,13 +334,13 @@ def test_open_recalls_respect_dates_and_done_marks(head, django_assert_num_queri
         assert open_recalls_for_vins(["", None]) == {}
 
 
-def test_bookings_with_open_recall(head, advisor, area, django_assert_num_queries):
+def test_bookings_with_open_recall(head, django_assert_num_queries):
     campaign = campaign_of(head)
     ended = campaign_of(head, code="OLD", ends_on=today() - timedelta(days=1))
-    recalled = make_booking(vehicle=VehicleFactory(vin=vin(1)), area=area, advisor=advisor, hours_from_now=2)
-    done = make_booking(vehicle=VehicleFactory(vin=vin(2)), area=area, advisor=advisor, hours_from_now=4)
-    only_ended = make_booking(vehicle=VehicleFactory(vin=vin(3)), area=area, advisor=advisor, hours_from_now=6)
-    make_booking(vehicle=VehicleFactory(vin=vin(4)), area=area, advisor=advisor, hours_from_now=8)
+    recalled = BookingFactory(vehicle=VehicleFactory(vin=vin(1)))
+    done = BookingFactory(vehicle=VehicleFactory(vin=vin(2)))
+    only_ended = BookingFactory(vehicle=VehicleFactory(vin=vin(3)))
+    BookingFactory(vehicle=VehicleFactory(vin=vin(4)))
     recall_vins_import(campaign=campaign, vins=[vin(1), vin(2)], by=head)
     recall_vins_import(campaign=ended, vins=[vin(3)], by=head)
     recall_vin_mark_done(recall_vin=campaign.vins.get(vin=vin(2)), by=head)
@@ -372,9 +354,9 @@ def test_bookings_with_open_recall(head, advisor, area, django_assert_num_querie
 
 
 @pytest.mark.postgres
-def test_open_recall_filter_can_use_the_partial_index(head, advisor, area):
+def test_open_recall_filter_can_use_the_partial_index(head):
     campaign = campaign_of(head)
-    make_booking(vehicle=VehicleFactory(vin=vin(1)), area=area, advisor=advisor)
+    BookingFactory(vehicle=VehicleFactory(vin=vin(1)))
     recall_vins_import(campaign=campaign, vins=[vin(n) for n in range(1, 200)], by=head)
     queryset = bookings_with_open_recall(Booking.objects.all())
     with connection.cursor() as cursor:

@@ -14,7 +14,7 @@ from bookings.selectors import slots as selector
 from clientdesk.calendar import BusinessCalendar, at
 from clientdesk.models import CalendarDay
 from tests.bookings.conftest import moment, working_day
-from tests.factories import AdvisorProfileFactory, ClientFactory
+from tests.factories import AdvisorProfileFactory, BookingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,24 +56,15 @@ def portable(**kwargs):
         selector.connection = real
 
 
-def visit(advisor, starts_at, until, *, area, client, status=Booking.Status.SCHEDULED, planned=60):
-    return Booking.objects.create(
-        cancel_reason="передумал" if status == Booking.Status.CANCELLED else "",
-        client=client,
-        area=area,
-        advisor=advisor,
-        starts_at=starts_at,
-        advisor_until=until,
-        planned_minutes=planned,
-        status=status,
-    )
+def visit(advisor, starts_at, until, **fields):
+    """The advisor's slot from `starts_at` until `until`."""
+    return BookingFactory(advisor=advisor, starts_at=starts_at, advisor_until=until, **fields)
 
 
 @pytest.fixture
 def tricky_day(area):
     day = working_day(3)
     CalendarDay.objects.create(date=day, kind=CalendarDay.Kind.SHORT, opens=time(9), closes=time(17, 45))
-    client = ClientFactory()
     half = AdvisorProfileFactory(user__username="half", user__first_name="Иван", user__last_name="Антонов").user
     quarter = AdvisorProfileFactory(user__username="quarter", user__last_name="Борисов", slot_minutes=15).user
     AdvisorProfileFactory(user__username="idle", user__last_name="Васильев", slot_minutes=45)
@@ -81,15 +72,15 @@ def tricky_day(area):
     # Named as `half` is: where both are free at one time, they keep their order (by id), as before.
     same_name = AdvisorProfileFactory(user__username="twin", user__first_name="Иван", user__last_name="Антонов").user
     # From the evening before until 09:30: the first slot is taken, the next is free.
-    visit(half, at(day - timedelta(days=1), time(23, 40)), moment(day, 9, 30), area=area, client=client)
+    visit(half, at(day - timedelta(days=1), time(23, 40)), moment(day, 9, 30), area=area)
     # Ends exactly at 11:00 and another starts exactly at 12:00: 11:00–11:30 and 11:30–12:00 stay free.
-    visit(half, moment(day, 10), moment(day, 11), area=area, client=client)
-    visit(half, moment(day, 12), moment(day, 12, 45), area=area, client=client)
-    visit(quarter, moment(day, 9, 5), moment(day, 9, 20), area=area, client=client)  # off the grid: two slots
-    visit(quarter, moment(day, 17, 30), moment(day, 18, 30), area=area, client=client)  # over closing time
-    visit(same_name, moment(day, 14), moment(day, 15), area=area, client=client, status=Booking.Status.CANCELLED)
-    visit(same_name, moment(day, 15), moment(day, 16), area=area, client=client, status=Booking.Status.NO_SHOW)
-    moved = visit(same_name, moment(day, 16), moment(day, 17), area=area, client=client)
+    visit(half, moment(day, 10), moment(day, 11), area=area)
+    visit(half, moment(day, 12), moment(day, 12, 45), area=area)
+    visit(quarter, moment(day, 9, 5), moment(day, 9, 20), area=area)  # off the grid: two slots
+    visit(quarter, moment(day, 17, 30), moment(day, 18, 30), area=area)  # over closing time
+    visit(same_name, moment(day, 14), moment(day, 15), area=area, status=Booking.Status.CANCELLED)
+    visit(same_name, moment(day, 15), moment(day, 16), area=area, status=Booking.Status.NO_SHOW)
+    moved = visit(same_name, moment(day, 16), moment(day, 17), area=area)
     return types.SimpleNamespace(day=day, half=half, quarter=quarter, moved=moved)
 
 

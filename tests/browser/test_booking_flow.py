@@ -17,6 +17,7 @@ from tests.bookings.conftest import working_day
 from tests.browser.test_manager_desk import sign_in, switch_language
 from tests.factories import (
     AdvisorProfileFactory,
+    BookingFactory,
     ServiceAreaFactory,
     ServiceTypeFactory,
     UserFactory,
@@ -99,17 +100,10 @@ def test_the_front_desk_marks_an_arrival_on_the_board(page, js_errors, live_serv
     advisor = UserFactory(username="pavlov", role=Role.ADVISOR, first_name="Сергей", last_name="Павлов")
     AdvisorProfileFactory(user=advisor)
     client = client_with_phone("+79123456789", name="Иванов Иван")
-    area = ServiceAreaFactory()
     now = timezone.now()
     # Written directly: the services refuse a time that has passed, and the board is today's (whatever the clock).
-    starts_at = max(now - timedelta(minutes=30), day_bounds(local_date(now))[0])
-    Booking.objects.create(
-        client=client,
-        area=area,
-        advisor=advisor,
-        starts_at=starts_at,
-        advisor_until=starts_at + timedelta(minutes=30),
-        planned_minutes=60,
+    BookingFactory(
+        client=client, advisor=advisor, starts_at=max(now - timedelta(minutes=30), day_bounds(local_date(now))[0])
     )
 
     page.goto(f"{live_server.url}/accounts/login/")

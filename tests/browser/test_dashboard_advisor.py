@@ -4,7 +4,7 @@ own visits on the bookings list."""
 
 import re
 import tempfile
-from datetime import time, timedelta
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from bookings.models import Booking
 from clientdesk.calendar import at, local_date
 from tests.browser.test_dashboard import drawn
 from tests.browser.test_manager_desk import PASSWORD, switch_language
-from tests.factories import AdvisorProfileFactory, ClientFactory, ServiceAreaFactory
+from tests.factories import AdvisorProfileFactory, BookingFactory, ClientFactory, ServiceAreaFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,16 +35,7 @@ def test_the_advisor_sees_their_own_arrivals_and_load(page, js_errors, live_serv
         (petrov, 11, Booking.Status.NO_SHOW),
         (sidorov, 10, Booking.Status.COMPLETED),
     ):
-        starts = at(today, time(hour))
-        Booking.objects.create(
-            client=client,
-            area=area,
-            advisor=advisor,
-            starts_at=starts,
-            advisor_until=starts + timedelta(minutes=30),
-            planned_minutes=60,
-            status=status,
-        )
+        BookingFactory(client=client, area=area, advisor=advisor, starts_at=at(today, time(hour)), status=status)
 
     # when: the advisor signs in and opens My figures from the user menu
     page.goto(f"{live_server.url}/accounts/login/")

@@ -21,6 +21,7 @@ from tests.browser.test_manager_desk import sign_in, switch_language
 from tests.commands import run
 from tests.factories import (
     AdvisorProfileFactory,
+    BookingFactory,
     ServiceAreaFactory,
     UserFactory,
     VehicleFactory,
@@ -62,18 +63,13 @@ def test_the_board_fits_a_phone_and_marks_an_arrival(page, js_errors, live_serve
     AdvisorProfileFactory(user=advisor)
     client = client_with_phone("+79123456789", name="Константинопольская Александра Вячеславовна")
     vehicle = VehicleFactory(owner=client, make="Mercedes-Benz", model="GLE 450 4MATIC Coupé", plate="А123ВС777")
-    area = ServiceAreaFactory()
     now = timezone.now()
     # Written directly: the services refuse a time that has passed, and the board is today's (whatever the clock).
-    starts_at = max(now - timedelta(minutes=30), day_bounds(local_date(now))[0])
-    Booking.objects.create(
+    BookingFactory(
         client=client,
         vehicle=vehicle,
-        area=area,
         advisor=advisor,
-        starts_at=starts_at,
-        advisor_until=starts_at + timedelta(minutes=30),
-        planned_minutes=60,
+        starts_at=max(now - timedelta(minutes=30), day_bounds(local_date(now))[0]),
     )
 
     signed_in_manager(page, live_server)
@@ -136,14 +132,11 @@ def test_a_folded_board_opens_its_folds_on_a_phone(page, js_errors, live_server,
     area = ServiceAreaFactory()
     tomorrow = local_date(timezone.now()) + timedelta(days=1)
     for hour, name in ((10, "Утренний Клиент"), (15, "Константинопольская Александра Вячеславовна")):
-        starts_at = at(tomorrow, time(hour))
-        Booking.objects.create(
+        BookingFactory(
             client=client_with_phone(f"+791234567{hour}", name=name),
             area=area,
             advisor=advisor,
-            starts_at=starts_at,
-            advisor_until=starts_at + timedelta(minutes=30),
-            planned_minutes=60,
+            starts_at=at(tomorrow, time(hour)),
         )
 
     signed_in_manager(page, live_server)

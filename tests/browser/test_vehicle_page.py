@@ -19,9 +19,8 @@ from clients.models import Delivery
 from documents.models import Document
 from tests.browser.test_card_small_screen import signed_in
 from tests.factories import (
-    AdvisorProfileFactory,
+    BookingFactory,
     CallFactory,
-    ServiceAreaFactory,
     UserFactory,
     VehicleFactory,
     client_with_phone,
@@ -64,14 +63,13 @@ def a_car_with_a_story(manager):
         )
     CallFactory(client=owner, vehicle=other, manager=manager, started_at=now, notes="Звонок о другой машине")
     at = now - timedelta(days=3)
-    Booking.objects.create(
+    BookingFactory(
         client=owner,
         vehicle=car,
-        area=ServiceAreaFactory(name="Слесарный цех"),
-        advisor=AdvisorProfileFactory(user__last_name="Петров").user,
+        area__name="Слесарный цех",
+        advisor__last_name="Петров",
         starts_at=at,
         advisor_until=at + timedelta(minutes=5),
-        planned_minutes=60,
         status=Booking.Status.COMPLETED,
     )
     claim = claim_register(

@@ -35,7 +35,7 @@ from clientdesk.calendar import at, local_date
 from clientdesk.errors import Conflict
 from clientdesk.models import CalendarDay
 from clients.models import Client
-from tests.factories import AdvisorProfileFactory, ClientFactory, ServiceAreaFactory, VehicleFactory
+from tests.factories import BookingFactory, ClientFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,31 +95,16 @@ def test_make_is_case_insensitive_and_model_and_years_describe_one_car():
     assert ids(campaign_segment_queryset({"make": "Lada", "year_from": 2018})) == {lada.pk}
 
 
-@pytest.fixture
-def workshop(db):
-    return {"area": ServiceAreaFactory(), "advisor": AdvisorProfileFactory().user}
+def visit(client, *, days_ago: int, status=Booking.Status.COMPLETED) -> Booking:
+    return BookingFactory(client=client, starts_at=timezone.now() - timedelta(days=days_ago), status=status)
 
 
-def visit(client, workshop, *, days_ago: int, status=Booking.Status.COMPLETED) -> Booking:
-    starts = timezone.now() - timedelta(days=days_ago)
-    return Booking.objects.create(
-        client=client,
-        area=workshop["area"],
-        advisor=workshop["advisor"],
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=60,
-        status=status,
-        cancel_reason="передумал" if status == Booking.Status.CANCELLED else "",
-    )
-
-
-def test_months_since_the_last_completed_visit(workshop):
+def test_months_since_the_last_completed_visit():
     recent, long_ago, never, cancelled_only = consenting(), consenting(), consenting(), consenting()
-    visit(recent, workshop, days_ago=60)
-    visit(recent, workshop, days_ago=400)
-    visit(long_ago, workshop, days_ago=250)
-    visit(cancelled_only, workshop, days_ago=10, status=Booking.Status.CANCELLED)
+    visit(recent, days_ago=60)
+    visit(recent, days_ago=400)
+    visit(long_ago, days_ago=250)
+    visit(cancelled_only, days_ago=10, status=Booking.Status.CANCELLED)
 
     assert ids(campaign_segment_queryset({"months_since_visit": 6})) == {long_ago.pk, never.pk, cancelled_only.pk}
     assert ids(campaign_segment_queryset({"months_since_visit": 1})) == {

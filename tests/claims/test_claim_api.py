@@ -7,10 +7,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import Capability
-from bookings.models import Booking, ServiceArea
 from claims.models import Claim
 from fleet.models import FleetCar, Reservation
-from tests.factories import CallFactory
+from tests.factories import BookingFactory, CallFactory
 
 pytestmark = pytest.mark.django_db
 S = Claim.Status
@@ -144,16 +143,9 @@ def _seeing_no(user, *capabilities):
 
 def test_a_claim_links_only_records_its_author_may_read(users, car_client, categories, complaint_call):
     # given: a manager who, by a narrower rule, may not read calls, bookings or the fleet
-    area = ServiceArea.objects.create(name="Механика", code="mech", daily_capacity_minutes=480)
     starts = timezone.now() - timedelta(days=3)
-    booking = Booking.objects.create(
-        client=car_client,
-        vehicle=car_client.vehicles.first(),
-        area=area,
-        advisor=users["advisor"],
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=60,
+    booking = BookingFactory(
+        client=car_client, vehicle=car_client.vehicles.first(), advisor=users["advisor"], starts_at=starts
     )
     car = FleetCar.objects.create(plate="А001АА77", make="Kia", model="Rio")
     loaner = Reservation.objects.create(

@@ -10,22 +10,21 @@ from django.utils import timezone
 from bookings.models import Booking
 from clients.models import Delivery
 from clients.selectors import TIMELINE_PAGE, client_timeline
-from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceAreaFactory, VehicleFactory
+from tests.factories import (
+    AdvisorProfileFactory,
+    BookingFactory,
+    CallFactory,
+    ClientFactory,
+    VehicleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def visit(client, at, **kwargs) -> Booking:
-    advisor = kwargs.pop("advisor", None) or AdvisorProfileFactory().user
-    return Booking.objects.create(
-        client=client,
-        area=ServiceAreaFactory(),
-        advisor=advisor,
-        starts_at=at,
-        advisor_until=at + timedelta(minutes=5),
-        planned_minutes=60,
-        status=Booking.Status.COMPLETED,
-        **kwargs,
+    """A completed visit in a five-minute slot: one advisor's visits fit five minutes apart."""
+    return BookingFactory(
+        client=client, starts_at=at, advisor_until=at + timedelta(minutes=5), status=Booking.Status.COMPLETED, **kwargs
     )
 
 

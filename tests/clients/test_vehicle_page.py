@@ -19,7 +19,13 @@ from clients.models import Delivery
 from clients.selectors import TIMELINE_PAGE, vehicle_timeline
 from documents.models import Document
 from reception.models import TintConsultation, TowOrder
-from tests.factories import AdvisorProfileFactory, CallFactory, ClientFactory, ServiceAreaFactory, VehicleFactory
+from tests.factories import (
+    AdvisorProfileFactory,
+    BookingFactory,
+    CallFactory,
+    ClientFactory,
+    VehicleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +33,12 @@ NOW = timezone.now().replace(microsecond=0)
 
 
 def visit(vehicle, at, advisor) -> Booking:
-    return Booking.objects.create(
-        client=vehicle.owner,
+    """The car's completed visit (its owner's) in a five-minute slot."""
+    return BookingFactory(
         vehicle=vehicle,
-        area=ServiceAreaFactory(),
-        advisor=advisor,
         starts_at=at,
         advisor_until=at + timedelta(minutes=5),
-        planned_minutes=60,
+        advisor=advisor,
         status=Booking.Status.COMPLETED,
     )
 

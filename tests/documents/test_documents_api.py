@@ -1,15 +1,14 @@
-from datetime import date, timedelta
+from datetime import date
 
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.services.users import api_key_create
-from bookings.models import Booking, ServiceArea
 from clients.models import Client
 from documents.models import Document
 from documents.services import document_register
 from documents.services.registries import registry_create
 from tests.documents.conftest import signed_doc
+from tests.factories import BookingFactory
 
 S = Document.State
 
@@ -91,17 +90,7 @@ def test_the_registries_are_read(api_as_manager, manager):
 
 def test_a_key_attaches_only_records_it_may_read(integration, head, buyer, car, delivery):
     # given: a key scoped to the documents alone (it may not read clients, cars, deliveries or bookings)
-    area = ServiceArea.objects.create(name="Механика", code="mech", daily_capacity_minutes=480)
-    starts = timezone.now() + timedelta(days=1)
-    booking = Booking.objects.create(
-        client=buyer,
-        vehicle=car,
-        area=area,
-        advisor=head,
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=60,
-    )
+    booking = BookingFactory(client=buyer, vehicle=car, advisor=head)  # tomorrow
     _key, raw = api_key_create(user=integration, name="Бумаги", by=head, scopes=["view_documents", "edit_documents"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")

@@ -2,18 +2,16 @@
 among the records their user may see, as the API's inputs do: a hidden record answers as one that is not there, so a
 form can neither attach nor probe it."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.roles import ROLE_CAPABILITIES, Capability, Role
-from bookings.models import Booking, ServiceArea
+from bookings.models import Booking
 from clients.models import Client
 from documents.forms import RegistryCreateForm
 from documents.models import Correspondence, Document
 from tests.documents.conftest import signed_doc
+from tests.factories import BookingFactory
 
 # A desk that keeps the paper but, by a narrower rule, reads neither the clients' base nor the workshop's bookings.
 PAPER_ONLY = frozenset({Capability.USE_PAGES, Capability.VIEW_DOCUMENTS, Capability.EDIT_DOCUMENTS})
@@ -21,17 +19,7 @@ PAPER_ONLY = frozenset({Capability.USE_PAGES, Capability.VIEW_DOCUMENTS, Capabil
 
 @pytest.fixture
 def booking(buyer, car, head) -> Booking:
-    area = ServiceArea.objects.create(name="Механика", code="mech", daily_capacity_minutes=480)
-    starts = timezone.now() + timedelta(days=1)
-    return Booking.objects.create(
-        client=buyer,
-        vehicle=car,
-        area=area,
-        advisor=head,
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=60,
-    )
+    return BookingFactory(client=buyer, vehicle=car, advisor=head)  # tomorrow
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.urls import reverse
 from bookings.models import Booking
 from fleet.models import Reservation
 from fleet.services.reservations import reservation_create
-from tests.factories import ClientFactory
+from tests.factories import BookingFactory, ClientFactory
 from tests.fleet.conftest import moment
 
 pytestmark = pytest.mark.django_db
@@ -98,13 +98,6 @@ def test_moving_a_visit_with_a_loaner_marks_the_slots_that_keep_it(as_manager, l
         f'data-slot="{slot_key(petrov, moment(day, 11))}" role="radio" aria-checked="false" data-needs_loaner="1"'
         in page
     )
-    booking_without = Booking.objects.create(
-        client=car_owner,
-        area=to2.area,
-        advisor=petrov,
-        starts_at=moment(day, 15),
-        advisor_until=moment(day, 15, 30),
-        planned_minutes=60,
-    )
+    booking_without = BookingFactory(client=car_owner, area=to2.area, advisor=petrov, starts_at=moment(day, 15))
     page = as_manager.get(reverse("bookings:reschedule", args=[booking_without.pk])).content.decode()
     assert 'name="needs_loaner"' not in page

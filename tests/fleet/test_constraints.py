@@ -7,12 +7,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings.models import Booking
 from fleet.models import CarInspection, CarStateChange, DamageMark, FleetCar, HandoverAct, Reservation
 from fleet.services.acts import Mark, reservation_check_in, reservation_check_out
 from fleet.services.cars import car_clear
 from fleet.services.reservations import reservation_create
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import BookingFactory, ClientFactory, UserFactory
 from tests.fleet.conftest import make_car
 
 pytestmark = pytest.mark.django_db
@@ -65,14 +64,7 @@ def test_a_cancelled_reservation_keeps_its_reason_and_a_test_drive_has_no_visit(
     refused("reservation_cancel_has_reason", update(reserved, status="cancelled", cancel_reason=""))
     refused("reservation_kind_known", update(reserved, kind="lease"))
     refused("reservation_contract_document_signed", update(reserved, contract_document_id=1))
-    booking = Booking.objects.create(
-        client=car_owner,
-        area=area,
-        advisor=petrov,
-        starts_at=reserved.starts_at,
-        advisor_until=reserved.starts_at + timedelta(minutes=30),
-        planned_minutes=60,
-    )
+    booking = BookingFactory(client=car_owner, area=area, advisor=petrov, starts_at=reserved.starts_at)
     refused("reservation_booking_only_for_loaner", update(reserved, kind="test_drive", booking=booking))
 
 

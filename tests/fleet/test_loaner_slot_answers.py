@@ -8,12 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bookings.models import Booking
 from bookings.selectors.slots import free_slots
 from fleet import selectors
 from fleet.models import FleetCar, Reservation
 from fleet.services.reservations import reservation_cancel, reservation_create, return_buffer
-from tests.factories import ClientFactory
+from tests.factories import BookingFactory, ClientFactory
 from tests.fleet.conftest import make_car, moment
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +66,7 @@ def tricky(day, area, petrov, car_owner):
     reservation_create(by=None, car=first, client=client, starts_at=moment(day, 8), ends_at=moment(day, 11) - buffer)
     reservation_create(by=None, car=first, client=client, starts_at=moment(day, 15), ends_at=moment(day, 19))
     # `second` is held all day by the loaner of a visit (left out when that visit is moved), and a cancelled one
-    booking = Booking.objects.create(
-        client=car_owner,
-        area=area,
-        advisor=petrov,
-        starts_at=moment(day, 8),
-        advisor_until=moment(day, 8, 30),
-        planned_minutes=60,
-    )
+    booking = BookingFactory(client=car_owner, area=area, advisor=petrov, starts_at=moment(day, 8))
     reservation_create(
         by=None, car=second, client=car_owner, starts_at=moment(day, 8), ends_at=moment(day, 19), booking=booking
     )

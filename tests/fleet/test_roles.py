@@ -12,7 +12,6 @@ from django.test import Client as DjangoTestClient
 from django.urls import resolve, reverse
 from rest_framework.test import APIClient
 
-from bookings.models import Booking
 from clientdesk.calendar import at
 from fleet.models import FleetCar, Reservation
 from fleet.services import test_drives
@@ -20,7 +19,7 @@ from fleet.services.acts import reservation_check_out
 from fleet.services.reservations import reservation_create
 from tests.accounts.test_role_matrix import ROLES, all_routes
 from tests.bookings.conftest import working_day
-from tests.factories import AdvisorProfileFactory, ClientFactory, ServiceTypeFactory
+from tests.factories import AdvisorProfileFactory, BookingFactory, ClientFactory, ServiceTypeFactory
 from tests.fleet.conftest import make_car
 
 pytestmark = pytest.mark.django_db
@@ -38,14 +37,7 @@ def o(users):
     service = ServiceTypeFactory()
     advisor = AdvisorProfileFactory(user=users["advisor"]).user
     starts = at(day, time(10))
-    booking = Booking.objects.create(
-        client=client,
-        area=service.area,
-        advisor=advisor,
-        starts_at=starts,
-        advisor_until=starts + timedelta(minutes=30),
-        planned_minutes=90,
-    )
+    booking = BookingFactory(client=client, area=service.area, advisor=advisor, starts_at=starts, planned_minutes=90)
     loaner, demo = make_car(), make_car(use=FleetCar.Use.DEMO)
     # two days, so its temporary-use contract prints
     reservation = reservation_create(

@@ -1,4 +1,3 @@
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +7,7 @@ from bookings.models import Booking
 from reception.models import TowContractor, TowOrder
 from reception.services.tow import tow_contractor_create, tow_order_create
 from tests.bookings.conftest import area, car_owner, day, moment, petrov, working_day  # noqa: F401 - shared fixtures
-from tests.factories import ServiceTypeFactory
+from tests.factories import BookingFactory, ServiceTypeFactory
 
 __all__ = ["area", "car_owner", "day", "moment", "petrov", "working_day"]
 
@@ -53,11 +52,5 @@ def put_in(order: TowOrder, status: str, *, contractor=None, booking: Booking | 
 
 
 def direct_booking(client, area, advisor, starts_at) -> Booking:
-    return Booking.objects.create(
-        client=client,
-        area=area,
-        advisor=advisor,
-        starts_at=starts_at,
-        advisor_until=starts_at + timedelta(minutes=30),
-        planned_minutes=60,
-    )
+    """A visit written directly, past the services' rules (tests/reception/test_tow_services.py calls it)."""
+    return BookingFactory(client=client, area=area, advisor=advisor, starts_at=starts_at)

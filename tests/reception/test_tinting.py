@@ -9,7 +9,7 @@ from bookings.models import Booking
 from bookings.services.bookings import SlotUnavailable, booking_transition
 from reception.models import TintConsultation, TintOrder
 from reception.services import tinting as services
-from tests.factories import ServiceAreaFactory, ServiceTypeFactory
+from tests.factories import BookingFactory, ServiceAreaFactory, ServiceTypeFactory
 from tests.reception.conftest import moment, working_day
 
 pytestmark = pytest.mark.django_db
@@ -179,12 +179,11 @@ def test_tint_orders_endpoint_query_count_is_pinned(
         consultation = services.tint_consultation_create(by=manager, client=car_owner, films={"rear": films[35]})
         TintOrder.objects.create(
             consultation=consultation,
-            booking=Booking.objects.create(
+            booking=BookingFactory(
                 client=car_owner,
                 area=tinting.area,
                 advisor=petrov,
                 starts_at=moment(working_day(), 0) + timedelta(minutes=30 * n),
-                advisor_until=moment(working_day(), 0) + timedelta(minutes=30 * n + 30),
                 planned_minutes=180,
             ),
         )

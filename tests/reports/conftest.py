@@ -16,6 +16,7 @@ from clientdesk.dashboard import Period
 from clients.models import Delivery
 from tests.factories import (
     AdvisorProfileFactory,
+    BookingFactory,
     CallFactory,
     ClientFactory,
     ServiceAreaFactory,
@@ -63,23 +64,15 @@ def department(manager, colleague, head):
     call(colleague, moment(BEFORE, 12), 90)
     call(manager, moment(DAY + timedelta(days=1), 0, 10), 45)
 
-    def booking(when, status, minutes=60, **kwargs):
-        return Booking.objects.create(
-            client=client,
-            vehicle=vehicle,
-            area=area,
-            advisor=advisor,
-            starts_at=when,
-            advisor_until=when + timedelta(minutes=30),
-            planned_minutes=minutes,
-            status=status,
-            **kwargs,
+    def booking(when, status, **kwargs):
+        return BookingFactory(
+            client=client, vehicle=vehicle, area=area, advisor=advisor, starts_at=when, status=status, **kwargs
         )
 
     b1 = booking(moment(DAY, 10), Booking.Status.COMPLETED)
     b2 = booking(moment(DAY, 11), Booking.Status.NO_SHOW)
-    b3 = booking(moment(DAY, 12), Booking.Status.SCHEDULED, minutes=120)
-    booking(moment(DAY, 13), Booking.Status.CANCELLED, cancel_reason="Передумал")
+    b3 = booking(moment(DAY, 12), Booking.Status.SCHEDULED, planned_minutes=120)
+    booking(moment(DAY, 13), Booking.Status.CANCELLED)
     b4 = booking(moment(BEFORE, 10), Booking.Status.COMPLETED)
 
     def task(kind, due, status="open", closed=None, **target):

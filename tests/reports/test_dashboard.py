@@ -12,7 +12,7 @@ from django.urls import reverse
 from bookings.models import Booking
 from calls.models import CallTask
 from clientdesk.dashboard import Period, as_json, draw, head_tiles, own_tiles
-from tests.factories import CallFactory
+from tests.factories import BookingFactory, CallFactory
 from tests.reports.conftest import BEFORE, DAY
 
 pytestmark = pytest.mark.django_db
@@ -232,12 +232,11 @@ def _more_rows(size: int, department, manager, colleague):
         CallTask.objects.create(
             kind="callback", client=call.client, due_at=start, next_attempt_at=start, assignee=manager
         )
-        Booking.objects.create(
+        BookingFactory(
             client=call.client,
             area=department["area"],
             advisor=department["advisor"],
             starts_at=visits + timedelta(minutes=30 * n),
-            advisor_until=visits + timedelta(minutes=30 * n + 30),
             planned_minutes=30,
             status=Booking.Status.COMPLETED,
         )
