@@ -19,6 +19,7 @@ from bookings.selectors.board import board_version, board_version_now, day_diges
 from clientdesk.middleware import PERMISSIONS_POLICY
 from tests.bookings.conftest import moment
 from tests.bookings.test_board import visit
+from tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +35,9 @@ def test_the_digest_gives_the_version_the_board_draws_at_every_moment(
     hours = [(advisor, hour) for advisor in (petrov, sidorov) for hour in range(8, 19)]
     for advisor, hour in rng.sample(hours, 20):
         starts_at = moment(day, hour, rng.randrange(25)) + timedelta(seconds=rng.randrange(60))
-        booking = visit(car_owner, advisor, to2.area, starts_at)
-        booking.take_status(rng.choice(statuses), at=starts_at, note="a reason")
-        booking.save()
+        BookingFactory(
+            client=car_owner, advisor=advisor, area=to2.area, starts_at=starts_at, status=rng.choice(statuses)
+        )
     for narrowed in (
         {},
         {"advisor_id": petrov.pk},

@@ -13,24 +13,19 @@ from accounts.roles import Role
 from bookings.models import Booking
 from clientdesk.calendar import day_bounds, local_date
 from tests.browser.test_manager_desk import sign_in, switch_language
-from tests.factories import AdvisorProfileFactory, ServiceAreaFactory, UserFactory, client_with_phone
+from tests.factories import AdvisorFactory, BookingFactory, UserFactory, client_with_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_open_board_stays_quiet_until_a_visit_changes(page, js_errors, live_server, auth_cache):
     UserFactory(username="maria", role=Role.MANAGER)
-    advisor = AdvisorProfileFactory(user__role=Role.ADVISOR, user__last_name="Павлов").user
+    advisor = AdvisorFactory(last_name="Павлов")
     now = timezone.now()
     # Written directly: the services refuse a time that has passed, and the board is today's (whatever the clock).
     starts_at = min(now + timedelta(hours=2), day_bounds(local_date(now))[1] - timedelta(minutes=31))
-    booking = Booking.objects.create(
-        client=client_with_phone("+79123456789", name="Иванов Иван"),
-        area=ServiceAreaFactory(),
-        advisor=advisor,
-        starts_at=starts_at,
-        advisor_until=starts_at + timedelta(minutes=30),
-        planned_minutes=60,
+    booking = BookingFactory(
+        client=client_with_phone("+79123456789", name="Иванов Иван"), advisor=advisor, starts_at=starts_at
     )
     auth_cache.clear()  # the set-up's own "gone" marks would keep the day's digest out of the cache for a few seconds
     page.clock.install()
