@@ -5,10 +5,13 @@ serializer writes, for any rows, filters, cursors and page sizes."""
 from datetime import UTC, datetime
 
 import pytest
+from django.http import QueryDict
 from django.test import override_settings
 
 import clientdesk.api
+from clientdesk.api_filters import CheckedModelChoiceField, strict_filterset
 from clients.api.clients import ClientSerializer, ClientViewSet, VehicleSerializer
+from clients.filters import ClientFilter
 from clients.models import Client, Vehicle
 from clients.services.clients import PhoneInput, client_create
 from tests.factories import ClientFactory, VehicleFactory
@@ -166,3 +169,29 @@ def test_rows_a_user_may_not_see_are_not_read(manager, django_assert_num_queries
 
     with django_assert_num_queries(0):
         assert list(hidden.order_by("-id")[:3]) == []
+
+
+def test_the_manager_filter_refuses_what_is_not_an_active_manager(api_as_manager, manager, advisor, varied_clients):
+    """The choice is checked by one query compiled once (CheckedModelChoiceField), with the field's own refusal."""
+    ClientFactory(assigned_manager=advisor)
+    listed = api_as_manager.get("/api/v1/clients/", {"assigned_manager": manager.pk})
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+
+    assert listed.status_code == 200 and len(listed.json()["results"]) == 1
+    refusal = api_as_manager.get("/api/v1/clients/", {"assigned_manager": "abc"}).json()
+    assert list(refusal) == ["assigned_manager"] and len(refusal["assigned_manager"]) == 1
+    for value in (manager.pk, advisor.pk, 10**30, "1.0", "-1"):
+        refused = api_as_manager.get("/api/v1/clients/", {"assigned_manager": value})
+        assert refused.status_code == 400, value
+        assert refused.json() == refusal
+
+
+def test_a_checked_choice_is_the_record_with_its_id_read(manager):
+    form = strict_filterset(ClientFilter)(QueryDict(f"assigned_manager={manager.pk}"), queryset=Client.objects.all())
+
+    assert form.is_valid()
+    assert isinstance(form.form.fields["assigned_manager"], CheckedModelChoiceField)
+    chosen = form.form.cleaned_data["assigned_manager"]
+    assert chosen.pk == manager.pk and chosen.get_deferred_fields() >= {"username", "role"}
+    assert chosen.username == manager.username  # read when first asked
