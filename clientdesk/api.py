@@ -284,7 +284,8 @@ def _own_column(model, path: str) -> Field | None:
         return None
     if not field.concrete or field.many_to_many or field.column is None or hasattr(field, "from_db_value"):
         return None
-    return field
+    # A parent's field under multi-table inheritance is a column of the parent's table.
+    return field if field.model._meta.db_table == model._meta.db_table else None
 
 
 def plain_query(query) -> bool:
