@@ -9,12 +9,13 @@ from django.http import QueryDict
 from django.test import override_settings
 
 import clientdesk.api
+from calls.models import Call
 from clientdesk.api_filters import CheckedModelChoiceField, strict_filterset
 from clients.api.clients import ClientSerializer, ClientViewSet, VehicleSerializer
 from clients.filters import ClientFilter
 from clients.models import Client, Vehicle
 from clients.services.clients import PhoneInput, client_create
-from tests.factories import ClientFactory, VehicleFactory
+from tests.factories import CallFactory, ClientFactory, VehicleFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -195,3 +196,25 @@ def test_a_checked_choice_is_the_record_with_its_id_read(manager):
     chosen = form.form.cleaned_data["assigned_manager"]
     assert chosen.pk == manager.pk and chosen.get_deferred_fields() >= {"username", "role"}
     assert chosen.username == manager.username  # read when first asked
+
+
+def test_the_call_log_pages_by_time_with_offsets_as_before(api_as_manager, manager, monkeypatch):
+    """The call log is ordered by time then id: calls that started at the same moment make DRF's cursors carry an
+    offset, which it finds by comparing the rows' positions (the raw time, not the answer's text)."""
+    for _ in range(5):
+        CallFactory(manager=manager)
+    Call.objects.update(started_at=WHOLE_SECOND)
+    CallFactory(manager=manager)
+
+    url, pages = "/api/v1/calls/?page_size=2", []
+    while url:
+        fast, slow = both_ways(api_as_manager, monkeypatch, url)
+        assert fast == slow
+        pages.append(api_as_manager.get(url).json())
+        url = pages[-1]["next"]
+    for page in reversed(pages[1:]):
+        fast, slow = both_ways(api_as_manager, monkeypatch, page["previous"])
+        assert fast == slow
+    assert len(pages) == 3
+    walked = sorted(call["id"] for page in pages for call in page["results"])
+    assert walked == sorted(Call.objects.values_list("id", flat=True))
