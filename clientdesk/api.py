@@ -532,7 +532,7 @@ class BaseViewSet(viewsets.GenericViewSet):
     def lean_annotations(self) -> dict:
         """The list's fields that are not one column (nested rows, lists of ids): name → an expression PostgreSQL
         computes for each row of the page (an ARRAY subquery) whose value is the field's answer as it is, or a
-        NestedRows, which writes it."""
+        NestedRows, which writes it. The same for every request: LeanRows keeps a RawSQL's text with the list's."""
         return {}
 
     def paginate_queryset(self, queryset):
