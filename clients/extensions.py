@@ -25,7 +25,9 @@ class TimelineSource:
 
     `rows(client, user)` is the client's rows of this kind that the user may see, as `values()` of what its line prints
     ("pk", the `at` field, names as annotations) and unordered: the card orders them by the `at` field and id, newest
-    first, and reads one page at a time after a cursor, so (client, `at`) wants an index. `url`, if given, names the
+    first, and reads one page at a time after a cursor, so (client, `at`) wants an index. It may read only the
+    client's id (and what `visible_to` reads of the user): the card builds the first page's query once, for a stand-in
+    client, and runs it again for each (clientdesk.compiled). `url`, if given, names the
     URL of a row (taking its pk), reversed once per page and handed to the line as `entry.url`.
 
     `line(entry, user)` draws one entry as HTML (`entry.obj` is the row, a `ListRow`): a Python function rather than
@@ -34,9 +36,10 @@ class TimelineSource:
     lines print alike (times, choice labels, the car). The card, its "Show more" pages and the vehicle's page all draw
     a kind with its one `line`.
 
-    `vehicle_rows(vehicle, user)`, if given, is the same for the rows that name the vehicle: the vehicle's page pages
-    them the same way, so (vehicle, `at`) wants an index too. A source without it stays off the vehicle's page; a
-    source whose `rows` is None is on the vehicle's page only (tow orders, tinting consultations).
+    `vehicle_rows(vehicle, user)`, if given, is the same (reading the vehicle's id only) for the rows that name the
+    vehicle: the vehicle's page pages them the same way, so (vehicle, `at`) wants an index too. A source without it
+    stays off the vehicle's page; a source whose `rows` is None is on the vehicle's page only (tow orders, tinting
+    consultations).
     """
 
     kind: str

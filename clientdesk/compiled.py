@@ -1,0 +1,82 @@
+"""`values()` queries built and compiled once, then run again for another record.
+
+A page that sends several small queries of a fixed shape on every draw (the client card's timeline: one per kind of
+entry, each with its joins for the names and the car it prints) spent more time in the ORM building and compiling
+them than PostgreSQL took to answer. `CompiledValues` keeps a query's SQL as the ORM compiled it for a stand-in
+record id (`STAND_IN`), and runs it for a real id by putting the id where the stand-in was: the SQL, its joins, the
+visibility rules and the column converters are the ORM's own, only built once.
+
+A compiled query is kept per process, under a key that must name everything its SQL depends on besides the id:
+what a page's source is, and who asks (`clientdesk.querysets.visibility_key`). PostgreSQL only (the embedded SQLite
+builds each query, as before): the tests hold both to the same rows.
+"""
+
+from collections.abc import Callable, Hashable
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+
+# An id no table holds, put where the real one goes; found again among the compiled query's parameters.
+STAND_IN = -7_304_511_962
+
+_compiled: dict[Hashable, "CompiledValues | None"] = {}
+KEPT_AT_MOST = 5_000
+
+
+class CompiledValues:
+    def __init__(self, queryset: QuerySet):
+        query = queryset.query
+        compiler = query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        self.db = queryset.db
+        self.sql = sql
+        self.params = list(params)
+        self.at = [i for i, value in enumerate(self.params) if type(value) is int and value == STAND_IN]
+        if not self.at:
+            raise ValueError("the stand-in id is not among the query's parameters")
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        self.converters = list(compiler.get_converters(fields).items())
+        if len(self.names) != compiler.col_count:
+            raise ValueError("the query's columns are not its values() names")
+
+    def rows(self, pk: int) -> list[dict]:
+        params = list(self.params)
+        for i in self.at:
+            params[i] = pk
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            found = cursor.fetchall()
+        if self.converters:
+            found = [list(row) for row in found]
+            for row in found:
+                for position, (converters, expression) in self.converters:
+                    value = row[position]
+                    for convert in converters:
+                        value = convert(value, expression, connection)
+                    row[position] = value
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def compiled_rows(key: Hashable, build: Callable[[int], QuerySet], pk: int) -> list[dict] | None:
+    """The rows of `build(pk)` (a sliced `values()` queryset), from its SQL compiled once under `key` on PostgreSQL;
+    None where it must be built each time (SQLite, a query the stand-in is not found in): the caller builds it."""
+    try:
+        compiled = _compiled[key]
+    except KeyError:
+        queryset = build(STAND_IN)
+        if connections[queryset.db].vendor != "postgresql":
+            return None
+        try:
+            compiled = CompiledValues(queryset)
+        except EmptyResultSet:
+            compiled = None  # nothing the user may see: no rows, for anyone with the same key
+        except ValueError:
+            return None
+        if len(_compiled) >= KEPT_AT_MOST:
+            _compiled.clear()
+        _compiled[key] = compiled
+    return [] if compiled is None else compiled.rows(pk)
