@@ -1,6 +1,6 @@
-"""The hot list endpoints answer from `values()` rows on PostgreSQL (the read plan in clientdesk.api): the JSON must be
-exactly what the viewset's serializer — the one the OpenAPI schema describes — writes for the same rows, in one query
-for the page whatever its size."""
+"""The hot list endpoints answer from rows written by the read plan on PostgreSQL (clientdesk.api: LeanRows, or
+`values()` rows): the JSON must be exactly what the viewset's serializer — the one the OpenAPI schema describes —
+writes for the same rows, in one query for the page whatever its size."""
 
 from datetime import timedelta
 
