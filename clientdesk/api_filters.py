@@ -13,8 +13,8 @@ And every date and time a request gives is in the years the API can store and an
 """
 
 from django import forms
-from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connections, models
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 from django_filters import filters
@@ -24,6 +24,7 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clientdesk.compiled import compiled_rows
 from clientdesk.filters import (
     LATEST,
     BoundedDateField,
@@ -103,52 +104,31 @@ class StrictNullBooleanField(forms.NullBooleanField):
         pass
 
 
-# A key no row has, compiled into a choice's check in the place of the one a request gives.
-_CHECKED_KEY = -7_318_295_061
-
-
 class CheckedModelChoiceField(filter_fields.ModelChoiceField):
-    """A choice of a record by its id (the client list's `assigned_manager`) checked by one query compiled once, when
-    the form class is made: `queryset.get()` built and compiled the same query through the ORM and made a model
+    """A choice of a record by its id (the client list's `assigned_manager`) checked by one query compiled once
+    (`clientdesk.compiled`): `queryset.get()` built and compiled the same query through the ORM and made a model
     instance on every request, about 0.3 ms of a list's. The answer is the record with only its id read (its other
-    fields load when first read), which is what a filter by relation uses; a refusal is the field's own."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.check = self._compiled_check()
-
-    def _compiled_check(self) -> tuple[str, list, int] | None:
-        queryset = self.queryset
-        if self.to_field_name or not isinstance(queryset.model._meta.pk, models.AutoField | models.BigAutoField):
-            return None
-        query = queryset.filter(pk=_CHECKED_KEY).values_list("pk").order_by()[:1].query
-        try:
-            sql, params = query.get_compiler(using=queryset.db).as_sql()
-        except EmptyResultSet:  # `none()`: the ORM's own way refuses every value
-            return None
-        params = list(params)
-        return (sql, params, params.index(_CHECKED_KEY)) if params.count(_CHECKED_KEY) == 1 else None
+    fields load when first read), which is what a filter by relation uses; a refusal is the field's own. Where the
+    query cannot be compiled once (SQLite, a choice by another field) it is Django's own field."""
 
     def to_python(self, value):
         null = self.null_label is not None and value == self.null_value
-        if self.check is None or null or value in self.empty_values:
+        model = self.queryset.model
+        if null or value in self.empty_values or self.to_field_name:
             return super().to_python(value)
         self.validate_no_null_characters(value)
-        model = self.queryset.model
         try:
             key = model._meta.pk.to_python(value)
         except ValidationError:
             key = None
-        found = None
-        if key is not None:
-            sql, params, index = self.check
-            params = [*params[:index], key, *params[index + 1 :]]
-            with connections[self.queryset.db].cursor() as cursor:
-                cursor.execute(sql, params)
-                found = cursor.fetchone()
+        if type(key) is not int:
+            return super().to_python(value)
+        found = compiled_rows(("checked choice", self), lambda pk: self.queryset.filter(pk=pk).values("pk")[:1], key)
         if found is None:
+            return super().to_python(value)
+        if not found:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
-        return model.from_db(self.queryset.db, [model._meta.pk.attname], [found[0]])
+        return model.from_db(self.queryset.db, [model._meta.pk.attname], [found[0]["pk"]])
 
 
 def _is_integer_filter(filter_field, model) -> bool:
