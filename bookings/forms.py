@@ -22,9 +22,10 @@ NOT_AN_OPTION = {"invalid_choice": forms.ModelChoiceField.default_error_messages
 class BoardFilterForm(StyledForm):
     """Narrow today's board to one area or one advisor: at a group's scale a day holds more than a desk can read.
 
-    Its options are (id, name) rows (`bookings.selectors.board.filter_areas`, `filter_advisors`), read when the form
-    is drawn or a filter checked, at most once each: a poll that names no filter reads nothing, and forty advisors are
-    not built as models for one select (ModelChoiceField cost the board about a millisecond)."""
+    Its options are (id, name) rows (`bookings.selectors.board.filter_areas`, `filter_advisors`; the two cache
+    entries in one round trip), read when the form is drawn or a filter checked, at most once each: a poll that names
+    no filter reads nothing, and forty advisors are not built as models for one select (ModelChoiceField cost the
+    board about a millisecond)."""
 
     area = forms.TypedChoiceField(
         label=_("Area"), coerce=int, empty_value=None, required=False, error_messages=NOT_AN_OPTION
@@ -35,8 +36,9 @@ class BoardFilterForm(StyledForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = _read_once(board_selectors.filter_areas)
-        self.fields["advisor"].choices = _read_once(board_selectors.filter_advisors)
+        entries = cache(board_selectors.filter_entries)
+        self.fields["area"].choices = _read_once(lambda: board_selectors.filter_areas(entries()))
+        self.fields["advisor"].choices = _read_once(lambda: board_selectors.filter_advisors(entries()))
 
     @classmethod
     def chosen_in(cls, query) -> dict[str, int]:
