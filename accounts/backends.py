@@ -25,7 +25,7 @@ from django.dispatch import receiver
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
-from accounts.sessions import cached_session_data, session_cache_key
+from accounts.sessions import cached_session_data, guessed_user, remember_user_of, session_cache_key
 from clientdesk.caching import cache_delete, cache_get, cache_get_many, cache_set, timeout
 
 _COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
@@ -107,48 +107,50 @@ class UserBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
+def user_of_session(session, entries: dict) -> User | None:
+    """The user a session (a dict, or the session store) is signed in as, from their cache entry among `entries`,
+    checked as Django's `auth.get_user` checks them (this backend, the session hash of the current secret, an active
+    user). None when the entry is not among them or anything does not plainly check out: the caller then goes Django's
+    own way, which decides (and flushes or cycles the session as it does)."""
+    if session.get(BACKEND_SESSION_KEY) != _BACKEND_PATH or _BACKEND_PATH not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    try:
+        user_id = User._meta.pk.to_python(session.get(SESSION_KEY))
+    except ValidationError:
+        return None
+    cached = entries.get(user_cache_key(user_id)) if user_id is not None else None
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not isinstance(cached, CachedUser) or not session_hash:
+        return None
+    if not constant_time_compare(session_hash, cached.session_auth_hash):
+        return None
+    user = cached.user()
+    return user if UserBackend().user_can_authenticate(user) else None
+
+
 def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, dict] | None:
-    """The user signed in to the request's session, as Django's `auth.get_user` finds them, from the shared cache alone,
-    with the entries named in `also`: for an answer that must cost less than the whole middleware chain
-    (bookings.middleware). One round trip when this process has seen the session before (it remembers whose it was, and
-    reads the session, that user and `also` at once: the session read is what decides), two otherwise. None whenever
-    anything is not in the cache or does not plainly check out (no session, another backend, an inactive user, a
-    session hash of a fallback secret): the request then goes Django's whole way, which decides (and flushes or cycles
-    the session as it does)."""
+    """The user signed in to the request's session (`user_of_session`) and the entries named in `also`, from the
+    shared cache alone, without the session middleware: for an answer that must cost less than the whole chain
+    (bookings.middleware). One round trip once this process has seen the session (it reads the user it guesses with
+    the session), two otherwise; None whenever the cache cannot vouch for the user."""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     session_entry_key = session_cache_key(session_key)
-    if session_entry_key is None or _BACKEND_PATH not in settings.AUTHENTICATION_BACKENDS:
+    if session_entry_key is None:
         return None
-    guess = _user_of_session.get(session_key)
+    guess = guessed_user(session_key)
     entries = cache_get_many([session_entry_key, *also, *([user_cache_key(guess)] if guess is not None else [])])
     entry = entries.pop(session_entry_key, None)
     if entry is None:
         return None
     session = cached_session_data(entry)
-    try:
-        user_id = User._meta.pk.to_python(session[SESSION_KEY])
-        session_hash = session[HASH_SESSION_KEY]
-    except (KeyError, ValidationError):
-        return None
-    if session.get(BACKEND_SESSION_KEY) != _BACKEND_PATH:
-        return None
-    key = user_cache_key(user_id)
-    if user_id != guess:
-        entries.pop(user_cache_key(guess), None)
-        entries.update(cache_get_many([key]))
-        if len(_user_of_session) >= SESSIONS_REMEMBERED:
-            _user_of_session.clear()
-        _user_of_session[session_key] = user_id
-    cached = entries.pop(key, None)
-    if not isinstance(cached, CachedUser) or not constant_time_compare(session_hash, cached.session_auth_hash):
-        return None
-    user = cached.user()
-    return (user, entries) if UserBackend().user_can_authenticate(user) else None
+    user_id = session.get(SESSION_KEY)
+    if user_id is not None and user_id != guess:
+        entries.update(cache_get_many([user_cache_key(user_id)]))
+        remember_user_of(session_key, user_id)
+    user = user_of_session(session, entries)
+    return None if user is None else (user, entries)
 
 
-# Whose each session is, as this process last read it: only a guess of which user entry to read with the session.
-SESSIONS_REMEMBERED = 10_000
-_user_of_session: dict[str, object] = {}
 _BACKEND_PATH = f"{UserBackend.__module__}.{UserBackend.__qualname__}"
 
 

@@ -2,29 +2,56 @@
 and never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
 cache; a read finds it in the cache or else in the database (and puts it back in the cache for a while)."""
 
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
-from clientdesk.caching import cache_delete, cache_get, cache_set, timeout
+from clientdesk.caching import cache_delete, cache_get_many, cache_set, timeout
 
 # Sessions signed in before accounts.backends.UserBackend (Django's ModelBackend, which it extends) go on after the
 # deploy that brought it, instead of signing every member of staff out at once mid-shift.
 RENAMED_BACKENDS = {"django.contrib.auth.backends.ModelBackend": "accounts.backends.UserBackend"}
 
 
+# Whose each session is, as this process last read it (session key → the user id it holds): only a guess of which
+# user entry to read in the same round trip as the session; what the session holds decides (accounts.backends).
+SESSIONS_REMEMBERED = 10_000
+_user_of_session: dict[str, object] = {}
+
+
+def guessed_user(session_key: str | None) -> object | None:
+    return _user_of_session.get(session_key) if session_key else None
+
+
+def remember_user_of(session_key: str, user_id: object) -> None:
+    if len(_user_of_session) >= SESSIONS_REMEMBERED:
+        _user_of_session.clear()
+    _user_of_session[session_key] = user_id
+
+
 class SessionStore(cached_db.SessionStore):
+    # The other cache entries read in the same round trip as the session: the signed-in user's, once this process has
+    # seen the session (accounts.middleware takes the user from it, accounts.backends.user_of_session checks it).
+    read_with: dict = {}
+
     def load(self):
-        data = cache_get(self.cache_key)
-        if data is not None:
-            return data
-        stored = self._get_session_from_db()
-        if not stored:
-            return {}
-        data = self.decode(stored.session_data)
-        if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
-            data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
-        cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)), only_if_absent=True)
+        from accounts.backends import user_cache_key  # noqa: PLC0415 - accounts.backends imports this module
+
+        guess = guessed_user(self.session_key)
+        found = cache_get_many([self.cache_key, *([user_cache_key(guess)] if guess is not None else [])])
+        data = found.pop(self.cache_key, None)
+        self.read_with = found
+        if data is None:
+            stored = self._get_session_from_db()
+            if not stored:
+                return {}
+            data = self.decode(stored.session_data)
+            if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
+                data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
+            expiry = timeout(self.get_expiry_age(expiry=stored.expire_date))
+            cache_set(self.cache_key, data, expiry, only_if_absent=True)
+        if data.get(SESSION_KEY) is not None and data[SESSION_KEY] != guess:
+            remember_user_of(self.session_key, data[SESSION_KEY])
         return data
 
     def exists(self, session_key):

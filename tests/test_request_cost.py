@@ -46,6 +46,34 @@ def test_a_signed_in_page_reads_neither_session_nor_user_from_the_database_once_
     assert not [q for q in sql if "django_session" in q or "accounts_user" in q], sql
 
 
+def test_a_known_session_and_its_user_come_in_one_round_trip(auth_cache, manager, monkeypatch):
+    web = signed_in(manager)
+    web.get(PAGE)  # this process learns whose session it is
+    reads, inside = [], []
+    real_get, real_get_many = type(auth_cache).get, type(auth_cache).get_many
+
+    def get(self, key, *args, **kwargs):
+        if not inside:  # the local-memory cache's get_many asks get for each key: one round trip on Redis
+            reads.append(key)
+        return real_get(self, key, *args, **kwargs)
+
+    def get_many(self, keys, *args, **kwargs):
+        reads.append(list(keys))
+        inside.append(True)
+        try:
+            return real_get_many(self, keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(type(auth_cache), "get", get)
+    monkeypatch.setattr(type(auth_cache), "get_many", get_many)
+    response = web.get(PAGE)
+    session_and_user = [keys for keys in reads if isinstance(keys, list) and len(keys) == 2]
+    assert response.wsgi_request.user == manager
+    assert session_and_user and "cached_db" in session_and_user[0][0] and f".{manager.pk}" in session_and_user[0][1]
+    assert not [key for key in reads if isinstance(key, str) and "clientdesk.user." in key], reads
+
+
 def test_without_the_cache_both_come_from_the_database_as_before(manager):
     # The test settings' cache always misses: the pinned query counts elsewhere keep counting these two.
     web = signed_in(manager)
@@ -112,13 +140,18 @@ def test_a_cache_that_is_down_is_a_miss_and_is_left_alone_for_a_while(manager, m
     # given: the cache is a Redis no one listens on
     down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
     asked = []
-    real_get = RedisCache.get
+    real_get, real_get_many = RedisCache.get, RedisCache.get_many
 
     def get(self, key, *args, **kwargs):
         asked.append(key)
         return real_get(self, key, *args, **kwargs)
 
+    def get_many(self, keys, *args, **kwargs):
+        asked.append(keys)
+        return real_get_many(self, keys, *args, **kwargs)
+
     monkeypatch.setattr(RedisCache, "get", get)
+    monkeypatch.setattr(RedisCache, "get_many", get_many)
     with override_settings(CACHES={**settings.CACHES, "down": down}, SESSION_CACHE_ALIAS="down"):
         web = signed_in(manager)
         monkeypatch.setattr(caching, "_paused_until", 0.0)

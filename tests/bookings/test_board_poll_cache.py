@@ -11,8 +11,7 @@ from django.core.cache import caches
 from django.test import Client as DjangoTestClient
 from django.urls import reverse
 
-from accounts.backends import _user_of_session
-from accounts.sessions import session_cache_key
+from accounts.sessions import _user_of_session, session_cache_key
 from bookings.models import Booking
 from bookings.selectors import board as board_selectors
 from bookings.selectors.board import board_version, board_version_now, day_digest, digest_key
@@ -178,4 +177,4 @@ def test_the_process_memo_of_whose_session_it_is_only_guesses(signed_in, head, d
     cache.set(session_cache_key(session_key), cache.get(session_cache_key(other.cookies["sessionid"].value)))
     answer = poll(signed_in, day, version)
     assert answer.status_code == 204
-    assert _user_of_session[session_key] == head.pk
+    assert _user_of_session[session_key] == str(head.pk)
