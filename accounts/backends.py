@@ -25,7 +25,7 @@ from django.dispatch import receiver
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
-from accounts.sessions import cached_session_data, guessed_user, remember_user_of, session_cache_key
+from accounts.sessions import cached_session_data, guessed_user_entry, remember_user_entry, session_cache_key
 from clientdesk.caching import cache_delete, cache_get, cache_get_many, cache_set, timeout
 
 _COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
@@ -128,6 +128,11 @@ def user_of_session(session, entries: dict) -> User | None:
     return user if UserBackend().user_can_authenticate(user) else None
 
 
+def remember_session_user(session_key: str, user_id) -> None:
+    """Which user's entry the session store reads with this session from now on (accounts.sessions)."""
+    remember_user_entry(session_key, user_cache_key(user_id))
+
+
 def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, dict] | None:
     """The user signed in to the request's session (`user_of_session`) and the entries named in `also`, from the
     shared cache alone, without the session middleware: for an answer that must cost less than the whole chain
@@ -137,16 +142,16 @@ def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, 
     session_entry_key = session_cache_key(session_key)
     if session_entry_key is None:
         return None
-    guess = guessed_user(session_key)
-    entries = cache_get_many([session_entry_key, *also, *([user_cache_key(guess)] if guess is not None else [])])
+    guess = guessed_user_entry(session_key)
+    entries = cache_get_many([session_entry_key, *also, *([guess] if guess else [])])
     entry = entries.pop(session_entry_key, None)
     if entry is None:
         return None
     session = cached_session_data(entry)
     user_id = session.get(SESSION_KEY)
-    if user_id is not None and user_id != guess:
+    if user_id is not None and user_cache_key(user_id) != guess:
         entries.update(cache_get_many([user_cache_key(user_id)]))
-        remember_user_of(session_key, user_id)
+        remember_session_user(session_key, user_id)
     user = user_of_session(session, entries)
     return None if user is None else (user, entries)
 

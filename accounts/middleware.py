@@ -8,7 +8,7 @@ from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, middleware
 from django.utils.functional import SimpleLazyObject
 
-from accounts.backends import user_of_session
+from accounts.backends import remember_session_user, user_of_session
 
 
 def get_user(request):
@@ -16,7 +16,11 @@ def get_user(request):
         session = request.session
         session.get(SESSION_KEY)  # loads the session, and with it (SessionStore.load) its user's entry
         found = user_of_session(session, getattr(session, "read_with", {}))
-        request._cached_user = found or auth.get_user(request)
+        if found is None:
+            found = auth.get_user(request)
+            if found.is_authenticated and session.session_key:
+                remember_session_user(session.session_key, found.pk)
+        request._cached_user = found
     return request._cached_user
 
 

@@ -2,7 +2,7 @@
 and never a dependency. Every session is written to the database first; a sign-out deletes it there and then from the
 cache; a read finds it in the cache or else in the database (and puts it back in the cache for a while)."""
 
-from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
@@ -13,20 +13,21 @@ from clientdesk.caching import cache_delete, cache_get_many, cache_set, timeout
 RENAMED_BACKENDS = {"django.contrib.auth.backends.ModelBackend": "accounts.backends.UserBackend"}
 
 
-# Whose each session is, as this process last read it (session key → the user id it holds): only a guess of which
-# user entry to read in the same round trip as the session; what the session holds decides (accounts.backends).
+# Whose each session is, as this process last found it: session key → the cache key of its user's entry
+# (accounts.backends.user_cache_key). Only a guess of which entry to read in the same round trip as the session; what
+# the session holds decides (accounts.backends.user_of_session).
 SESSIONS_REMEMBERED = 10_000
-_user_of_session: dict[str, object] = {}
+_user_entry_of_session: dict[str, str] = {}
 
 
-def guessed_user(session_key: str | None) -> object | None:
-    return _user_of_session.get(session_key) if session_key else None
+def guessed_user_entry(session_key: str | None) -> str | None:
+    return _user_entry_of_session.get(session_key) if session_key else None
 
 
-def remember_user_of(session_key: str, user_id: object) -> None:
-    if len(_user_of_session) >= SESSIONS_REMEMBERED:
-        _user_of_session.clear()
-    _user_of_session[session_key] = user_id
+def remember_user_entry(session_key: str, key: str) -> None:
+    if len(_user_entry_of_session) >= SESSIONS_REMEMBERED:
+        _user_entry_of_session.clear()
+    _user_entry_of_session[session_key] = key
 
 
 class SessionStore(cached_db.SessionStore):
@@ -35,23 +36,19 @@ class SessionStore(cached_db.SessionStore):
     read_with: dict = {}
 
     def load(self):
-        from accounts.backends import user_cache_key  # noqa: PLC0415 - accounts.backends imports this module
-
-        guess = guessed_user(self.session_key)
-        found = cache_get_many([self.cache_key, *([user_cache_key(guess)] if guess is not None else [])])
+        guess = guessed_user_entry(self.session_key)
+        found = cache_get_many([self.cache_key, *([guess] if guess else [])])
         data = found.pop(self.cache_key, None)
         self.read_with = found
-        if data is None:
-            stored = self._get_session_from_db()
-            if not stored:
-                return {}
-            data = self.decode(stored.session_data)
-            if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
-                data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
-            expiry = timeout(self.get_expiry_age(expiry=stored.expire_date))
-            cache_set(self.cache_key, data, expiry, only_if_absent=True)
-        if data.get(SESSION_KEY) is not None and data[SESSION_KEY] != guess:
-            remember_user_of(self.session_key, data[SESSION_KEY])
+        if data is not None:
+            return data
+        stored = self._get_session_from_db()
+        if not stored:
+            return {}
+        data = self.decode(stored.session_data)
+        if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
+            data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
+        cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)), only_if_absent=True)
         return data
 
     def exists(self, session_key):
