@@ -25,7 +25,7 @@ from django.dispatch import receiver
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
-from accounts.sessions import cached_session_data, guessed_user_entry, remember_user_entry, session_cache_key
+from accounts.sessions import SessionStore, remember_user_entry
 from clientdesk.caching import cache_delete, cache_get, cache_get_many, cache_set, timeout
 
 _COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname != "password")
@@ -136,22 +136,19 @@ def remember_session_user(session_key: str, user_id) -> None:
 def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, dict] | None:
     """The user signed in to the request's session (`user_of_session`) and the entries named in `also`, from the
     shared cache alone, without the session middleware: for an answer that must cost less than the whole chain
-    (bookings.middleware). One round trip once this process has seen the session (it reads the user it guesses with
-    the session), two otherwise; None whenever the cache cannot vouch for the user."""
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    session_entry_key = session_cache_key(session_key)
-    if session_entry_key is None:
+    (bookings.middleware). One round trip once this process has seen the session (`SessionStore.read_cached`), two
+    otherwise; None whenever the cache cannot vouch for the user."""
+    store = SessionStore(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    if store.session_key is None:  # no cookie, or not a key
         return None
-    guess = guessed_user_entry(session_key)
-    entries = cache_get_many([session_entry_key, *also, *([guess] if guess else [])])
-    entry = entries.pop(session_entry_key, None)
-    if entry is None:
+    session = store.read_cached(also)
+    if session is None:
         return None
-    session = cached_session_data(entry)
+    entries = store.read_with
     user_id = session.get(SESSION_KEY)
-    if user_id is not None and user_cache_key(user_id) != guess:
+    if user_id is not None and user_cache_key(user_id) not in entries:
         entries.update(cache_get_many([user_cache_key(user_id)]))
-        remember_session_user(session_key, user_id)
+        remember_session_user(store.session_key, user_id)
     user = user_of_session(session, entries)
     return None if user is None else (user, entries)
 

@@ -32,22 +32,28 @@ def remember_user_entry(session_key: str, key: str) -> None:
 
 class SessionStore(cached_db.SessionStore):
     # The other cache entries read in the same round trip as the session: the signed-in user's, once this process has
-    # seen the session (accounts.middleware takes the user from it, accounts.backends.user_of_session checks it).
+    # seen the session (accounts.middleware takes the user from it, accounts.backends.user_of_session checks it), and
+    # what `read_cached` was asked for.
     read_with: dict = {}
 
-    def load(self):
+    def read_cached(self, also: tuple[str, ...] = ()) -> dict | None:
+        """The session from the shared cache alone, or None when it is not there; its user's entry (when this process
+        knows whose session it is) and the entries named in `also` are read in the same round trip, into `read_with`.
+        """
         guess = guessed_user_entry(self.session_key)
-        found = cache_get_many([self.cache_key, *([guess] if guess else [])])
+        found = cache_get_many([self.cache_key, *also, *([guess] if guess else [])])
         data = found.pop(self.cache_key, None)
         self.read_with = found
+        return None if data is None else _renamed(data)
+
+    def load(self):
+        data = self.read_cached()
         if data is not None:
             return data
         stored = self._get_session_from_db()
         if not stored:
             return {}
-        data = self.decode(stored.session_data)
-        if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
-            data[BACKEND_SESSION_KEY] = RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]
+        data = _renamed(self.decode(stored.session_data))
         cache_set(self.cache_key, data, timeout(self.get_expiry_age(expiry=stored.expire_date)), only_if_absent=True)
         return data
 
@@ -66,16 +72,8 @@ class SessionStore(cached_db.SessionStore):
             cache_delete(self.cache_key_prefix + session_key, gone=True)
 
 
-def session_cache_key(session_key: str | None) -> str | None:
-    """Where the shared cache keeps the session of this key (`SessionStore.cache_key`); None for a malformed key."""
-    store = SessionStore()
-    if not session_key or not store._validate_session_key(session_key):
-        return None
-    return store.cache_key_prefix + session_key
-
-
-def cached_session_data(entry: dict) -> dict:
-    """A session as `SessionStore.load` hands it on, from its cache entry."""
-    if entry.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
-        return {**entry, BACKEND_SESSION_KEY: RENAMED_BACKENDS[entry[BACKEND_SESSION_KEY]]}
-    return entry
+def _renamed(data: dict) -> dict:
+    """A session as it is read: one signed in through a backend since renamed names the backend by its new name."""
+    if data.get(BACKEND_SESSION_KEY) in RENAMED_BACKENDS:
+        return {**data, BACKEND_SESSION_KEY: RENAMED_BACKENDS[data[BACKEND_SESSION_KEY]]}
+    return data

@@ -85,6 +85,14 @@ def iso_time(value, zone) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def written(value, how, zone):
+    """A column's value as a read plan writes it: as it is (`how` None, or no value), a time as DRF writes it
+    (`iso_time`), or through `how.to_representation` (a DRF field's conversion, NestedRows)."""
+    if value is None or how is None:
+        return value
+    return iso_time(value, zone) if how is iso_time else how.to_representation(value)
+
+
 def _is_iso(field: serializers.DateTimeField) -> bool:
     time_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     return isinstance(time_format, str) and time_format.lower() == ISO_8601 and not hasattr(field, "timezone")
@@ -191,14 +199,10 @@ class LeanReadSerializer(serializers.ModelSerializer):
                 answer[name] = None if empty else how.to_representation(value)
                 continue
             value = getattr(instance, source)
-            if value is None or how is None:
-                answer[name] = value
-            elif how is iso_time:
-                answer[name] = iso_time(value, zone)
-            elif isinstance(how, list):
+            if isinstance(how, list) and value is not None:
                 answer[name] = [{n: getattr(row, a) for n, a, _how in how} for row in value.all()]
             else:
-                answer[name] = how.to_representation(value)
+                answer[name] = written(value, how, zone)
         return answer
 
 
@@ -341,15 +345,13 @@ class LeanRows(BaseIterable):
             cursor.execute(" ".join(sql), (*self.select_params, *params))
             rows = cursor.fetchall()
         position = self.columns[query.order_by[0].lstrip("-")][0] if query.order_by else None
-        names, written, zone = self.names, self.written, timezone.get_current_timezone()
+        names, to_write, zone = self.names, self.written, timezone.get_current_timezone()
         for row in rows:
             # The plan's columns come first, in the answer's order; the ordering's own, if any, after them.
             answer = PositionedRow(zip(names, row, strict=False))
             answer.position = None if position is None else row[position]
-            for name, index, how in written:
-                value = row[index]
-                if value is not None:
-                    answer[name] = iso_time(value, zone) if how is iso_time else how.to_representation(value)
+            for name, index, how in to_write:
+                answer[name] = written(row[index], how, zone)
             yield answer
 
 
@@ -555,19 +557,10 @@ class BaseViewSet(viewsets.GenericViewSet):
         if page is None:
             return None
         zone = timezone.get_current_timezone()
-        rows = LeanPage()
-        for row in page:
-            answer = {}
-            for name, source, how in plan:
-                value = row[source]
-                if value is None or how is None:
-                    answer[name] = value
-                elif how is iso_time:
-                    answer[name] = iso_time(value, zone)
-                else:
-                    answer[name] = how.to_representation(value)
-            rows.append(answer)
-        return rows
+        return LeanPage(
+            {name: row[source] if how is None else written(row[source], how, zone) for name, source, how in plan}
+            for row in page
+        )
 
     def get_serializer(self, *args, **kwargs):
         if args and isinstance(args[0], LeanPage):

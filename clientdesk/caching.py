@@ -86,32 +86,42 @@ def cache_set(key: str, value: Any, seconds: int, *, only_if_absent: bool = Fals
         _pause("write", key)
 
 
-def cache_delete(key: str, *, gone: bool = False, gone_seconds: int | None = None) -> None:
+def cache_delete(key: str, *, gone: bool = False) -> None:
     """Tried even while paused: a sign-out or a deactivation must reach the cache if it can at all. When it cannot,
-    the entry lives on at most AUTH_CACHE_SECONDS from when it was written. `gone_seconds`: how long the "gone" mark
-    lives, for entries that live shorter than AUTH_CACHE_SECONDS (it only has to outlast a read in flight)."""
+    the entry lives on at most AUTH_CACHE_SECONDS from when it was written."""
+    if gone:
+        _mark_gone([key], settings.AUTH_CACHE_SECONDS)
+        return
     try:
-        cache = caches[settings.SESSION_CACHE_ALIAS]
-        if gone:
-            cache.set(key, GONE, gone_seconds or settings.AUTH_CACHE_SECONDS)
-        else:
-            cache.delete(key)
+        caches[settings.SESSION_CACHE_ALIAS].delete(key)
     except Exception:
-        logger.error(
-            "Cache entry %s could not be removed; it may answer for up to %ss more", key, settings.AUTH_CACHE_SECONDS
-        )
+        _not_removed([key])
+
+
+def _mark_gone(keys: list[str], seconds: int) -> None:
+    """A "gone" mark in place of each entry, in one round trip; tried even while paused, as `cache_delete`."""
+    try:
+        caches[settings.SESSION_CACHE_ALIAS].set_many(dict.fromkeys(keys, GONE), seconds)
+    except Exception:
+        _not_removed(keys)
+
+
+def _not_removed(keys: list[str]) -> None:
+    logger.error(
+        "Cache entries %s could not be removed; they may answer for up to %ss more",
+        ", ".join(keys),
+        settings.AUTH_CACHE_SECONDS,
+    )
 
 
 def forget_changed(keys: list[str], *, gone_seconds: int | None = None) -> None:
     """What a change of the rows behind these entries does: a "gone" mark now, so the rest of the change's own
-    transaction reads the database, and again once it commits, so a read in flight cannot put the old rows back."""
-
-    def forget() -> None:
-        for key in keys:
-            cache_delete(key, gone=True, gone_seconds=gone_seconds)
-
-    forget()
-    transaction.on_commit(forget)
+    transaction reads the database, and again once it commits, so a read in flight cannot put the old rows back.
+    `gone_seconds`: how long the marks live, for entries that live shorter than AUTH_CACHE_SECONDS (a mark only has to
+    outlast a read in flight)."""
+    seconds = gone_seconds or settings.AUTH_CACHE_SECONDS
+    _mark_gone(keys, seconds)
+    transaction.on_commit(lambda: _mark_gone(keys, seconds))
 
 
 def cached_read(key: str, read: Callable[[], Any], entries: dict | None = None, *, seconds: int | None = None) -> Any:

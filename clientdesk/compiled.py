@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 # An id no table holds, put where the real one goes; found again among the compiled query's parameters.
 STAND_IN = -7_304_511_962
 
-_compiled: dict[Hashable, "CompiledValues | None"] = {}
+_compiled: dict[Hashable, "CompiledValues | str | None"] = {}
 KEPT_AT_MOST = 5_000
 
 
@@ -61,22 +61,33 @@ class CompiledValues:
         return [dict(zip(names, row, strict=True)) for row in found]
 
 
+# What `_compiled` holds for a query that is not compiled once here (SQLite, the stand-in not among its parameters):
+# the caller builds it every time, without trying again.
+BUILT_EACH_TIME = "built each time"
+
+
 def compiled_rows(key: Hashable, build: Callable[[int], QuerySet], pk: int) -> list[dict] | None:
     """The rows of `build(pk)` (a sliced `values()` queryset), from its SQL compiled once under `key` on PostgreSQL;
     None where it must be built each time (SQLite, a query the stand-in is not found in): the caller builds it."""
     try:
         compiled = _compiled[key]
     except KeyError:
-        queryset = build(STAND_IN)
-        if connections[queryset.db].vendor != "postgresql":
-            return None
-        try:
-            compiled = CompiledValues(queryset)
-        except EmptyResultSet:
-            compiled = None  # nothing the user may see: no rows, for anyone with the same key
-        except ValueError:
-            return None
+        compiled = _compile(build(STAND_IN))
         if len(_compiled) >= KEPT_AT_MOST:
             _compiled.clear()
         _compiled[key] = compiled
+    if compiled is BUILT_EACH_TIME:
+        return None
     return [] if compiled is None else compiled.rows(pk)
+
+
+def _compile(queryset: QuerySet) -> "CompiledValues | str | None":
+    """The query compiled once; None when it can hold no row (a user who may see nothing); BUILT_EACH_TIME."""
+    if connections[queryset.db].vendor != "postgresql":
+        return BUILT_EACH_TIME
+    try:
+        return CompiledValues(queryset)
+    except EmptyResultSet:
+        return None
+    except ValueError:
+        return BUILT_EACH_TIME

@@ -27,8 +27,8 @@ class TimelineSource:
     ("pk", the `at` field, names as annotations) and unordered: the card orders them by the `at` field and id, newest
     first, and reads one page at a time after a cursor, so (client, `at`) wants an index. It may read only the
     client's id (and what `visible_to` reads of the user): the card builds the first page's query once, for a stand-in
-    client, and runs it again for each (clientdesk.compiled). `url`, if given, names the
-    URL of a row (taking its pk), reversed once per page and handed to the line as `entry.url`.
+    client, and runs it again for each (clientdesk.compiled). `url`, if given, names the URL of a row (taking its pk),
+    reversed once per page and handed to the line as `entry.url`.
 
     `line(entry, user)` draws one entry as HTML (`entry.obj` is the row, a `ListRow`): a Python function rather than
     a template, since a card draws twenty lines of six kinds and each through the template engine cost about as much

@@ -197,7 +197,13 @@ def board_version(*, count: int, changed: datetime | None, late: int, due: int, 
 
 
 def board_version_now(
-    day: date, *, user, now: datetime, advisor_id: int | None = None, area_id: int | None = None, entries=None
+    day: date,
+    *,
+    user,
+    now: datetime,
+    advisor_id: int | None = None,
+    area_id: int | None = None,
+    entries: dict | None = None,
 ) -> str:
     """The board's version as a poll compares it: from the day's digest in the shared cache (`DayDigest`), so a poll
     that finds nothing new asks the database nothing. `entries`: what the caller fetched already (`cache_get_many`)."""

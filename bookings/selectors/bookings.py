@@ -124,12 +124,8 @@ def advisor_names(entries: dict | None = None) -> list[Advisor]:
     )
 
 
-def _forget(key: str) -> None:
-    forget_changed([key])
-
-
 def _forgetting(key: str) -> Callable:
-    return lambda **_kwargs: _forget(key)
+    return lambda **_kwargs: forget_changed([key])
 
 
 # What an advisor's entry prints or is chosen by: a sign-in's last_login or a new password leaves it be.
@@ -144,7 +140,7 @@ def _forget_advisors_for(instance, update_fields=None, **_kwargs) -> None:
         return
     listed = cache_get(ADVISORS_CACHE_KEY)
     if listed is None or instance.role == Role.ADVISOR or any(advisor.pk == instance.pk for advisor in listed):
-        _forget(ADVISORS_CACHE_KEY)
+        forget_changed([ADVISORS_CACHE_KEY])
 
 
 for _key, _model in ((AREAS_CACHE_KEY, ServiceArea), (ADVISORS_CACHE_KEY, User), (ADVISORS_CACHE_KEY, AdvisorProfile)):

@@ -12,7 +12,7 @@ from django.test import Client as DjangoTestClient
 from django.urls import reverse
 
 from accounts.backends import user_cache_key
-from accounts.sessions import _user_entry_of_session, session_cache_key
+from accounts.sessions import SessionStore, _user_entry_of_session
 from bookings.models import Booking
 from bookings.selectors import board as board_selectors
 from bookings.selectors.board import board_version, board_version_now, day_digest, digest_key
@@ -175,7 +175,7 @@ def test_the_process_memo_of_whose_session_it_is_only_guesses(signed_in, head, d
     other = DjangoTestClient()
     other.force_login(head)
     cache = caches["default"]
-    cache.set(session_cache_key(session_key), cache.get(session_cache_key(other.cookies["sessionid"].value)))
+    cache.set(SessionStore(session_key).cache_key, cache.get(SessionStore(other.cookies["sessionid"].value).cache_key))
     answer = poll(signed_in, day, version)
     assert answer.status_code == 204
     assert _user_entry_of_session[session_key] == user_cache_key(head.pk)

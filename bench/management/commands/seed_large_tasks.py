@@ -434,7 +434,6 @@ class Loader:
         cursor.execute("SELECT min(starts_at) FROM bookings_booking")
         first_booking = cursor.fetchone()[0]
         first = min(local_date(first_booking) if first_booking else self.today, self.today - timedelta(days=5 * 366))
-        # Wide enough that looking a working day back or forth never loads the calendar again.
         self.calendar = BusinessCalendar()
         working = [hours.day for hours in self.calendar.working_days(first, self.today + timedelta(days=40))]
         self.working = working
