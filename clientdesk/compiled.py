@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 # An id no table holds, put where the real one goes; found again among the compiled query's parameters.
 STAND_IN = -7_304_511_962
 
-_compiled: dict[Hashable, "CompiledValues | str | None"] = {}
+_compiled: dict[Hashable, object] = {}
 KEPT_AT_MOST = 5_000
 
 
@@ -69,16 +69,28 @@ BUILT_EACH_TIME = "built each time"
 def compiled_rows(key: Hashable, build: Callable[[int], QuerySet], pk: int) -> list[dict] | None:
     """The rows of `build(pk)` (a sliced `values()` queryset), from its SQL compiled once under `key` on PostgreSQL;
     None where it must be built each time (SQLite, a query the stand-in is not found in): the caller builds it."""
-    try:
-        compiled = _compiled[key]
-    except KeyError:
-        compiled = _compile(build(STAND_IN))
-        if len(_compiled) >= KEPT_AT_MOST:
-            _compiled.clear()
-        _compiled[key] = compiled
+    compiled = kept(key, lambda: _compile(build(STAND_IN)))
     if compiled is BUILT_EACH_TIME:
         return None
     return [] if compiled is None else compiled.rows(pk)
+
+
+def kept(key: Hashable, make: Callable[[], object]):
+    """What is kept under `key` in this process: `make()`'s result, made the first time the key is asked for (a query
+    compiled once, None, or BUILT_EACH_TIME)."""
+    try:
+        return _compiled[key]
+    except KeyError:
+        made = make()
+        if len(_compiled) >= KEPT_AT_MOST:
+            _compiled.clear()
+        _compiled[key] = made
+        return made
+
+
+def known(key: Hashable):
+    """What is kept under `key` in this process, or None."""
+    return _compiled.get(key)
 
 
 def _compile(queryset: QuerySet) -> "CompiledValues | str | None":

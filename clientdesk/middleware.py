@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db import Error as DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.utils.module_loading import import_string
 from django.views import defaults
 from rest_framework.exceptions import NotFound
 
@@ -187,3 +189,62 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+# --- The API's hot lists ---------------------------------------------------------------------------------------------
+
+# What an API list answers in: JSON (DRF's first renderer), for a request that accepts it or anything.
+_JSON_ACCEPTED = frozenset({"", "*/*", "application/*", "application/json"})
+
+
+def _accepts_only_json(accept: str) -> bool:
+    return all(part.partition(";")[0].strip().lower() in _JSON_ACCEPTED for part in accept.split(","))
+
+
+@lru_cache(maxsize=512)
+def _compiled_list_match(path: str):
+    """The route of a compiled API list (`clientdesk.api.CompiledListMixin`'s list action) at this path, or None."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    view = match.func
+    cls = getattr(view, "cls", None)
+    if not getattr(cls, "compiled_list", False) or getattr(view, "actions", {}).get("get") != "list":
+        return None
+    return match
+
+
+class ApiListMiddleware:
+    """A GET of a compiled API list goes through a shorter chain: the middleware in settings.API_LIST_MIDDLEWARE (the
+    session and who is asking, the language, the headers every answer carries) around the view, not all of MIDDLEWARE.
+
+    Such a request is the DMS's poll and paging, thousands an hour, and the rest of the chain has nothing to do for it:
+    no form is posted (CSRF), no message shown, no history written, no HTMX, no sign-in to lock out. The view is DRF's
+    as always (authentication, permissions, throttles, filters, errors); only what surrounds it is shorter. A request
+    that wants another answer (the browsable API's HTML, `?format=`) or any other route goes the whole way.
+    `tests/test_api_list_chain.py` holds both ways to the same answers, headers included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        handler = self._view
+        for path in reversed(settings.API_LIST_MIDDLEWARE):
+            handler = import_string(path)(handler)
+        self.short = handler
+
+    def __call__(self, request):
+        if request.method != "GET" or not is_api_request(request) or "format" in request.GET:
+            return self.get_response(request)
+        match = _compiled_list_match(request.path_info)
+        if match is None or not _accepts_only_json(request.headers.get("Accept", "")):
+            return self.get_response(request)
+        request.resolver_match = match
+        return self.short(request)
+
+    @staticmethod
+    def _view(request):
+        match = request.resolver_match
+        response = match.func(request, *match.args, **match.kwargs)
+        if callable(getattr(response, "render", None)):  # DRF's Response renders late, as Django's handler has it
+            response = response.render()
+        return response

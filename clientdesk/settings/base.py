@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the sessions: the board's quiet poll answered 204 from the shared cache when it can be (its docstring).
     "bookings.middleware.QuietBoardPollMiddleware",
+    # A GET of a hot API list goes through API_LIST_MIDDLEWARE below instead of the rest of this (its docstring).
+    "clientdesk.middleware.ApiListMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +99,17 @@ MIDDLEWARE = [
     "clientdesk.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: turns a sign-in refused for a lockout into the lockout answer.
     "axes.middleware.AxesMiddleware",
+]
+
+# The chain a GET of a compiled API list goes through (clientdesk.middleware.ApiListMiddleware): those of MIDDLEWARE
+# above that such an answer needs, in the same order.
+API_LIST_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "clientdesk.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "clientdesk.urls"
@@ -278,6 +291,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasCapability"],
+    # DRF's two, its JSON writing a lean list's page in C (clientdesk.renderers.JSONRenderer).
+    "DEFAULT_RENDERER_CLASSES": ["clientdesk.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     # django-filter, strict about values the pages forgive (clientdesk.api_filters).
     "DEFAULT_FILTER_BACKENDS": ["clientdesk.api_filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "clientdesk.pagination.IdCursorPagination",

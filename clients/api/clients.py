@@ -10,6 +10,7 @@ from accounts.roles import Capability
 from clientdesk.api import (
     BulkAnswerSerializer,
     BulkRequestSerializer,
+    CompiledListMixin,
     LeanReadSerializer,
     NestedRows,
     ServiceModelViewSet,
@@ -127,7 +128,7 @@ class ClientBulkInputSerializer(ClientInputSerializer):
         return {"managers": {u.pk: u for u in staff_managers().filter(pk__in=wanted)} if wanted else {}}
 
 
-class ClientViewSet(ServiceModelViewSet):
+class ClientViewSet(CompiledListMixin, ServiceModelViewSet):
     """Clients. The DMS upserts with `PUT /clients/dms/{dms_id}/`: the same record sent twice is one row."""
 
     queryset = Client.objects.all()
@@ -277,7 +278,7 @@ class VehicleBulkInputSerializer(VehicleInputSerializer):
         return {"owners": {c.pk: c for c in owners}, "owners_by_dms_id": {c.dms_id: c for c in by_dms_id}}
 
 
-class VehicleViewSet(ServiceModelViewSet):
+class VehicleViewSet(CompiledListMixin, ServiceModelViewSet):
     """Vehicles. The DMS upserts with `PUT /vehicles/dms/{dms_id}/`."""
 
     queryset = Vehicle.objects.all()
