@@ -482,13 +482,15 @@ class CompiledListMixin:
     def list(self, request, *args, **kwargs):
         if connection.vendor != "postgresql":
             return super().list(request, *args, **kwargs)
-        cursor_name = self.paginator.cursor_query_param
+        # What the page's SQL and the filters' verdict depend on: who asks, and the filters and page size given (not
+        # the cursor, whose position is put in, nor a parameter no one reads).
+        read = self.parameters_read()
         query = request.query_params.lists()
         key = (
             type(self),
             visibility_key(request.user),
             tuple(sorted(getattr(request.auth, "scopes", None) or ())),
-            tuple(sorted((name, tuple(values)) for name, values in query if name != cursor_name)),
+            tuple(sorted((name, tuple(values)) for name, values in query if name in read)),
         )
         filters = known((key, "filters"))
         if filters is None:
@@ -502,6 +504,15 @@ class CompiledListMixin:
         except BuildTheWholeWay:
             return super().list(request, *args, **kwargs)
         return self.get_paginated_response(page)
+
+    @classmethod
+    def parameters_read(cls) -> frozenset[str]:
+        made = cls.__dict__.get("_parameters_read")
+        if made is None:
+            filterset_class = getattr(cls, "filterset_class", None)
+            filters = filterset_class.base_filters if filterset_class is not None else {}
+            made = cls._parameters_read = frozenset({*filters, cls.pagination_class.page_size_query_param})
+        return made
 
     def checked_filters(self, request):
         """The request's filters validated as the filter backend does (a 400 naming the parameter): VALID when the
