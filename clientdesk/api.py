@@ -480,7 +480,8 @@ class CompiledListMixin:
     compiled_list = True  # what clientdesk.middleware.ApiListMiddleware looks for (it may not import this module)
 
     def list(self, request, *args, **kwargs):
-        if connection.vendor != "postgresql":
+        lean = self._lean_plan(self.queryset)  # kept per class: None on SQLite
+        if lean is None or lean[2] is None:  # a list LeanRows does not read
             return super().list(request, *args, **kwargs)
         # What the page's SQL and the filters' verdict depend on: who asks, and the filters and page size given (not
         # the cursor, whose position is put in, nor a parameter no one reads).
