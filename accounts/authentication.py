@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from accounts.key_cache import active_key
+from accounts.key_cache import active_key, entries_to_read
 from accounts.models import ApiKey
 from accounts.throttle import FailureThrottle, RateThrottle, check_and_count
 from clientdesk.middleware import client_ip
@@ -52,17 +52,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         throttle = api_key_throttle()
         raw_key = raw_key.strip()
         digest = ApiKey.digest_of(raw_key) if raw_key else None
-        # The address's wrong keys read and this key's request counted at once (one round trip on Redis), before any
-        # lookup; the count is judged once the key, and so its rate, is known. It is kept by digest: a wrong key's
-        # count is nobody's.
-        wait, used = check_and_count(throttle, address, _rate_counter(), digest)
+        # The address's wrong keys read and this key's request counted at once, with the key's cache entry and its
+        # user's (one round trip on Redis), before any lookup in the database; the count is judged once the key, and
+        # so its rate, is known. It is kept by digest: a wrong key's count is nobody's.
+        also = entries_to_read(digest) if digest is not None else ()
+        wait, used, entries = check_and_count(throttle, address, _rate_counter(), digest, also=also)
         if wait is not None:
             security_log.warning("API key throttled: address=%s retry_after=%ss", address, wait)
             raise exceptions.Throttled(
                 wait=wait,
                 detail=_("Too many wrong API keys from this address; try again in %(seconds)d s.") % {"seconds": wait},
             )
-        key = active_key(digest) if digest is not None else None
+        key = active_key(digest, entries) if digest is not None else None
         if key is None:
             failures = throttle.add_failure(address)
             prefix = match.group(1) if (match := KEY_PREFIX.match(raw_key)) else "-"

@@ -94,8 +94,12 @@ def remember_user(user: User, *, only_if_absent: bool = False) -> None:
 
 
 class UserBackend(ModelBackend):
-    def get_user(self, user_id):
-        cached = cache_get(user_cache_key(user_id))
+    def get_user(self, user_id, entries: dict | None = None):
+        """Django's, from the shared cache first. `entries`: cache entries the caller read already (an API key's
+        request reads its key's user with the key, accounts.key_cache); without the user's among them, the cache is
+        read here."""
+        key = user_cache_key(user_id)
+        cached = entries[key] if entries is not None and key in entries else cache_get(key)
         if isinstance(cached, CachedUser):
             user = cached.user()
         else:

@@ -12,6 +12,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 
+from clientdesk.caching import entries_of, readable_in
+
 logger = logging.getLogger("clientdesk.security")
 
 
@@ -94,24 +96,33 @@ class RateThrottle:
         return max(1, math.ceil(self.window - time.time() % self.window))
 
 
-def check_and_count(failures: FailureThrottle, address: str, rate: RateThrottle, ident: str | None):
+def check_and_count(
+    failures: FailureThrottle, address: str, rate: RateThrottle, ident: str | None, *, also: tuple[str, ...] = ()
+) -> tuple[int | None, int | None, dict | None]:
     """`failures.retry_after(address)` and, when `ident` is given, `rate.count(ident)`: (seconds the address must
-    wait or None, the count or None). On Redis both go in one round trip (the cache API takes three: a get, then an
-    incr that is an EXISTS and an INCR); every request with an API key pays them."""
+    wait or None, the count or None, the shared cache's entries named in `also`). On Redis all go in one round trip
+    (the cache API takes three for the first two: a get, then an incr that is an EXISTS and an INCR, and one more for
+    the entries); every request with an API key pays it. The entries are None when they were not read with it (not
+    on Redis, the shared cache elsewhere or paused, the round trip failed): the caller reads them itself."""
     backend = caches["default"]
     if ident is None or not isinstance(backend, RedisCache):
-        return failures.retry_after(address), (rate.count(ident) if ident is not None else None)
+        return failures.retry_after(address), (rate.count(ident) if ident is not None else None), None
     now = time.time()
     failed_key = backend.make_and_validate_key(failures._key(address, now))
     count_key = backend.make_and_validate_key(rate._key(ident, now))
+    also = also if readable_in(backend) else ()
     try:
         pipe = backend._cache.get_client(count_key, write=True).pipeline(transaction=False)
         pipe.get(failed_key).set(count_key, 0, ex=rate.window + 5, nx=True).incr(count_key)
-        failed, _created, count = pipe.execute()
+        for key in also:
+            pipe.get(backend.make_and_validate_key(key))
+        failed, _created, count, *read = pipe.execute()
     except Exception:  # the cache is down: do not refuse anyone for it
         logger.warning("Throttle %s: cache unavailable", rate.scope, exc_info=True)
-        return None, None
+        return None, None, None
+    loads = backend._cache._serializer.loads
+    entries = entries_of({key: None if value is None else loads(value) for key, value in zip(also, read, strict=True)})
     # Counts are stored as plain integers (Django's Redis serializer leaves ints as they are).
     if failed is not None and int(failed) >= failures.limit:
-        return max(1, math.ceil(failures.window - now % failures.window)), count
-    return None, count
+        return max(1, math.ceil(failures.window - now % failures.window)), count, entries if also else None
+    return None, count, entries if also else None

@@ -71,6 +71,17 @@ def cache_get_many(keys: list[str]) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value != GONE}
 
 
+def readable_in(backend) -> bool:
+    """Whether the shared cache's entries live in this cache backend and may be read now, in a round trip the caller
+    makes of that backend for something else (the API key's throttle: accounts.throttle.check_and_count)."""
+    return not _paused() and caches[settings.SESSION_CACHE_ALIAS] is backend
+
+
+def entries_of(found: dict[str, Any]) -> dict[str, Any]:
+    """Entries read so, as `cache_get_many` answers them: those that are there and not "gone"."""
+    return {key: value for key, value in found.items() if value is not None and value != GONE}
+
+
 def cache_set(key: str, value: Any, seconds: int, *, only_if_absent: bool = False) -> None:
     """Write an entry; `only_if_absent` for what was read from the database, which must not replace a "gone" mark
     (nor a newer entry) written meanwhile."""

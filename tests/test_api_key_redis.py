@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from redis.connection import Connection
 from rest_framework.test import APIClient
 
-from accounts.services.users import api_key_create
+from accounts.services.users import api_key_create, api_key_revoke, user_update
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
@@ -56,6 +56,27 @@ def test_a_request_with_a_key_costs_one_round_trip_to_redis_and_its_rate_holds(i
             # before: a GET for the address's wrong keys, then an incr (EXISTS, INCR)
             assert len(round_trips) == 1
     assert codes == [200, 200, 200, 200, 429]
+
+
+def test_the_key_and_its_user_come_in_the_throttles_round_trip(integration, head, round_trips):
+    """As production has it (the shared cache in Redis too): the throttle's counts, the key's entry and its user's in
+    one round trip; a revoked key and a deactivated user are refused on their next request all the same."""
+    key, raw = api_key_create(user=integration, name="DMS", by=head)
+    with override_settings(CACHES=redis_cache(), SESSION_CACHE_ALIAS="default"):
+        assert [api(raw).get("/api/v1/clients/").status_code for _ in range(2)] == [200, 200]  # cached, then learnt
+        for _ in range(3):
+            round_trips.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert api(raw).get("/api/v1/clients/").status_code == 200
+            assert len(round_trips) == 1
+            assert not [q for q in queries.captured_queries if "accounts_" in q["sql"]], queries.captured_queries
+
+        other, other_raw = api_key_create(user=integration, name="DMS 2", by=head)
+        assert api(other_raw).get("/api/v1/clients/").status_code == 200
+        api_key_revoke(key=other, by=head)
+        assert api(other_raw).get("/api/v1/clients/").status_code == 401
+        user_update(user=integration, by=head, is_active=False)
+        assert api(raw).get("/api/v1/clients/").status_code == 401
 
 
 def test_wrong_keys_are_throttled_per_address_before_any_lookup(integration, head):
