@@ -470,9 +470,10 @@ class CompiledListMixin:
     Only for a viewset whose rows depend on nothing but who asks (`clientdesk.querysets.visibility_key`, and an API
     key's scopes) and the query string: the clock or the data must not go into its `get_queryset`, which is why it
     is a mixin a viewset takes, not the default. What is kept in the process (`clientdesk.compiled`) is keyed by the
-    viewset, who asks, the query string but for the cursor, and the page's shape (order, which side of the position,
-    the slice): the SQL the ORM compiled for a stand-in position. Each request still validates its filters (a chosen
-    record may have gone) and its cursor as the whole way does, and DRF's pagination makes the links.
+    viewset, who asks, the parameters a filter or the page size reads, and the page's shape (order, which side of the
+    position, the slice): the SQL the ORM compiled for a stand-in position. The filters are validated as the whole way
+    validates them; their verdict is kept with the SQL unless a filter chooses a record (which may have gone since:
+    checked on every request). The cursor is decoded and checked, and the links made, by DRF's pagination as always.
 
     Built the whole way, as before: SQLite, a list LeanRows does not read, a filter that runs code of its own
     (`method`: a search reads the data), a position that is not an integer column."""
@@ -697,7 +698,8 @@ class BaseViewSet(viewsets.GenericViewSet):
         read (a method field, nested rows without an annotation), or a viewset that handles its page itself, keeps
         DRF's way."""
         if isinstance(queryset, CompiledPage):
-            return LeanPage(super().paginate_queryset(queryset))
+            rows = self._lean_plan(self.queryset)[2]  # the list's LeanRows (CompiledListMixin.list)
+            return LeanPage(super().paginate_queryset(queryset), native_times=rows.native_times)
         lean = self._lean_plan(queryset) if self.action == "list" else None
         if lean is None:
             return super().paginate_queryset(queryset)
@@ -706,7 +708,7 @@ class BaseViewSet(viewsets.GenericViewSet):
         if rows is not None and plain_query(queryset.query):
             queryset._iterable_class = rows  # as values() sets its own; kept by the pagination's filter and slice
             page = super().paginate_queryset(queryset)
-            return None if page is None else LeanPage(page)
+            return None if page is None else LeanPage(page, native_times=rows.native_times)
         annotations = {f"lean_{name}": expression for name, expression in self.lean_annotations().items()}
         page = super().paginate_queryset(queryset.values(*columns, **annotations))
         if page is None:

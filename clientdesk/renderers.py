@@ -57,9 +57,13 @@ class JSONRenderer(renderers.JSONRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if type(data) is dict and type(data.get("results")) is LeanPage:
+            # A page's own times are the serializer's (LeanRows read them so); any other time or value orjson does
+            # not write itself (a Decimal, a lazy text) goes through DRF's encoder, as DRF would write it.
+            times = orjson.OPT_UTC_Z if data["results"].native_times else orjson.OPT_PASSTHROUGH_DATETIME
+            written = orjson.dumps(data, default=self.encoder_class().default, option=times)
             if not self.get_indent(accepted_media_type or "", renderer_context or {}):
-                return orjson.dumps(data, option=orjson.OPT_UTC_Z).replace(LS, LS_ESCAPED).replace(PS, PS_ESCAPED)
-            data = orjson.loads(orjson.dumps(data, option=orjson.OPT_UTC_Z))
+                return written.replace(LS, LS_ESCAPED).replace(PS, PS_ESCAPED)
+            data = orjson.loads(written)
         return super().render(data, accepted_media_type, renderer_context)
 
 
@@ -67,8 +71,13 @@ LS, LS_ESCAPED, PS, PS_ESCAPED = "\u2028".encode(), b"\\u2028", "\u2029".encode(
 
 
 class LeanPage(list):
-    """A page of rows already written as the list's serializer writes them (times left as times in the current zone,
-    for JSONRenderer): `get_serializer` hands it back as its own serializer, whose data it is."""
+    """A page of rows already written as the list's serializer writes them (with `native_times`, its times left as
+    times in the current zone, for JSONRenderer): `get_serializer` hands it back as its own serializer, whose data it
+    is."""
+
+    def __init__(self, rows=(), *, native_times: bool = False):
+        super().__init__(rows)
+        self.native_times = native_times
 
     @property
     def data(self):
