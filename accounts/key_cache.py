@@ -59,6 +59,7 @@ def active_key(digest: str, entries: dict | None = None) -> ApiKey | None:
         return key
     key = ApiKey.objects.active().select_related("user").filter(digest=digest).first()
     if key is not None:
+        # The user's entry too, as its backend would write it: the next request reads both from the cache.
         remember_user(key.user, only_if_absent=True)
         row = tuple(getattr(key, column) for column in _COLUMNS)
         cache_set(cache_key, row, timeout(), only_if_absent=True)

@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.handlers.exception import convert_exception_to_response
 from django.db import Error as DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -227,9 +228,11 @@ class ApiListMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        handler = self._view
+        # Built as Django's handler builds MIDDLEWARE: an exception met anywhere becomes its answer there (a 500, a
+        # 503 for the database) and goes back out through the rest of the chain.
+        handler = convert_exception_to_response(self._view)
         for path in reversed(settings.API_LIST_MIDDLEWARE):
-            handler = import_string(path)(handler)
+            handler = convert_exception_to_response(import_string(path)(handler))
         self.short = handler
 
     def __call__(self, request):

@@ -7,6 +7,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.test import Client as DjangoTestClient
 from django.utils import timezone
 
@@ -227,3 +228,17 @@ def test_who_asks_decides_what_the_compiled_list_shows(monkeypatch, department, 
     assert reader.get("/api/v1/clients/", {"source": "dms"}).status_code == 200
     # the same user and query string, but a key without the scope to read: not the reader's compiled page
     assert writer.get("/api/v1/clients/", {"source": "dms"}).status_code == 403
+
+
+@pytest.mark.parametrize("error", [RuntimeError("a bug"), OperationalError("the database went away")])
+def test_an_error_in_the_view_is_answered_as_the_whole_way_answers_it(monkeypatch, department, manager, error):
+    client = DjangoTestClient(raise_request_exception=False)
+    client.force_login(manager)
+
+    def fails(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(clientdesk.api.LeanRows, "run", fails)
+    monkeypatch.setattr(clientdesk.api.CompiledListMixin, "list", fails)  # the short way's own list, too
+    status = both_ways(monkeypatch, client, "/api/v1/clients/", {"source": "dms"})[0]
+    assert status == (503 if isinstance(error, OperationalError) else 500)
