@@ -322,15 +322,15 @@ class LeanRows(BaseIterable):
     # Whether every time in the row is one the plan writes as DRF does: they are then read in the current zone
     # (`LocalTimes`) and left as times for the renderer (JSONRenderer) to write, in C.
     native_times: bool
-    position: int | None = None
 
     def __iter__(self):
         statement = self.statement()
         if statement is not None:
             yield from self.run(*statement)
 
-    def statement(self) -> tuple[str, tuple] | None:
-        """The page's SQL and parameters; None when it can hold no row (`none()`: a user who may not see the rows)."""
+    def statement(self) -> tuple[str, tuple, int | None] | None:
+        """The page's SQL, its parameters and the index in a row of the cursor's position (the first ordering
+        field's); None when it can hold no row (`none()`: a user who may not see the rows)."""
         query = self.queryset.query
         db = connections[self.queryset.db]
         try:
@@ -349,17 +349,17 @@ class LeanRows(BaseIterable):
             sql.append(f"LIMIT {query.high_mark - query.low_mark:d}")
         if query.low_mark:
             sql.append(f"OFFSET {query.low_mark:d}")
-        self.position = self.columns[query.order_by[0].lstrip("-")][0] if query.order_by else None
-        return " ".join(sql), (*self.select_params, *params)
+        position = self.columns[query.order_by[0].lstrip("-")][0] if query.order_by else None
+        return " ".join(sql), (*self.select_params, *params), position
 
-    def run(self, sql: str, params):
+    def run(self, sql: str, params, position: int | None):
         zone = timezone.get_current_timezone()
         with connections[self.queryset.db].cursor() as cursor:
             if self.native_times:
                 cursor.cursor.adapters.register_loader("timestamptz", local_times(zone))
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        position, names, to_write = self.position, self.names, self.written
+        names, to_write = self.names, self.written
         for row in rows:
             # The plan's columns come first, in the answer's order; the ordering's own, if any, after them.
             answer = PositionedRow(zip(names, row, strict=False))
@@ -429,8 +429,8 @@ class CompiledPage:
     it to the rows past the cursor's position and slices it, as it does a queryset, and reading it runs the page's SQL
     compiled once for that shape (`CompiledListMixin`), with the position put in."""
 
-    def __init__(self, view, key):
-        self.view, self.key, self.model = view, key, view.queryset.model
+    def __init__(self, view, key, rows: type[LeanRows]):
+        self.view, self.key, self.rows, self.model = view, key, rows, view.queryset.model
         self.ordering, self.after, self.window = (), None, slice(None)
 
     def order_by(self, *ordering):
@@ -454,12 +454,12 @@ class CompiledPage:
             raise BuildTheWholeWay
         if compiled is None:
             return iter(())
-        rows, sql, params, at = compiled
+        rows, sql, params, position, at = compiled
         if at is not None:
             params = list(params)
             field = self.model._meta.get_field(lookup.partition("__")[0])
             params[at] = field.get_db_prep_value(self.after[1], connections[self.view.queryset.db], prepared=False)
-        return rows.run(sql, params)
+        return rows.run(sql, params, position)
 
 
 class CompiledListMixin:
@@ -482,7 +482,8 @@ class CompiledListMixin:
 
     def list(self, request, *args, **kwargs):
         lean = self._lean_plan(self.queryset)  # kept per class: None on SQLite
-        if lean is None or lean[2] is None:  # a list LeanRows does not read
+        rows = None if lean is None else lean[2]
+        if rows is None:  # a list LeanRows does not read
             return super().list(request, *args, **kwargs)
         # What the page's SQL and the filters' verdict depend on: who asks, and the filters and page size given (not
         # the cursor, whose position is put in, nor a parameter no one reads).
@@ -502,7 +503,7 @@ class CompiledListMixin:
         if filters is BUILT_EACH_TIME:
             return super().list(request, *args, **kwargs)
         try:
-            page = self.paginate_queryset(CompiledPage(self, key))
+            page = self.paginate_queryset(CompiledPage(self, key, rows))
         except BuildTheWholeWay:
             return super().list(request, *args, **kwargs)
         return self.get_paginated_response(page)
@@ -521,11 +522,9 @@ class CompiledListMixin:
         verdict holds for the same query string whenever it comes, CHECKED when it must be checked each time (a filter
         that chooses a record, which may go), BUILT_EACH_TIME for a filter that runs code of its own (`method`: a
         search reads the data), whose list is built the whole way."""
-        filterset = self.filter_backends[0]().get_filterset(request, self.queryset, self)
+        filterset = self.filter_backends[0]().validated_filterset(request, self.queryset, self)
         if filterset is None:
             return VALID
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
         if any(getattr(f, "method", None) for f in filterset.filters.values()):
             return BUILT_EACH_TIME
         if any(isinstance(field, forms.ModelChoiceField) for field in filterset.form.fields.values()):
@@ -533,11 +532,11 @@ class CompiledListMixin:
         return VALID
 
     def compile_page(self, ordering, lookup, start, stop):
-        """The page's LeanRows, SQL, parameters and the position's index among them (None for a first page); None when
-        the page can hold no row; BUILT_EACH_TIME for a list that must be built the whole way."""
+        """The page's LeanRows, SQL, parameters, the index in a row of the cursor's position and the index among the
+        parameters of the position put in (None for a first page); None when the page can hold no row;
+        BUILT_EACH_TIME for a page that must be built the whole way (a filter that joins another table)."""
         queryset = self.filter_queryset(self.get_queryset())
-        lean = self._lean_plan(queryset)
-        if lean is None or lean[2] is None or not plain_query(queryset.query):
+        if not plain_query(queryset.query):
             return BUILT_EACH_TIME
         queryset = queryset.select_related(None).prefetch_related(None).order_by(*ordering)
         if lookup is not None:
@@ -545,16 +544,15 @@ class CompiledListMixin:
             if not isinstance(field, models.IntegerField | models.AutoField):
                 return BUILT_EACH_TIME
             queryset = queryset.filter(**{lookup: STAND_IN})
-        queryset = queryset[start:stop]
-        rows = lean[2](queryset)
+        rows = self._lean_plan(self.queryset)[2](queryset[start:stop])
         statement = rows.statement()
         if statement is None:
             return None
-        sql, params = statement
+        sql, params, position = statement
         at = [i for i, value in enumerate(params) if type(value) is int and value == STAND_IN]
         if len(at) != (lookup is not None):
             return BUILT_EACH_TIME
-        return rows, sql, params, at[0] if at else None
+        return rows, sql, params, position, at[0] if at else None
 
 
 class RequestedFiltersBackend(StrictFilterBackend):
@@ -566,6 +564,18 @@ class RequestedFiltersBackend(StrictFilterBackend):
 
     _narrowed: dict = {}
     _widgets: dict = {}
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.validated_filterset(request, queryset, view)
+        return queryset if filterset is None else filterset.qs
+
+    def validated_filterset(self, request, queryset, view):
+        """The request's FilterSet, its values validated (a 400 naming the parameter otherwise), as django-filter's
+        backend validates them before filtering; None for a view without filters."""
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None and not filterset.is_valid() and self.raise_exception:
+            raise translate_validation(filterset.errors)
+        return filterset
 
     def get_filterset(self, request, queryset, view):
         if getattr(view, "filterset_class", None) is None:
@@ -698,8 +708,7 @@ class BaseViewSet(viewsets.GenericViewSet):
         read (a method field, nested rows without an annotation), or a viewset that handles its page itself, keeps
         DRF's way."""
         if isinstance(queryset, CompiledPage):
-            rows = self._lean_plan(self.queryset)[2]  # the list's LeanRows (CompiledListMixin.list)
-            return LeanPage(super().paginate_queryset(queryset), native_times=rows.native_times)
+            return LeanPage(super().paginate_queryset(queryset), native_times=queryset.rows.native_times)
         lean = self._lean_plan(queryset) if self.action == "list" else None
         if lean is None:
             return super().paginate_queryset(queryset)

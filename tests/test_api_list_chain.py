@@ -3,6 +3,7 @@ chain instead of all of MIDDLEWARE, and `clientdesk.api.CompiledListMixin`'s pag
 answer exactly what the whole way answers — status, body, headers, cookies — for every kind of caller and input, and
 see the data as it is now, not as it was when the SQL was compiled."""
 
+import base64
 import contextlib
 from datetime import timedelta
 
@@ -87,6 +88,11 @@ def keyed(user, head, scopes=()) -> DjangoTestClient:
     return DjangoTestClient(headers={"authorization": f"Api-Key {raw}"})
 
 
+def cursor_at(position: str) -> str:
+    """A cursor as DRF writes one (base64 of `p=<position>`), for a position the API never gave out."""
+    return base64.b64encode(f"p={position}".encode()).decode()
+
+
 QUERIES = [
     {},
     {"source": "dms"},
@@ -102,6 +108,9 @@ QUERIES = [
     {"source": "nowhere"},
     {"page_size": "many"},
     {"cursor": "not-a-cursor"},
+    {"cursor": cursor_at("99999999999999999999999")},  # past any id a column holds
+    {"cursor": cursor_at("-5")},
+    {"cursor": cursor_at("1.5")},
     {"consent_marketing": "maybe"},
     {"updated_since": "0001-01-01T00:00:00+14:00"},
     {"assigned_manager": "999999"},
@@ -230,6 +239,7 @@ def test_who_asks_decides_what_the_compiled_list_shows(monkeypatch, department, 
     assert writer.get("/api/v1/clients/", {"source": "dms"}).status_code == 403
 
 
+@pytest.mark.postgres  # where a page is read by LeanRows, which the error is put into
 @pytest.mark.parametrize("error", [RuntimeError("a bug"), OperationalError("the database went away")])
 def test_an_error_in_the_view_is_answered_as_the_whole_way_answers_it(monkeypatch, department, manager, error):
     client = DjangoTestClient(raise_request_exception=False)
@@ -242,3 +252,18 @@ def test_an_error_in_the_view_is_answered_as_the_whole_way_answers_it(monkeypatc
     monkeypatch.setattr(clientdesk.api.CompiledListMixin, "list", fails)  # the short way's own list, too
     status = both_ways(monkeypatch, client, "/api/v1/clients/", {"source": "dms"})[0]
     assert status == (503 if isinstance(error, OperationalError) else 500)
+
+
+@pytest.mark.postgres  # compiled on PostgreSQL only; SQLite builds each page (test_api_lean_lists pins it too)
+def test_a_compiled_page_is_one_query_and_a_chosen_manager_one_more_every_time(
+    department, manager, api_as_manager, django_assert_num_queries
+):
+    for _ in range(3):  # compiled on the first request, run again on the next
+        with django_assert_num_queries(1):
+            assert api_as_manager.get("/api/v1/clients/", {"source": "dms"}).status_code == 200
+    # the first request of a shape checks the manager once more, building the page's query to compile it
+    with django_assert_num_queries(3):
+        assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": manager.pk}).status_code == 200
+    for _ in range(3):  # then on every request (it may have been deactivated since), beside the page
+        with django_assert_num_queries(2):
+            assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": manager.pk}).status_code == 200
