@@ -132,9 +132,10 @@ def user_of_session(session, entries: dict) -> User | None:
     return user if UserBackend().user_can_authenticate(user) else None
 
 
-def remember_session_user(session_key: str, user_id) -> None:
-    """Which user's entry the session store reads with this session from now on (accounts.sessions)."""
-    remember_user_entry(session_key, user_cache_key(user_id))
+def remember_whose(ident: str, user_id) -> None:
+    """Which user's entry is read with this session (its key) or API key (its digest) from now on, in the same round
+    trip as the session's or the key's own (accounts.sessions, accounts.key_cache)."""
+    remember_user_entry(ident, user_cache_key(user_id))
 
 
 def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, dict] | None:
@@ -152,7 +153,7 @@ def signed_in_from_cache(request, *, also: tuple[str, ...] = ()) -> tuple[User, 
     user_id = session.get(SESSION_KEY)
     if user_id is not None and user_cache_key(user_id) not in entries:
         entries.update(cache_get_many([user_cache_key(user_id)]))
-        remember_session_user(store.session_key, user_id)
+        remember_whose(store.session_key, user_id)
     user = user_of_session(session, entries)
     return None if user is None else (user, entries)
 

@@ -18,8 +18,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.backends import UserBackend, remember_user, user_cache_key
+from accounts.backends import UserBackend, remember_user, remember_whose
 from accounts.models import ApiKey
+from accounts.sessions import guessed_user_entry
 from clientdesk.caching import cache_get, cache_set, forget_changed, timeout
 
 _COLUMNS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
@@ -31,16 +32,10 @@ def key_cache_key(digest: str) -> str:
     return f"clientdesk.apikey.{_SHAPE}.{digest}"
 
 
-# Whose each key is, as this process last found it: digest → the cache key of its user's entry. Only a guess of which
-# entry to read in the same round trip as the key's (`entries_to_read`); the key's entry decides whose it is.
-KEYS_REMEMBERED = 10_000
-_user_entry_of_key: dict[str, str] = {}
-
-
 def entries_to_read(digest: str) -> tuple[str, ...]:
     """The cache entries a request with this key reads: the key's, and its user's once this process knows whose it
     is — read in the throttle's round trip (accounts.throttle.check_and_count), as a session is with its user."""
-    guess = _user_entry_of_key.get(digest)
+    guess = guessed_user_entry(digest)
     return (key_cache_key(digest), guess) if guess else (key_cache_key(digest),)
 
 
@@ -54,7 +49,7 @@ def active_key(digest: str, entries: dict | None = None) -> ApiKey | None:
         user = UserBackend().get_user(key.user_id, entries)  # None once deactivated
         if user is None:
             return None
-        _remember_user_of(digest, key.user_id)
+        remember_whose(digest, key.user_id)
         key.user = user
         return key
     key = ApiKey.objects.active().select_related("user").filter(digest=digest).first()
@@ -63,14 +58,8 @@ def active_key(digest: str, entries: dict | None = None) -> ApiKey | None:
         remember_user(key.user, only_if_absent=True)
         row = tuple(getattr(key, column) for column in _COLUMNS)
         cache_set(cache_key, row, timeout(), only_if_absent=True)
-        _remember_user_of(digest, key.user_id)
+        remember_whose(digest, key.user_id)
     return key
-
-
-def _remember_user_of(digest: str, user_id) -> None:
-    if len(_user_entry_of_key) >= KEYS_REMEMBERED:
-        _user_entry_of_key.clear()
-    _user_entry_of_key[digest] = user_cache_key(user_id)
 
 
 def forget_keys(digests: Iterable[str]) -> None:

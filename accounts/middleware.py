@@ -8,7 +8,7 @@ from django.contrib import auth
 from django.contrib.auth import SESSION_KEY, middleware
 from django.utils.functional import SimpleLazyObject
 
-from accounts.backends import remember_session_user, user_of_session
+from accounts.backends import remember_whose, user_of_session
 
 
 def get_user(request):
@@ -19,7 +19,7 @@ def get_user(request):
         if found is None:
             found = auth.get_user(request)
             if found.is_authenticated and session.session_key:
-                remember_session_user(session.session_key, found.pk)
+                remember_whose(session.session_key, found.pk)
         request._cached_user = found
     return request._cached_user
 

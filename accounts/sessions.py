@@ -13,21 +13,23 @@ from clientdesk.caching import cache_delete, cache_get_many, cache_set, timeout
 RENAMED_BACKENDS = {"django.contrib.auth.backends.ModelBackend": "accounts.backends.UserBackend"}
 
 
-# Whose each session is, as this process last found it: session key → the cache key of its user's entry
-# (accounts.backends.user_cache_key). Only a guess of which entry to read in the same round trip as the session; what
-# the session holds decides (accounts.backends.user_of_session).
-SESSIONS_REMEMBERED = 10_000
-_user_entry_of_session: dict[str, str] = {}
+# Whose each session or API key is, as this process last found it: a session key or a key's digest (they cannot be
+# mistaken for each other: 32 letters and digits, 64 hex digits) → the cache key of its user's entry
+# (accounts.backends.user_cache_key). Only a guess of which entry to read in the same round trip as the session's or
+# the key's own; what the session or the key's entry holds decides (accounts.backends.user_of_session,
+# accounts.key_cache.active_key).
+REMEMBERED = 10_000
+_user_entry_of: dict[str, str] = {}
 
 
-def guessed_user_entry(session_key: str | None) -> str | None:
-    return _user_entry_of_session.get(session_key) if session_key else None
+def guessed_user_entry(ident: str | None) -> str | None:
+    return _user_entry_of.get(ident) if ident else None
 
 
-def remember_user_entry(session_key: str, key: str) -> None:
-    if len(_user_entry_of_session) >= SESSIONS_REMEMBERED:
-        _user_entry_of_session.clear()
-    _user_entry_of_session[session_key] = key
+def remember_user_entry(ident: str, key: str) -> None:
+    if len(_user_entry_of) >= REMEMBERED:
+        _user_entry_of.clear()
+    _user_entry_of[ident] = key
 
 
 class SessionStore(cached_db.SessionStore):

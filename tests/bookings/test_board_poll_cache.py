@@ -12,7 +12,7 @@ from django.test import Client as DjangoTestClient
 from django.urls import reverse
 
 from accounts.backends import user_cache_key
-from accounts.sessions import SessionStore, _user_entry_of_session
+from accounts.sessions import SessionStore, _user_entry_of
 from bookings.models import Booking
 from bookings.selectors import board as board_selectors
 from bookings.selectors.board import board_version, board_version_now, day_digest, digest_key
@@ -92,7 +92,7 @@ def signed_in(auth_cache, manager):
     """A browser signed in as the manager, its session and user in the shared cache (as after its first page)."""
     browser = DjangoTestClient()
     browser.force_login(manager)
-    _user_entry_of_session.clear()
+    _user_entry_of.clear()
     return browser
 
 
@@ -178,4 +178,4 @@ def test_the_process_memo_of_whose_session_it_is_only_guesses(signed_in, head, d
     cache.set(SessionStore(session_key).cache_key, cache.get(SessionStore(other.cookies["sessionid"].value).cache_key))
     answer = poll(signed_in, day, version)
     assert answer.status_code == 204
-    assert _user_entry_of_session[session_key] == user_cache_key(head.pk)
+    assert _user_entry_of[session_key] == user_cache_key(head.pk)
