@@ -109,7 +109,15 @@ class CheckedModelChoiceField(filter_fields.ModelChoiceField):
     (`clientdesk.compiled`): `queryset.get()` built and compiled the same query through the ORM and made a model
     instance on every request, about 0.3 ms of a list's. The answer is the record with only its id read (its other
     fields load when first read), which is what a filter by relation uses; a refusal is the field's own. Where the
-    query cannot be compiled once (SQLite, a choice by another field) it is Django's own field."""
+    query cannot be compiled once (SQLite, a choice by another field) it is Django's own field.
+
+    The compiled query is kept under a key made with the field: a form's fields are copies of its class's, made for
+    each request, and copies share it (Django copies a field shallowly), so the query is compiled once per form class,
+    not once per request."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.compiled_key = ("checked choice", object())
 
     def to_python(self, value):
         null = self.null_label is not None and value == self.null_value
@@ -123,7 +131,7 @@ class CheckedModelChoiceField(filter_fields.ModelChoiceField):
             key = None
         if type(key) is not int:
             return super().to_python(value)
-        found = compiled_rows(("checked choice", self), lambda pk: self.queryset.filter(pk=pk).values("pk")[:1], key)
+        found = compiled_rows(self.compiled_key, lambda pk: self.queryset.filter(pk=pk).values("pk")[:1], key)
         if found is None:
             return super().to_python(value)
         if not found:

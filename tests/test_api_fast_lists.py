@@ -10,6 +10,7 @@ from django.test import override_settings
 from rest_framework import renderers
 
 import clientdesk.api
+import clientdesk.compiled
 from calls.models import Call
 from clientdesk.api_filters import CheckedModelChoiceField, strict_filterset
 from clients.api.clients import ClientSerializer, ClientViewSet, VehicleSerializer
@@ -215,6 +216,24 @@ def test_a_checked_choice_is_the_record_with_its_id_read(manager):
     chosen = form.form.cleaned_data["assigned_manager"]
     assert chosen.pk == manager.pk and chosen.get_deferred_fields() >= {"username", "role"}
     assert chosen.username == manager.username  # read when first asked
+
+
+def test_a_checked_choice_is_compiled_once_not_once_a_request(manager, monkeypatch):
+    """Each request's form has copies of its class's fields: the choice's query is kept under a key the copies share,
+    so it is compiled once (a key of the copy itself compiled it on every request and filled the process's store)."""
+    monkeypatch.setattr(clientdesk.compiled, "_compiled", {})
+    compiled = []
+    compile_once = clientdesk.compiled._compile
+    monkeypatch.setattr(clientdesk.compiled, "_compile", lambda queryset: compiled.append(1) or compile_once(queryset))
+
+    chosen = QueryDict(f"assigned_manager={manager.pk}")
+    for _ in range(3):
+        form = strict_filterset(ClientFilter)(chosen, queryset=Client.objects.all())
+        assert form.is_valid()
+        assert form.form.cleaned_data["assigned_manager"].pk == manager.pk
+
+    assert len(compiled) == 1
+    assert len(clientdesk.compiled._compiled) == 1
 
 
 def test_the_call_log_pages_by_time_with_offsets_as_before(api_as_manager, manager, monkeypatch):
