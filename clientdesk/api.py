@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FullResultSet, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, connection, connections, models, transaction
-from django.db.models import Field
+from django.db.models import Exists, Field
 from django.db.models.expressions import RawSQL
 from django.db.models.query import BaseIterable
 from django.utils import timezone
@@ -416,8 +416,8 @@ def lean_rows(model, plan, annotations: dict, ordering: list[str]) -> type[LeanR
     return type(f"{model.__name__}LeanRows", (LeanRows,), attributes)
 
 
-# What `CompiledListMixin.checked_filters` found of a request's filters.
-VALID, CHECKED = "valid", "checked"
+# What `CompiledListMixin.checked_filters` found of a request's filters that choose no record and run no code.
+VALID = "valid"
 
 
 class BuildTheWholeWay(Exception):
@@ -429,8 +429,9 @@ class CompiledPage:
     it to the rows past the cursor's position and slices it, as it does a queryset, and reading it runs the page's SQL
     compiled once for that shape (`CompiledListMixin`), with the position put in."""
 
-    def __init__(self, view, key, rows: type[LeanRows]):
+    def __init__(self, view, key, rows: type[LeanRows], chosen: tuple):
         self.view, self.key, self.rows, self.model = view, key, rows, view.queryset.model
+        self.chosen = chosen
         self.ordering, self.after, self.window = (), None, slice(None)
 
     def order_by(self, *ordering):
@@ -449,17 +450,21 @@ class CompiledPage:
     def __iter__(self):
         lookup = self.after[0] if self.after else None
         shape = (self.ordering, lookup, self.window.start, self.window.stop)
-        compiled = kept((self.key, shape), lambda: self.view.compile_page(*shape))
+        compiled = kept((self.key, shape), lambda: self.view.compile_page(*shape, chosen=self.chosen))
         if compiled is BUILT_EACH_TIME:
             raise BuildTheWholeWay
-        if compiled is None:
-            return iter(())
-        rows, sql, params, position, at = compiled
-        if at is not None:
-            params = list(params)
-            field = self.model._meta.get_field(lookup.partition("__")[0])
-            params[at] = field.get_db_prep_value(self.after[1], connections[self.view.queryset.db], prepared=False)
-        return rows.run(sql, params, position)
+        found = []
+        if compiled is not None:
+            rows, sql, params, position, at = compiled
+            if at is not None:
+                params = list(params)
+                field = self.model._meta.get_field(lookup.partition("__")[0])
+                params[at] = field.get_db_prep_value(self.after[1], connections[self.view.queryset.db], prepared=False)
+            found = list(rows.run(sql, params, position))
+        if not found and self.chosen:
+            # No row: perhaps a chosen record has gone (the query asks for it too), which the filters refuse (a 400).
+            self.view.checked_filters(self.view.request)
+        return iter(found)
 
 
 class CompiledListMixin:
@@ -472,8 +477,10 @@ class CompiledListMixin:
     is a mixin a viewset takes, not the default. What is kept in the process (`clientdesk.compiled`) is keyed by the
     viewset, who asks, the parameters a filter or the page size reads, and the page's shape (order, which side of the
     position, the slice): the SQL the ORM compiled for a stand-in position. The filters are validated as the whole way
-    validates them; their verdict is kept with the SQL unless a filter chooses a record (which may have gone since:
-    checked on every request). The cursor is decoded and checked, and the links made, by DRF's pagination as always.
+    validates them, and their verdict kept. A record a filter chooses (a manager) may have gone since: the page's query
+    asks that it is still there, and a page that comes back empty has its filters validated again, which refuses a
+    choice gone as the whole way refuses it. The cursor is decoded and checked, and the links made, by DRF's
+    pagination as always.
 
     Built the whole way, as before: SQLite, a list LeanRows does not read, a filter that runs code of its own
     (`method`: a search reads the data), a position that is not an integer column."""
@@ -498,12 +505,11 @@ class CompiledListMixin:
         filters = known((key, "filters"))
         if filters is None:
             filters = self.checked_filters(request)
-            if filters is VALID:
-                kept((key, "filters"), lambda: VALID)
-        if filters is BUILT_EACH_TIME:
-            return super().list(request, *args, **kwargs)
+            if filters is BUILT_EACH_TIME:  # a search: not kept, there are as many as texts typed
+                return super().list(request, *args, **kwargs)
+            kept((key, "filters"), lambda: filters)
         try:
-            page = self.paginate_queryset(CompiledPage(self, key, rows))
+            page = self.paginate_queryset(CompiledPage(self, key, rows, () if filters is VALID else filters))
         except BuildTheWholeWay:
             return super().list(request, *args, **kwargs)
         return self.get_paginated_response(page)
@@ -518,27 +524,31 @@ class CompiledListMixin:
         return made
 
     def checked_filters(self, request):
-        """The request's filters validated as the filter backend does (a 400 naming the parameter): VALID when the
-        verdict holds for the same query string whenever it comes, CHECKED when it must be checked each time (a filter
-        that chooses a record, which may go), BUILT_EACH_TIME for a filter that runs code of its own (`method`: a
-        search reads the data), whose list is built the whole way."""
+        """The request's filters validated as the filter backend does (a 400 naming the parameter): BUILT_EACH_TIME for
+        a filter that runs code of its own (`method`: a search reads the data), whose list is built the whole way; for
+        filters that choose records (a manager), the conditions that each is still one to choose, which the page's
+        query asks; VALID for the others, whose verdict holds for the same query string whenever it comes."""
         filterset = self.filter_backends[0]().validated_filterset(request, self.queryset, self)
         if filterset is None:
             return VALID
         if any(getattr(f, "method", None) for f in filterset.filters.values()):
             return BUILT_EACH_TIME
-        if any(isinstance(field, forms.ModelChoiceField) for field in filterset.form.fields.values()):
-            return CHECKED
-        return VALID
+        chosen = []
+        for name, field in filterset.form.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and (value := filterset.form.cleaned_data.get(name)):
+                records = value if isinstance(field, forms.ModelMultipleChoiceField) else [value]
+                chosen += [Exists(field.queryset.filter(pk=record.pk)) for record in records]
+        return tuple(chosen) or VALID
 
-    def compile_page(self, ordering, lookup, start, stop):
+    def compile_page(self, ordering, lookup, start, stop, *, chosen=()):
         """The page's LeanRows, SQL, parameters, the index in a row of the cursor's position and the index among the
         parameters of the position put in (None for a first page); None when the page can hold no row;
-        BUILT_EACH_TIME for a page that must be built the whole way (a filter that joins another table)."""
+        BUILT_EACH_TIME for a page that must be built the whole way (a filter that joins another table). `chosen`:
+        the conditions that the records the filters chose are still there (`checked_filters`)."""
         queryset = self.filter_queryset(self.get_queryset())
         if not plain_query(queryset.query):
             return BUILT_EACH_TIME
-        queryset = queryset.select_related(None).prefetch_related(None).order_by(*ordering)
+        queryset = queryset.filter(*chosen).select_related(None).prefetch_related(None).order_by(*ordering)
         if lookup is not None:
             field = queryset.model._meta.get_field(lookup.partition("__")[0])
             if not isinstance(field, models.IntegerField | models.AutoField):

@@ -192,9 +192,9 @@ def test_compiled_once_and_run_on_the_data_as_it_is_now(monkeypatch, department,
     compiled = []
     original = clientdesk.api.CompiledListMixin.compile_page
 
-    def spy(view, *shape):
+    def spy(view, *shape, **chosen):
         compiled.append(shape)
-        return original(view, *shape)
+        return original(view, *shape, **chosen)
 
     monkeypatch.setattr(clientdesk.api.CompiledListMixin, "compile_page", spy)
     first = signed_in.get("/api/v1/clients/", {"source": "dms", "page_size": 1}).json()
@@ -255,15 +255,26 @@ def test_an_error_in_the_view_is_answered_as_the_whole_way_answers_it(monkeypatc
 
 
 @pytest.mark.postgres  # compiled on PostgreSQL only; SQLite builds each page (test_api_lean_lists pins it too)
-def test_a_compiled_page_is_one_query_and_a_chosen_manager_one_more_every_time(
-    department, manager, api_as_manager, django_assert_num_queries
+def test_a_compiled_page_is_one_query_with_its_chosen_manager_checked_in_it(
+    department, head, api_as_manager, django_assert_num_queries
 ):
+    chosen = {"assigned_manager": department["other"].pk}
     for _ in range(3):  # compiled on the first request, run again on the next
         with django_assert_num_queries(1):
             assert api_as_manager.get("/api/v1/clients/", {"source": "dms"}).status_code == 200
-    # the first request of a shape checks the manager once more, building the page's query to compile it
+    # the first request of a shape checks the manager, and once more building the page's query to compile it
     with django_assert_num_queries(3):
-        assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": manager.pk}).status_code == 200
-    for _ in range(3):  # then on every request (it may have been deactivated since), beside the page
-        with django_assert_num_queries(2):
-            assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": manager.pk}).status_code == 200
+        assert api_as_manager.get("/api/v1/clients/", chosen).status_code == 200
+    for _ in range(3):  # then the page's own query asks that the manager is still one to choose
+        with django_assert_num_queries(1):
+            page = api_as_manager.get("/api/v1/clients/", chosen)
+        assert page.status_code == 200 and page.json()["results"]
+    # a page with no row checks the choice again: no client is this manager's, or the manager has gone
+    idle = UserFactory(role="manager")
+    assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": idle.pk}).json()["results"] == []
+    with django_assert_num_queries(2):
+        assert api_as_manager.get("/api/v1/clients/", {"assigned_manager": idle.pk}).json()["results"] == []
+    user_update(user=department["other"], by=head, is_active=False)
+    with django_assert_num_queries(2):
+        refused = api_as_manager.get("/api/v1/clients/", chosen)
+    assert refused.status_code == 400 and list(refused.json()) == ["assigned_manager"]
