@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from clientdesk.calendar import local_date
+from clientdesk.calendar import day_bounds, local_date
 from clients.models import Client
 from fleet.models import FleetCar, HandoverAct, Reservation
 from fleet.services import test_drives
@@ -62,6 +62,7 @@ class Command(BaseCommand):
     def load(self, manager: User, clients: list[Client]) -> str:
         now = timezone.now()
         today = local_date(now)
+        day_start, day_end = day_bounds(today)
         year_on = today + timedelta(days=300)
 
         def add(spec, use, **extra):
@@ -159,13 +160,16 @@ class Command(BaseCommand):
             fuel_percent=75,
             signatures_confirmed=True,
         )
-        earlier = now - timedelta(hours=3)
+        # The three drives are on today's log at any hour: this one back (three hours ago, or since midnight), one
+        # out now, one later today (in two hours, or halfway to midnight).
+        earlier = max(now - timedelta(hours=3), day_start)
+        took = min(timedelta(hours=1), (now - earlier) / 2)
         Reservation.objects.filter(pk=done.reservation_id).update(
             starts_at=earlier,
-            ends_at=earlier + timedelta(hours=1),
-            free_from=earlier + timedelta(hours=1, minutes=15),
+            ends_at=earlier + took,
+            free_from=earlier + took + timedelta(minutes=15),
             checked_out_at=earlier,
-            returned_at=earlier + timedelta(minutes=50),
+            returned_at=earlier + took * 5 / 6,
         )
         current = drive(demos[1], clients[5], now + timedelta(minutes=1))
         reservation_check_out(
@@ -176,7 +180,9 @@ class Command(BaseCommand):
             signatures_confirmed=True,
             **licence,
         )
-        drive(demos[2], clients[6], now + timedelta(hours=2))
+        since = max(now - timedelta(minutes=10), day_start)
+        Reservation.objects.filter(pk=current.reservation_id).update(starts_at=since, checked_out_at=since)
+        drive(demos[2], clients[6], now + min(timedelta(hours=2), (day_end - now) / 2))
         return (
             f"Fleet demo: {len(loaners)} loaners, {len(demos)} demo cars, "
             f"{Reservation.objects.count()} reservations, 1 car waiting for inspection."
