@@ -469,8 +469,8 @@ class CompiledPage:
 
 class CompiledListMixin:
     """A list whose page query is compiled once per shape, then run again with the cursor's position put in: for a
-    hot list (clients, vehicles) the queryset, visibility, filters and pagination were about 0.4 ms of ORM building
-    a request, more than PostgreSQL took to answer.
+    hot list (clients, vehicles, deliveries) the queryset, visibility, filters and pagination were about 0.4 ms of ORM
+    building a request, more than PostgreSQL took to answer.
 
     Only for a viewset whose rows depend on nothing but who asks (`clientdesk.querysets.visibility_key`, and an API
     key's scopes) and the query string: the clock or the data must not go into its `get_queryset`, which is why it

@@ -1,7 +1,7 @@
-"""A GET of a compiled API list (clients, vehicles) goes a shorter way: `clientdesk.middleware.ApiListMiddleware`'s
-chain instead of all of MIDDLEWARE, and `clientdesk.api.CompiledListMixin`'s page SQL compiled once per shape. It must
-answer exactly what the whole way answers — status, body, headers, cookies — for every kind of caller and input, and
-see the data as it is now, not as it was when the SQL was compiled."""
+"""A GET of a compiled API list (clients, vehicles, deliveries) goes a shorter way:
+`clientdesk.middleware.ApiListMiddleware`'s chain instead of all of MIDDLEWARE, and `clientdesk.api.CompiledListMixin`'s
+page SQL compiled once per shape. It must answer exactly what the whole way answers — status, body, headers, cookies —
+for every kind of caller and input, and see the data as it is now, not as it was when the SQL was compiled."""
 
 import base64
 import contextlib
@@ -16,7 +16,8 @@ import clientdesk.api
 import clientdesk.middleware
 from accounts.roles import Capability
 from accounts.services.users import api_key_create, user_update
-from clients.models import Client
+from clients.models import Client, Vehicle
+from clients.services.deliveries import delivery_record
 from tests.factories import ClientFactory, PhoneFactory, UserFactory, VehicleFactory
 
 
@@ -130,6 +131,38 @@ def test_the_same_answers_with_a_chosen_manager_and_on_the_vehicles(monkeypatch,
     owner = department["clients"][0]
     for query in ({}, {"make": "kia"}, {"owner": owner.pk}, {"owner": "x"}, {"year": "1.5"}, {"vin": "XTA"}):
         both_ways(monkeypatch, signed_in, "/api/v1/vehicles/", query)
+
+
+def test_the_same_answers_on_the_deliveries(monkeypatch, department, signed_in, manager, on_postgres):
+    compiled = []
+    compile_page = clientdesk.api.CompiledListMixin.compile_page
+    monkeypatch.setattr(
+        clientdesk.api.CompiledListMixin,
+        "compile_page",
+        lambda view, *shape, **chosen: compiled.append(type(view).__name__) or compile_page(view, *shape, **chosen),
+    )
+    buyer = department["clients"][1]
+    handed_over = timezone.now() - timedelta(days=3)
+    for n, car in enumerate(Vehicle.objects.all()):
+        delivery_record(
+            by=manager, client=buyer, vehicle=car, delivered_at=handed_over + timedelta(hours=n), dms_id=f"S-{n}"
+        )
+    queries = [
+        {},
+        {"client": buyer.pk},
+        {"client": "x"},
+        {"delivered_after": (handed_over + timedelta(minutes=30)).isoformat()},
+        {"delivered_before": "2020-13-01"},
+        {"dms_id": "S-1"},
+        {"page_size": "1"},
+        {"cursor": "not-a-cursor"},
+    ]
+    for query in queries:
+        both_ways(monkeypatch, signed_in, "/api/v1/deliveries/", query)
+    first = signed_in.get("/api/v1/deliveries/", {"page_size": 1}).json()
+    assert len(first["results"]) == 1 and first["next"]
+    both_ways(monkeypatch, signed_in, first["next"])
+    assert ("DeliveryViewSet" in compiled) == on_postgres  # the compiled way, where there is one
 
 
 @pytest.mark.parametrize(

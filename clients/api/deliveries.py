@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.roles import Capability
-from clientdesk.api import BaseViewSet, BulkAnswerSerializer, BulkRequestSerializer, bulk_upsert
+from clientdesk.api import BaseViewSet, BulkAnswerSerializer, BulkRequestSerializer, CompiledListMixin, bulk_upsert
 from clientdesk.filters import IsoDateTimeFilter
 from clientdesk.forms import StyledForm
 from clientdesk.pagination import IdCursorPagination
@@ -95,7 +95,7 @@ class DeliveryInputSerializer(serializers.Serializer):
         return {name: value for name, value in attrs.items() if value is not None}
 
 
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class DeliveryViewSet(CompiledListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Cars sold and handed over. The DMS upserts with `PUT /deliveries/dms/{dms_id}/`: the same sale sent twice is
     one row. The buyer becomes the car's owner; the 7-day follow-up call is planned from `delivered_at`."""
 
