@@ -368,6 +368,44 @@ def api_list_by_manager(bench: Bench) -> Case:
     )
 
 
+def api_deliveries_since(bench: Bench) -> Case:
+    """The DMS reading the cars handed over since a day of the last month, page by page, as a nightly sync does."""
+    today = local_date(timezone.now())
+    days = [today - timedelta(days=bench.rng.randint(1, 30)) for _ in range(20)]
+    top = bench.fetch("SELECT max(id) FROM clients_delivery")[0][0] or 1
+    inputs = [
+        (bench.rng.choice(days), None if bench.rng.random() < 0.3 else bench.rng.randint(1, top))
+        for _ in range(bench.sample)
+    ]
+
+    def app(given: tuple[date, int | None]) -> object:
+        day, position = given
+        since = datetime.combine(day, time.min, tzinfo=local_zone())
+        params = {"delivered_after": since.isoformat()} | ({"cursor": _cursor(position)} if position else {})
+        return bench.get(
+            "/api/v1/deliveries/", params, accept="application/json", authorization=f"Api-Key {bench.api_key}"
+        )
+
+    def floor(given: tuple[date, int | None]) -> object:
+        day, position = given
+        condition, params = "delivered_at >= %s", [datetime.combine(day, time.min, tzinfo=local_zone())]
+        if position is not None:
+            condition, params = f"{condition} AND id < %s", [*params, position]
+        return bench.fetch(
+            f"SELECT * FROM clients_delivery WHERE {condition} ORDER BY id DESC LIMIT %s",
+            [*params, API_PAGE + 1],
+        )
+
+    return Case(
+        "API: deliveries ?delivered_after=",
+        inputs,
+        app,
+        floor,
+        "GET /api/v1/deliveries/?delivered_after=<a day of the last month>[&cursor=] with the DMS's API key; floor: "
+        "the page",
+    )
+
+
 # --- the workshop: shared floor pieces --------------------------------------------------------------------------------
 
 # What clientdesk.calendar.BusinessCalendar reads for a day: the regular week and that day's exception.
@@ -931,6 +969,7 @@ CASE_BUILDERS: list[Callable[[Bench], Case]] = [
     client_card,
     api_list_by_source,
     api_list_by_manager,
+    api_deliveries_since,
     day_calendar,
     free_slots_case,
     day_board,
