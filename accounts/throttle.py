@@ -120,9 +120,11 @@ def check_and_count(
     except Exception:  # the cache is down: do not refuse anyone for it
         logger.warning("Throttle %s: cache unavailable", rate.scope, exc_info=True)
         return None, None, None
-    loads = backend._cache._serializer.loads
-    entries = entries_of({key: None if value is None else loads(value) for key, value in zip(also, read, strict=True)})
+    entries = None
+    if also:
+        loads = backend._cache._serializer.loads
+        entries = entries_of({key: loads(value) for key, value in zip(also, read, strict=True) if value is not None})
     # Counts are stored as plain integers (Django's Redis serializer leaves ints as they are).
     if failed is not None and int(failed) >= failures.limit:
-        return max(1, math.ceil(failures.window - now % failures.window)), count, entries if also else None
-    return None, count, entries if also else None
+        return max(1, math.ceil(failures.window - now % failures.window)), count, entries
+    return None, count, entries

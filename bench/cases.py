@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ from bookings.selectors.bookings import DAY_LISTED_UP_TO
 from bookings.selectors.slots import free_slots
 from calls.models import CallRules
 from calls.services.planning import assign_new_tasks, confirmation_due, plan_confirmations
-from clientdesk.calendar import BusinessCalendar, day_bounds, local_date, local_zone
+from clientdesk.calendar import BusinessCalendar, day_bounds, local_date
 from clients.models import Client
 from clients.normalize import normalize_phone, phone_fragment, plate_fragment, vin_fragment
 from clients.selectors import client_search
@@ -305,8 +305,8 @@ def _cursor(position: int) -> str:
     return base64.b64encode(urlencode({"p": str(position)}).encode("ascii")).decode("ascii")
 
 
-def _random_positions(bench: Bench) -> list[int | None]:
-    top = bench.fetch("SELECT max(id) FROM clients_client")[0][0] or 1
+def _random_positions(bench: Bench, table: str = "clients_client") -> list[int | None]:
+    top = bench.fetch(f"SELECT max(id) FROM {table}")[0][0] or 1
     # Mostly the first page, as an integration polls; some deep pages, which keyset pagination must keep cheap.
     return [None if bench.rng.random() < 0.3 else bench.rng.randint(1, top) for _ in range(bench.sample)]
 
@@ -371,24 +371,19 @@ def api_list_by_manager(bench: Bench) -> Case:
 def api_deliveries_since(bench: Bench) -> Case:
     """The DMS reading the cars handed over since a day of the last month, page by page, as a nightly sync does."""
     today = local_date(timezone.now())
-    days = [today - timedelta(days=bench.rng.randint(1, 30)) for _ in range(20)]
-    top = bench.fetch("SELECT max(id) FROM clients_delivery")[0][0] or 1
-    inputs = [
-        (bench.rng.choice(days), None if bench.rng.random() < 0.3 else bench.rng.randint(1, top))
-        for _ in range(bench.sample)
-    ]
+    starts = [day_bounds(today - timedelta(days=bench.rng.randint(1, 30)))[0] for _ in range(20)]
+    inputs = [(bench.rng.choice(starts), position) for position in _random_positions(bench, "clients_delivery")]
 
-    def app(given: tuple[date, int | None]) -> object:
-        day, position = given
-        since = datetime.combine(day, time.min, tzinfo=local_zone())
+    def app(given: tuple[datetime, int | None]) -> object:
+        since, position = given
         params = {"delivered_after": since.isoformat()} | ({"cursor": _cursor(position)} if position else {})
         return bench.get(
             "/api/v1/deliveries/", params, accept="application/json", authorization=f"Api-Key {bench.api_key}"
         )
 
-    def floor(given: tuple[date, int | None]) -> object:
-        day, position = given
-        condition, params = "delivered_at >= %s", [datetime.combine(day, time.min, tzinfo=local_zone())]
+    def floor(given: tuple[datetime, int | None]) -> object:
+        since, position = given
+        condition, params = "delivered_at >= %s", [since]
         if position is not None:
             condition, params = f"{condition} AND id < %s", [*params, position]
         return bench.fetch(
@@ -429,11 +424,6 @@ OPEN_RECALLS = """
         WHERE (starts_on <= %(day)s OR starts_on IS NULL) AND (ends_on >= %(day)s OR ends_on IS NULL))
     ORDER BY r.vin, k.starts_on ASC NULLS FIRST, r.campaign_id
 """
-
-
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=local_zone())
-    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=local_zone())
 
 
 def _calendar_floor(bench: Bench, day: date) -> object:
@@ -489,7 +479,7 @@ def day_calendar(bench: Bench) -> Case:
         return bench.get("/workshop/day/", {"day": day.isoformat()})
 
     def floor(day: date) -> object:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         groups = bench.fetch(DAY_LOAD, [start, end])
         # A short day lists every advisor's visits; a long one only counts them (each list is opened on demand).
         listed = sum(row[2] for row in groups) <= DAY_LISTED_UP_TO
@@ -525,7 +515,7 @@ def free_slots_case(bench: Bench) -> Case:
     days = sorted(set(_workshop_days(bench, ahead=21, past_share=0)))
     used = {}
     for day in days:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         for area_id, minutes in bench.fetch(
             f"SELECT area_id, sum(planned_minutes) FROM bookings_booking b WHERE starts_at >= %s AND starts_at < %s "
             f"AND {OCCUPYING} GROUP BY area_id",
@@ -547,7 +537,7 @@ def free_slots_case(bench: Bench) -> Case:
 
     def floor(given: tuple[date, int, int]) -> object:
         day, area_id, minutes = given
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         calendar = _calendar_floor(bench, day)
         ((taken,),) = bench.fetch(
             f"SELECT sum(b.planned_minutes) FROM bookings_booking b WHERE b.area_id = %s AND b.starts_at >= %s "
@@ -617,7 +607,7 @@ def day_board(bench: Bench) -> Case:
         return bench.get("/workshop/board/", {"day": day.isoformat()})
 
     def floor(day: date) -> object:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         now = timezone.now()
         bounds = {"start": start, "end": end, "late": now - LATE_AFTER, "due": now + DUE_WITHIN}
         counts = bench.fetch(BOARD_COUNTS, bounds)
@@ -664,7 +654,7 @@ def board_poll(bench: Bench) -> Case:
         return response
 
     def floor(day: date) -> object:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         now = timezone.now()
         return bench.fetch(
             BOARD_VERSION, {"start": start, "end": end, "late": now - LATE_AFTER, "due": now + DUE_WITHIN}
@@ -693,7 +683,7 @@ def api_bookings_by_day(bench: Bench) -> Case:
         )
 
     def floor(day: date) -> object:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         rows = bench.fetch(
             """SELECT b.*, c.*, v.*, u.*, a.* FROM bookings_booking b
                JOIN clients_client c ON c.id = b.client_id LEFT JOIN clients_vehicle v ON v.id = b.vehicle_id

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from bench.cases import Bench, Case, _local_day_bounds, free_slots_case
+from bench.cases import Bench, Case, free_slots_case
 from bookings.models import ServiceArea
 from bookings.selectors.slots import free_slots
-from clientdesk.calendar import local_date
+from clientdesk.calendar import day_bounds, local_date
 from fleet.models import Reservation
 from fleet.selectors import free_loaner_slot_keys
 from fleet.services.reservations import return_buffer
@@ -45,7 +45,7 @@ def free_slots_with_loaner(bench: Bench) -> Case:
 
     def floor(given: tuple[date, int, int]) -> object:
         day, _area_id, minutes = given
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         cars = bench.fetch(LOANERS)
         held = bench.fetch(HELD, [[row[0] for row in cars], end + timedelta(minutes=minutes) + buffer, start])
         return base.floor(given), cars, held
@@ -89,7 +89,7 @@ def fleet_board(bench: Bench) -> Case:
         return bench.get("/fleet/", {"day": day.isoformat()})
 
     def floor(day: date) -> object:
-        start, end = _local_day_bounds(day)
+        start, end = day_bounds(day)
         return (
             bench.fetch(BOARD_OUT),
             bench.fetch(BOARD_COMING, [end, start]),

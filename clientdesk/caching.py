@@ -68,7 +68,7 @@ def cache_get_many(keys: list[str]) -> dict[str, Any]:
     except Exception:
         _pause("read", ", ".join(keys))
         return {}
-    return {key: value for key, value in found.items() if value != GONE}
+    return entries_of(found)
 
 
 def readable_in(backend) -> bool:
@@ -78,7 +78,7 @@ def readable_in(backend) -> bool:
 
 
 def entries_of(found: dict[str, Any]) -> dict[str, Any]:
-    """Entries read so, as `cache_get_many` answers them: those that are there and not "gone"."""
+    """Of entries read, those that are there and not "gone" (what `cache_get_many` answers)."""
     return {key: value for key, value in found.items() if value is not None and value != GONE}
 
 
